@@ -1,0 +1,82 @@
+/* devices/devices.h - the device model and the non-virtio devices: 8250
+ * serial, i8042 (reset), isa-debug-exit and ember's control port.  The one
+ * internal header of devices/. */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+#include <pthread.h>
+
+struct vm;
+struct sbuf;
+struct ioapic;
+
+/* Every device, virtio or not, is one of these.  save/restore exist from a
+ * device's first commit: a snapshot must hold every device's state. */
+struct device;
+struct device_ops {
+	const char *name;
+	/* Appends the device's state to sb.  0 or -errno. */
+	int (*save)(struct device *d, struct sbuf *sb);
+	/* Reads back what save wrote; refuses malformed state with -EINVAL. */
+	int (*restore)(struct device *d, struct sbuf *sb);
+	/* Puts the device in its power-on state. */
+	void (*reset)(struct device *d);
+	/* Frees the device (and its state). */
+	void (*destroy)(struct device *d);
+};
+struct device {
+	const struct device_ops *ops;
+	struct vm *vm;
+	const char *name;	/* instance name, e.g. "serial0" */
+};
+
+/* ---- 8250 UART (devices/serial.c) ------------------------------------- */
+#define COM1_BASE 0x3f8
+#define COM1_IRQ 4
+/* Creates the UART at base/irq writing guest output to out_fd (-1: none),
+ * and registers it on the PIO bus and in the VM's device list. */
+int serial_create(struct vm *vm, uint16_t base, unsigned irq, int out_fd,
+		  struct device **out);
+/* Queues input bytes (from the event loop); raises the IRQ if enabled.
+ * Returns how many bytes fitted in the receive FIFO. */
+size_t serial_input(struct device *d, const uint8_t *buf, size_t len);
+/* The UART writes 1 to efd when the guest has emptied a receive buffer
+ * that serial_input() found full (-1: no notification). */
+void serial_set_rx_notify(struct device *d, int efd);
+/* Writes any buffered output. */
+void serial_flush(struct device *d);
+
+/* ---- i8042: reset line only (devices/i8042.c) -------------------------- */
+int i8042_create(struct vm *vm, struct device **out);
+
+/* ---- isa-debug-exit, port 0xf4 (devices/exitport.c) -------------------- */
+#define DEBUG_EXIT_PORT 0xf4
+int debug_exit_create(struct vm *vm, struct device **out);
+
+/* ---- ember control port (devices/ctlport.c); see README --------------- */
+#define CTL_PORT 0xe80		/* 32-bit command register */
+#define CTL_PORT_DATA 0xe84	/* 32-bit argument register (low, high) */
+#define CTL_PORT_LEN 16
+enum ctl_cmd {
+	CTL_MARKER = 1,		/* arg: marker id; boot-complete is 0 */
+	CTL_EXIT = 2,		/* arg: exit status, returned as is */
+	CTL_SNAPSHOT = 3,	/* snapshot here (snapshot issue) */
+	CTL_NEXT_INPUT = 4,	/* fuzzing: next input into buffer */
+	CTL_DONE = 5,		/* fuzzing: run finished */
+	CTL_CRASH = 6,		/* fuzzing: crash report */
+};
+int ctlport_create(struct vm *vm, struct device **out);
+
+/* ---- IOAPIC in userspace, for KVM's split irqchip (devices/ioapic.c) ---- */
+#define IOAPIC_PINS 24
+/* Creates the IOAPIC at IOAPIC_ADDR on the MMIO bus and programs KVM's GSI
+ * routes for its pins (so KVM reports EOIs of level-triggered vectors). */
+int ioapic_create(struct vm *vm, struct ioapic **out);
+/* Sets the level of input pin (any thread).  Edge-triggered pins deliver
+ * on a rising edge, level-triggered ones while high and not awaiting EOI. */
+void ioapic_set_irq(struct ioapic *io, unsigned pin, int level);
+/* An EOI for vector (from KVM_EXIT_IOAPIC_EOI): clears Remote IRR of the
+ * level-triggered pins with that vector and re-delivers those still high. */
+void ioapic_eoi(struct ioapic *io, uint8_t vector);
+/* The IOAPIC as a device (for save/restore). */
+struct device *ioapic_device(struct ioapic *io);

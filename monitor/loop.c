@@ -1,0 +1,79 @@
+/* monitor/loop.c - the event loop: one io_uring, completions dispatched to
+ * the loop_op embedded in whatever started the operation. */
+#include <errno.h>
+#include <string.h>
+
+#include "monitor/monitor.h"
+
+int loop_init(struct loop *l, unsigned entries)
+{
+	struct io_uring_params p;
+	int r;
+
+	memset(l, 0, sizeof(*l));
+	memset(&p, 0, sizeof(p));
+	/* one submitter thread: let the kernel skip cross-thread work */
+	p.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN;
+	r = io_uring_queue_init_params(entries, &l->ring, &p);
+	if (r == -EINVAL) {	/* older kernels: plain ring */
+		memset(&p, 0, sizeof(p));
+		r = io_uring_queue_init_params(entries, &l->ring, &p);
+	}
+	return r;
+}
+
+void loop_destroy(struct loop *l)
+{
+	if (l->ring.ring_fd > 0)
+		io_uring_queue_exit(&l->ring);
+	memset(l, 0, sizeof(*l));
+}
+
+struct io_uring_sqe *loop_sqe(struct loop *l, struct loop_op *op)
+{
+	struct io_uring_sqe *sqe;
+
+	while (!(sqe = io_uring_get_sqe(&l->ring)))
+		io_uring_submit(&l->ring);
+	io_uring_sqe_set_data(sqe, op);
+	return sqe;
+}
+
+void loop_poll(struct loop *l, int fd, unsigned poll_mask, bool multishot,
+	       struct loop_op *op)
+{
+	struct io_uring_sqe *sqe = loop_sqe(l, op);
+
+	if (multishot)
+		io_uring_prep_poll_multishot(sqe, fd, poll_mask);
+	else
+		io_uring_prep_poll_add(sqe, fd, poll_mask);
+	io_uring_sqe_set_data(sqe, op);
+}
+
+void loop_stop(struct loop *l)
+{
+	l->stop = true;
+}
+
+int loop_run(struct loop *l)
+{
+	while (!l->stop) {
+		struct io_uring_cqe *cqe;
+		unsigned head, n = 0;
+		int r = io_uring_submit_and_wait(&l->ring, 1);
+
+		if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY)
+			return r;
+		io_uring_for_each_cqe(&l->ring, head, cqe) {
+			struct loop_op *op = io_uring_cqe_get_data(cqe);
+
+			n++;
+			if (op && op->fn)
+				op->fn(op, cqe->res, cqe->flags);
+		}
+		io_uring_cq_advance(&l->ring, n);
+	}
+	io_uring_submit(&l->ring);
+	return 0;
+}

@@ -1,0 +1,284 @@
+/* monitor/monitor.h - the VM object, guest memory, memory map, logging,
+ * errors and the event loop.  This is the one internal header of monitor/. */
+#pragma once
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <pthread.h>
+#include <sys/types.h>
+
+#include <liburing.h>
+
+#include "vcpu/vcpu.h"
+
+#define container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+struct device;
+struct ioapic;
+struct loop;
+struct console;
+
+/* ---- logging (monitor/log.c) ------------------------------------------ */
+enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+
+/* Reads EMBER_LOG (error|warn|info|debug); default warn.  Idempotent. */
+void log_init(void);
+/* Prints "ember: <message>\n" on stderr when level is enabled. */
+void log_msg(enum log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+#define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+/* True when messages of this level are printed. */
+bool log_enabled(enum log_level level);
+
+/* An error message for the caller to print: functions that can fail on bad
+ * input fill one and return -errno, so tests can assert the exact text. */
+struct errbuf {
+	char msg[512];
+};
+/* Formats the message into e (if e is not NULL) and returns -errnum. */
+int err_set(struct errbuf *e, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Monotonic nanoseconds. */
+uint64_t now_ns(void);
+
+/* ---- physical memory layout (documented in the README) ---------------- */
+#define KiB(x) ((uint64_t)(x) << 10)
+#define MiB(x) ((uint64_t)(x) << 20)
+#define GiB(x) ((uint64_t)(x) << 30)
+
+#define LOWMEM_RAM_END 0x9fc00ULL	/* RAM below 1 MiB ends at the EBDA */
+#define HIMEM_START MiB(1)
+#define MMIO_GAP_START GiB(3)		/* 32-bit MMIO hole: 3 GiB .. 4 GiB */
+#define MMIO_GAP_END GiB(4)
+#define VIRTIO_MMIO_BASE 0xd0000000ULL	/* virtio-mmio windows, 4 KiB each */
+#define VIRTIO_MMIO_SIZE 0x1000ULL
+#define VIRTIO_MMIO_MAX 16
+#define VIRTIO_IRQ_BASE 5		/* GSI of the first virtio-mmio device */
+#define IOAPIC_ADDR 0xfec00000ULL
+#define LAPIC_ADDR 0xfee00000ULL
+#define KVM_IDMAP_ADDR 0xfffbc000ULL	/* one page, for KVM_SET_IDENTITY_MAP_ADDR */
+#define KVM_TSS_ADDR 0xfffbd000ULL	/* three pages, for KVM_SET_TSS_ADDR */
+
+/* Fixed boot-time structures in low memory (all below LOWMEM_RAM_END). */
+#define BOOT_GDT_ADDR 0x500ULL		/* flat GDT: 0x08 code32, 0x10 code64, 0x18 data */
+#define BOOT_INFO_ADDR 0x6000ULL	/* hvm_start_info / multiboot info (+ memmap) */
+#define BOOT_PARAMS_ADDR 0x7000ULL	/* Linux zero page (struct boot_params) */
+#define BOOT_PML4_ADDR 0x9000ULL	/* identity page tables: PML4, PDPT, 4 PDs */
+#define BOOT_STACK_TOP 0x8ff0ULL	/* initial stack for PROT32/LONG64 entries */
+#define BOOT_CMDLINE_ADDR 0x20000ULL	/* kernel command line */
+#define BOOT_CMDLINE_MAX 4096		/* hard cap; Linux protocols use their own */
+#define MPTABLE_ADDR 0xf0000ULL		/* MP floating pointer + table (BIOS area) */
+
+#define MAX_CPUS 64
+
+/* ---- e820 (monitor/memmap.c) ------------------------------------------ */
+enum { E820_RAM = 1, E820_RESERVED = 2 };
+#define E820_MAX 16
+struct e820_entry {
+	uint64_t addr, size;
+	uint32_t type;
+};
+struct e820_map {
+	unsigned n;
+	struct e820_entry e[E820_MAX];
+};
+
+/* ---- guest memory (monitor/gmem.c) ------------------------------------ */
+/* All guest RAM lives in one mapping.  RAM below the MMIO gap is guest
+ * physical [0, low_size); the rest is [4 GiB, 4 GiB + size - low_size). */
+struct gmem {
+	uint8_t *host;		/* one mapping of `size` bytes */
+	uint64_t size;		/* total RAM */
+	uint64_t low_size;	/* RAM below MMIO_GAP_START */
+	int fd;			/* memfd or snapshot memory file; -1 if none */
+};
+
+/* Creates a memfd of `size` bytes and maps it shared, without touching it.
+ * size must be a multiple of 4 KiB and at least 2 MiB. Returns 0 or -errno. */
+int gmem_init(struct gmem *m, uint64_t size);
+/* Unmaps and closes; safe on a zeroed or already destroyed gmem. */
+void gmem_destroy(struct gmem *m);
+/* The checked translator: a host pointer to guest-physical [gpa, gpa+len),
+ * or NULL when the range overflows, is not wholly inside one RAM region, or
+ * len is 0.  The ONE way device and loader code reaches guest memory. */
+void *gmem_ptr(const struct gmem *m, uint64_t gpa, size_t len);
+/* Builds the memory map of m: RAM 0..LOWMEM_RAM_END, reserved EBDA..1 MiB,
+ * RAM 1 MiB..low_size, RAM above 4 GiB.  Sorted, non-overlapping. */
+void e820_build(const struct gmem *m, struct e820_map *out);
+
+/* ---- configuration (monitor/config.c) --------------------------------- */
+enum console_kind { CONSOLE_STDIO, CONSOLE_FILE, CONSOLE_NONE };
+enum irqchip_mode { IRQCHIP_SPLIT, IRQCHIP_FULL };
+
+#define MAX_DRIVES 8
+#define MAX_NETS 4
+struct drive_cfg {
+	const char *path;
+	const char *id;		/* NULL: "vd<letter>" */
+	bool ro, direct;
+};
+struct net_cfg {
+	const char *tap;
+	uint8_t mac[6];
+	bool mac_set;
+};
+
+struct vm_config {
+	const char *kernel;	/* --kernel */
+	const char *initrd;	/* --initrd */
+	const char *cmdline;	/* --cmdline, "" if none */
+	const char *raw;	/* --raw FILE[@ADDR] (file part) */
+	uint64_t raw_addr;	/* load address; start CS:IP = addr>>4 : addr&15 */
+	unsigned cpus;		/* --cpus, 1..MAX_CPUS */
+	uint64_t mem_size;	/* --mem */
+	enum console_kind console;
+	const char *console_path;
+	enum irqchip_mode irqchip;	/* --irqchip split|full */
+	bool pit;		/* --pit (implies full irqchip) */
+	bool boot_time;		/* --boot-time */
+	struct drive_cfg drives[MAX_DRIVES];	/* --drive path=..,ro=on,id=..,direct=on */
+	unsigned ndrives;
+	struct net_cfg nets[MAX_NETS];	/* --net tap=NAME[,mac=..] */
+	unsigned nnets;
+	bool rng;		/* --rng */
+	uint64_t start_ns;	/* process start (now_ns), 0: when the VM is created */
+	char *owned[MAX_DRIVES + MAX_NETS + 4];	/* copies freed by config_free */
+	unsigned nowned;
+};
+
+/* Parses a size such as 256M, 1G, 4096, 64K into bytes. 0 or -EINVAL. */
+int parse_size(const char *s, uint64_t *out);
+/* Parses the arguments of `ember run` (argv[0] is "run").  Fills cfg with
+ * defaults for what is absent.  Returns 0, or -EINVAL with a message. */
+int config_parse_run(int argc, char **argv, struct vm_config *cfg,
+		     struct errbuf *err);
+/* Frees what config_parse_run allocated. */
+void config_free(struct vm_config *cfg);
+
+/* ---- event loop (monitor/loop.c) -------------------------------------- */
+/* Everything asynchronous completes here, on the main thread: embed a
+ * loop_op in your object, pass it with the sqe, and its fn runs with the
+ * CQE's result.  Only the loop thread may touch the ring. */
+struct loop_op;
+typedef void (*loop_fn)(struct loop_op *op, int res, uint32_t cqe_flags);
+struct loop_op {
+	loop_fn fn;
+};
+struct loop {
+	struct io_uring ring;
+	bool stop;
+};
+
+/* Sets up the ring (entries SQEs).  0 or -errno. */
+int loop_init(struct loop *l, unsigned entries);
+void loop_destroy(struct loop *l);
+/* An SQE whose completion will call op->fn; submits first if the SQ is
+ * full.  Never NULL.  The caller preps it (io_uring_prep_*) after. */
+struct io_uring_sqe *loop_sqe(struct loop *l, struct loop_op *op);
+/* Arms a poll on fd (multishot if asked: op->fn then runs on every event,
+ * with IORING_CQE_F_MORE set while it stays armed). */
+void loop_poll(struct loop *l, int fd, unsigned poll_mask, bool multishot,
+	       struct loop_op *op);
+/* Submits and dispatches completions until loop_stop().  0 or -errno. */
+int loop_run(struct loop *l);
+/* Ends loop_run after the current batch (loop thread only). */
+void loop_stop(struct loop *l);
+
+/* ---- the VM (monitor/vm.c) -------------------------------------------- */
+/* Exit statuses of `ember run` that are ember's own (the guest's status is
+ * passed through otherwise).  Documented in the README. */
+enum {
+	EXIT_OK = 0,
+	EXIT_BADINPUT = 2,	/* usage, config or image error */
+	EXIT_HOSTFAIL = 70,	/* a host-side failure (KVM ioctl, memory) */
+	EXIT_TRIPLEFAULT = 71,	/* guest triple fault (KVM_EXIT_SHUTDOWN) */
+	EXIT_KVMERROR = 72,	/* KVM internal/emulation error, failed entry */
+	EXIT_BADEXIT = 73,	/* an exit ember does not handle */
+};
+
+enum { TS_START, TS_VM_CREATED, TS_MEMORY, TS_IRQCHIP, TS_VCPUS, TS_LOADED,
+       TS_FIRST_RUN, TS_EXIT, TS_TEARDOWN, TS__COUNT };
+#define MAX_MARKERS 16
+
+struct vm {
+	struct gmem mem;	/* first: unit tests build a vm with only this */
+	int kvm_fd, vm_fd;
+	int vcpu_mmap_size;
+	const struct vm_config *cfg;
+	struct e820_map e820;
+
+	unsigned ncpus;
+	struct vcpu *vcpus[MAX_CPUS];
+	struct bus pio, mmio;
+
+	struct loop *loop;
+	struct ioapic *ioapic;	/* split irqchip only */
+	struct device *devices[32];
+	unsigned ndevices;
+
+	/* stop: the first request wins; the loop then stops every vCPU */
+	atomic_int stopping;
+	int exit_code;
+	char exit_reason[256];
+	int stop_efd;		/* eventfd the loop waits on */
+
+	/* control-port commands other than marker/exit (snapshot, fuzzing):
+	 * returns 0 when handled.  Called on a vCPU thread. */
+	int (*ctl_hook)(struct vm *vm, unsigned cmd, uint32_t arg, uint64_t data);
+	void *ctl_ctx;
+	struct device *serial;
+	struct console *console;
+	int console_fd;		/* guest output; -1 for none */
+
+	uint64_t ts[TS__COUNT];	/* now_ns() at each step, 0 if not reached */
+	atomic_uint nmarkers;
+	uint64_t marker_ts[MAX_MARKERS];
+	uint32_t marker_val[MAX_MARKERS];
+};
+
+/* The checked guest-memory accessor: gmem_ptr() on vm->mem. */
+static inline void *gm_ptr(struct vm *vm, uint64_t gpa, size_t len)
+{
+	return gmem_ptr(&vm->mem, gpa, len);
+}
+
+/* Asks the VM to stop with exit_code; the reason (may be NULL) is printed
+ * as one line on stderr if exit_code is not 0.  Callable from any thread;
+ * only the first request counts.  Returns immediately. */
+void vm_request_stop(struct vm *vm, int exit_code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Records a control-port marker (value) with its time. Any thread. */
+void vm_marker(struct vm *vm, uint32_t value);
+/* Raises (level 1) or lowers (level 0) interrupt line gsi, through the
+ * in-kernel irqchip or the userspace IOAPIC.  Any thread. */
+void vm_irq_line(struct vm *vm, unsigned gsi, int level);
+/* Adds a device to the VM's list (for reset, save, restore, destroy);
+ * from then on the VM owns it.  0 or -ENOSPC. */
+int vm_add_device(struct vm *vm, struct device *dev);
+
+/* Creates the VM of cfg: KVM VM, memory, irqchip, devices, vCPUs, and loads
+ * the kernel.  On bad input returns -errno with err filled (exit status
+ * EXIT_BADINPUT), on host failure -errno with err filled (EXIT_HOSTFAIL),
+ * and *status_out says which. */
+int vm_create(const struct vm_config *cfg, struct vm **out, struct errbuf *err,
+	      int *status_out);
+/* Runs the VM until it stops; returns the exit status for `ember run`. */
+int vm_run(struct vm *vm);
+/* Frees everything (vCPUs must be stopped). */
+void vm_destroy(struct vm *vm);
+/* Prints the --boot-time table on stderr. */
+void vm_print_boot_times(const struct vm *vm);
+
+/* ---- console: stdin to the serial port (monitor/console.c) ------------ */
+/* Starts reading stdin on the loop into vm->serial (raw mode when stdin is
+ * a terminal; restored by console_destroy and at exit). */
+int console_create(struct vm *vm, struct console **out);
+void console_destroy(struct console *c);

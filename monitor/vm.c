@@ -1,0 +1,440 @@
+/* monitor/vm.c - the VM's life: create (KVM VM, memory, irqchip, devices,
+ * vCPUs, kernel), run (vCPU threads + the event loop), stop, destroy. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <linux/kvm.h>
+
+#include "devices/devices.h"
+#include "monitor/boot/boot.h"
+#include "monitor/monitor.h"
+
+void vm_request_stop(struct vm *vm, int exit_code, const char *fmt, ...)
+{
+	int expected = 0;
+	uint64_t one = 1;
+
+	if (!atomic_compare_exchange_strong(&vm->stopping, &expected, 1))
+		return;
+	vm->exit_code = exit_code;
+	vm->exit_reason[0] = 0;
+	if (fmt) {
+		va_list ap;
+
+		va_start(ap, fmt);
+		vsnprintf(vm->exit_reason, sizeof(vm->exit_reason), fmt, ap);
+		va_end(ap);
+	}
+	vm->ts[TS_EXIT] = now_ns();
+	if (vm->stop_efd >= 0 && write(vm->stop_efd, &one, sizeof(one)) < 0)
+		log_debug("stop eventfd: %m");
+}
+
+void vm_marker(struct vm *vm, uint32_t value)
+{
+	unsigned i = atomic_fetch_add(&vm->nmarkers, 1);
+
+	if (i >= MAX_MARKERS)
+		return;
+	vm->marker_ts[i] = now_ns();
+	vm->marker_val[i] = value;
+}
+
+void vm_irq_line(struct vm *vm, unsigned gsi, int level)
+{
+	if (vm->ioapic) {
+		ioapic_set_irq(vm->ioapic, gsi, level);
+	} else if (vm->vm_fd >= 0) {
+		struct kvm_irq_level l = { .irq = gsi, .level = (uint32_t)level };
+
+		if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &l) < 0)
+			log_debug("KVM_IRQ_LINE %u: %m", gsi);
+	}
+}
+
+int vm_add_device(struct vm *vm, struct device *dev)
+{
+	if (vm->ndevices == ARRAY_SIZE(vm->devices))
+		return -ENOSPC;
+	vm->devices[vm->ndevices++] = dev;
+	return 0;
+}
+
+/* Maps a whole file read-only.  0 or -errno with a message. */
+static int map_file(const char *what, const char *path, const uint8_t **data,
+		    size_t *len, struct errbuf *err)
+{
+	struct stat st;
+	void *p;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return err_set(err, errno, "%s '%s': %s", what, path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return err_set(err, EINVAL, "%s '%s': not a regular file", what, path);
+	}
+	if (st.st_size == 0) {
+		close(fd);
+		return err_set(err, EINVAL, "%s '%s': file is empty", what, path);
+	}
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return err_set(err, errno, "%s '%s': %s", what, path, strerror(errno));
+	*data = p;
+	*len = (size_t)st.st_size;
+	return 0;
+}
+
+static int vm_setup_memory(struct vm *vm, struct errbuf *err)
+{
+	struct kvm_userspace_memory_region r = { 0 };
+	int ret = gmem_init(&vm->mem, vm->cfg->mem_size);
+
+	if (ret)
+		return err_set(err, -ret, "guest memory (%llu bytes): %s",
+			       (unsigned long long)vm->cfg->mem_size, strerror(-ret));
+	r.slot = 0;
+	r.guest_phys_addr = 0;
+	r.memory_size = vm->mem.low_size;
+	r.userspace_addr = (uintptr_t)vm->mem.host;
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+		return err_set(err, errno, "KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
+	if (vm->mem.size > vm->mem.low_size) {
+		r.slot = 1;
+		r.guest_phys_addr = MMIO_GAP_END;
+		r.memory_size = vm->mem.size - vm->mem.low_size;
+		r.userspace_addr = (uintptr_t)(vm->mem.host + vm->mem.low_size);
+		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+			return err_set(err, errno, "KVM_SET_USER_MEMORY_REGION (high): %s",
+				       strerror(errno));
+	}
+	e820_build(&vm->mem, &vm->e820);
+	return 0;
+}
+
+static int vm_setup_irqchip(struct vm *vm, struct errbuf *err)
+{
+	if (vm->cfg->irqchip == IRQCHIP_SPLIT) {
+		struct kvm_enable_cap cap = { .cap = KVM_CAP_SPLIT_IRQCHIP };
+		int r;
+
+		cap.args[0] = IOAPIC_PINS;
+		if (ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
+			return err_set(err, errno, "KVM_CAP_SPLIT_IRQCHIP: %s (try --irqchip full)",
+				       strerror(errno));
+		r = ioapic_create(vm, &vm->ioapic);
+		if (r)
+			return err_set(err, -r, "ioapic: %s", strerror(-r));
+		return 0;
+	}
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		return err_set(err, errno, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
+	if (vm->cfg->pit) {
+		struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+
+		if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+			return err_set(err, errno, "KVM_CREATE_PIT2: %s", strerror(errno));
+	}
+	return 0;
+}
+
+static int console_out_fd(const struct vm_config *cfg, struct errbuf *err)
+{
+	int fd;
+
+	switch (cfg->console) {
+	case CONSOLE_NONE:
+		return -1;
+	case CONSOLE_FILE:
+		fd = open(cfg->console_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0)
+			return err_set(err, errno, "console '%s': %s", cfg->console_path,
+				       strerror(errno));
+		return fd;
+	default:
+		return STDOUT_FILENO;
+	}
+}
+
+static int vm_setup_devices(struct vm *vm, struct errbuf *err)
+{
+	int out_fd = console_out_fd(vm->cfg, err);
+	int r;
+
+	if (out_fd < -1)
+		return out_fd;
+	vm->console_fd = out_fd;
+	r = serial_create(vm, COM1_BASE, COM1_IRQ, out_fd, &vm->serial);
+	if (!r)
+		r = i8042_create(vm, NULL);
+	if (!r)
+		r = debug_exit_create(vm, NULL);
+	if (!r)
+		r = ctlport_create(vm, NULL);
+	if (r)
+		return err_set(err, -r, "devices: %s", strerror(-r));
+	return 0;
+}
+
+static int vm_load(struct vm *vm, struct boot_entry *entry, struct errbuf *err)
+{
+	const struct vm_config *cfg = vm->cfg;
+	struct boot_input in = { 0 };
+	int r;
+
+	in.cmdline = cfg->cmdline ? cfg->cmdline : "";
+	in.ncpus = vm->ncpus;
+	if (cfg->raw) {
+		in.path = cfg->raw;
+		r = map_file("raw image", cfg->raw, &in.image, &in.len, err);
+		if (r)
+			return r;
+		r = boot_load_raw(vm, &in, cfg->raw_addr, entry, err);
+	} else {
+		in.path = cfg->kernel;
+		r = map_file("kernel", cfg->kernel, &in.image, &in.len, err);
+		if (r)
+			return r;
+		if (cfg->initrd) {
+			in.initrd_path = cfg->initrd;
+			r = map_file("initrd", cfg->initrd, &in.initrd, &in.initrd_len, err);
+			if (r)
+				goto out;
+		}
+		r = boot_load(vm, &in, entry, err);
+	}
+	if (!r)
+		r = mptable_write(vm, vm->ncpus, err);
+out:
+	if (in.image)
+		munmap((void *)in.image, in.len);
+	if (in.initrd)
+		munmap((void *)in.initrd, in.initrd_len);
+	return r;
+}
+
+int vm_create(const struct vm_config *cfg, struct vm **out, struct errbuf *err,
+	      int *status_out)
+{
+	struct vm *vm = calloc(1, sizeof(*vm));
+	struct boot_entry entry;
+	int r, v;
+
+	*status_out = EXIT_HOSTFAIL;
+	if (!vm)
+		return err_set(err, ENOMEM, "out of memory");
+	vm->cfg = cfg;
+	vm->kvm_fd = vm->vm_fd = vm->stop_efd = vm->console_fd = -1;
+	vm->mem.fd = -1;
+	vm->pio.name = "pio";
+	vm->mmio.name = "mmio";
+	vm->ncpus = cfg->cpus;
+	vm->ts[TS_START] = cfg->start_ns ? cfg->start_ns : now_ns();
+	*out = vm;
+
+	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->stop_efd < 0)
+		return err_set(err, errno, "eventfd: %s", strerror(errno));
+	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0)
+		return err_set(err, errno, "/dev/kvm: %s", strerror(errno));
+	v = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
+	if (v != KVM_API_VERSION)
+		return err_set(err, EINVAL, "/dev/kvm: API version %d, ember needs %d", v,
+			       KVM_API_VERSION);
+	vm->vcpu_mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vm->vcpu_mmap_size <= 0)
+		return err_set(err, errno, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0)
+		return err_set(err, errno, "KVM_CREATE_VM: %s", strerror(errno));
+	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &(uint64_t){ KVM_IDMAP_ADDR }) < 0 ||
+	    ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR) < 0)
+		return err_set(err, errno, "KVM_SET_TSS_ADDR: %s", strerror(errno));
+	vm->ts[TS_VM_CREATED] = now_ns();
+
+	/* memory before the irqchip: registering memslots after KVM's
+	 * interrupt controllers exist waits for RCU grace periods */
+	r = vm_setup_memory(vm, err);
+	if (r)
+		return r;
+	vm->ts[TS_MEMORY] = now_ns();
+	r = vm_setup_irqchip(vm, err);
+	if (r)
+		return r;
+	vm->ts[TS_IRQCHIP] = now_ns();
+	r = vm_setup_devices(vm, err);
+	if (r)
+		return r;
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		r = vcpu_create(vm, i, &vm->vcpus[i]);
+		if (r)
+			return err_set(err, -r, "vCPU %u: %s", i, strerror(-r));
+	}
+	vm->ts[TS_VCPUS] = now_ns();
+	r = vm_load(vm, &entry, err);
+	if (r) {
+		*status_out = EXIT_BADINPUT;
+		return r;
+	}
+	r = vcpu_setup_boot(vm->vcpus[0], &entry);
+	if (r)
+		return err_set(err, -r, "boot vCPU set-up: %s", strerror(-r));
+	vm->ts[TS_LOADED] = now_ns();
+	*status_out = EXIT_OK;
+	return 0;
+}
+
+/* ---- running ---------------------------------------------------------- */
+struct vm_events {
+	struct loop_op stop_op, sig_op;
+	struct vm *vm;
+	int sig_fd;
+	struct signalfd_siginfo si;
+};
+
+static void on_stop(struct loop_op *op, int res, uint32_t flags)
+{
+	struct vm_events *ev = container_of(op, struct vm_events, stop_op);
+
+	(void)res;
+	(void)flags;
+	if (atomic_load(&ev->vm->stopping))
+		loop_stop(ev->vm->loop);
+}
+
+static void on_signal(struct loop_op *op, int res, uint32_t flags)
+{
+	struct vm_events *ev = container_of(op, struct vm_events, sig_op);
+
+	(void)flags;
+	if (res != (int)sizeof(ev->si)) {
+		log_warn("signalfd read: %s", res < 0 ? strerror(-res) : "short read");
+		return;
+	}
+	vm_request_stop(ev->vm, 128 + (int)ev->si.ssi_signo, "stopped by signal %s",
+			strsignal((int)ev->si.ssi_signo));
+	/* on_stop ends the loop */
+}
+
+int vm_run(struct vm *vm)
+{
+	struct loop loop;
+	struct vm_events ev = { .vm = vm, .sig_fd = -1 };
+	sigset_t sigs;
+	int r;
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGQUIT);
+	/* blocked in every thread (vCPU threads inherit the mask) */
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	ev.sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
+
+	r = loop_init(&loop, 256);
+	if (r) {
+		log_error("io_uring: %s", strerror(-r));
+		return EXIT_HOSTFAIL;
+	}
+	vm->loop = &loop;
+	ev.stop_op.fn = on_stop;
+	ev.sig_op.fn = on_signal;
+	loop_poll(&loop, vm->stop_efd, POLLIN, true, &ev.stop_op);
+	if (ev.sig_fd >= 0) {
+		struct io_uring_sqe *sqe = loop_sqe(&loop, &ev.sig_op);
+
+		io_uring_prep_read(sqe, ev.sig_fd, &ev.si, sizeof(ev.si), 0);
+	}
+	if (vm->cfg->console == CONSOLE_STDIO && console_create(vm, &vm->console))
+		log_debug("console input not available");
+
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		r = vcpu_start(vm->vcpus[i]);
+		if (r) {
+			vm_request_stop(vm, EXIT_HOSTFAIL, "vCPU %u thread: %s", i, strerror(-r));
+			break;
+		}
+	}
+	if (!atomic_load(&vm->stopping)) {
+		r = loop_run(&loop);
+		if (r)
+			vm_request_stop(vm, EXIT_HOSTFAIL, "event loop: %s", strerror(-r));
+	}
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		vcpu_kick(vm->vcpus[i]);
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		vcpu_join(vm->vcpus[i]);
+	if (vm->serial)
+		serial_flush(vm->serial);
+	if (vm->console) {
+		console_destroy(vm->console);
+		vm->console = NULL;
+	}
+	loop_destroy(&loop);
+	vm->loop = NULL;
+	if (ev.sig_fd >= 0)
+		close(ev.sig_fd);
+	if (vm->exit_reason[0])
+		fprintf(stderr, "ember: %s\n", vm->exit_reason);
+	return vm->exit_code;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	if (!vm)
+		return;
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		if (vm->vcpus[i])
+			vcpu_destroy(vm->vcpus[i]);
+	for (unsigned i = vm->ndevices; i-- > 0;)
+		vm->devices[i]->ops->destroy(vm->devices[i]);
+	bus_destroy(&vm->pio);
+	bus_destroy(&vm->mmio);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	if (vm->stop_efd >= 0)
+		close(vm->stop_efd);
+	if (vm->console_fd > STDERR_FILENO)
+		close(vm->console_fd);
+	gmem_destroy(&vm->mem);
+	free(vm);
+}
+
+static const char *const ts_names[TS__COUNT] = {
+	"process start", "VM created", "memory", "irqchip", "vCPUs", "kernel loaded",
+	"first KVM_RUN", "exit request", "teardown",
+};
+
+void vm_print_boot_times(const struct vm *vm)
+{
+	uint64_t t0 = vm->ts[TS_START], prev = t0;
+	unsigned n = atomic_load(&vm->nmarkers);
+
+	fprintf(stderr, "ember: boot times (ms since process start, +ms since previous step)\n");
+	for (int i = 1; i < TS__COUNT; i++) {
+		if (!vm->ts[i])
+			continue;
+		fprintf(stderr, "  %-16s %9.3f  +%.3f\n", ts_names[i],
+			(double)(vm->ts[i] - t0) / 1e6, (double)(vm->ts[i] - prev) / 1e6);
+		prev = vm->ts[i];
+	}
+	for (unsigned i = 0; i < n && i < MAX_MARKERS; i++)
+		fprintf(stderr, "  marker %-9u %9.3f\n", vm->marker_val[i],
+			(double)(vm->marker_ts[i] - t0) / 1e6);
+}

@@ -1,0 +1,278 @@
+/* vcpu/vcpu.c - vCPU threads: the KVM_RUN loop and a validated exit
+ * dispatch table.  Register accesses are done here, synchronously; any
+ * queue work is handed to the event loop by ioeventfd. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <linux/kvm.h>
+
+#include "devices/devices.h"
+#include "monitor/monitor.h"
+#include "vcpu/vcpu.h"
+
+#define VCPU_KICK_SIGNAL (SIGRTMIN + 1)
+
+static void kick_handler(int sig)
+{
+	(void)sig;	/* only interrupts KVM_RUN */
+}
+
+static pthread_once_t kick_once = PTHREAD_ONCE_INIT;
+
+static void install_kick_handler(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = kick_handler;	/* no SA_RESTART: KVM_RUN returns EINTR */
+	sigemptyset(&sa.sa_mask);
+	sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
+}
+
+int vcpu_create(struct vm *vm, unsigned id, struct vcpu **out)
+{
+	struct vcpu *v = calloc(1, sizeof(*v));
+	int r;
+
+	if (!v)
+		return -ENOMEM;
+	v->vm = vm;
+	v->id = id;
+	v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
+	if (v->fd < 0) {
+		r = -errno;
+		free(v);
+		return r;
+	}
+	*out = v;	/* from here on vcpu_destroy frees it */
+	v->run = mmap(NULL, (size_t)vm->vcpu_mmap_size, PROT_READ | PROT_WRITE,
+		      MAP_SHARED, v->fd, 0);
+	if (v->run == MAP_FAILED) {
+		v->run = NULL;
+		return -errno;
+	}
+	r = cpu_setup_cpuid(v);
+	if (!r)
+		r = cpu_setup_msrs(v);
+	if (!r)
+		r = cpu_setup_lapic(v);
+	return r;
+}
+
+/* ---- exits ------------------------------------------------------------ */
+static uint64_t vcpu_rip(struct vcpu *v)
+{
+	struct kvm_regs r;
+
+	if (ioctl(v->fd, KVM_GET_REGS, &r) < 0)
+		return ~0ull;
+	return r.rip;
+}
+
+static int exit_io(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	unsigned size = run->io.size;
+	uint64_t end;
+
+	if ((size != 1 && size != 2 && size != 4) || run->io.count == 0 ||
+	    __builtin_mul_overflow((uint64_t)size, run->io.count, &end) ||
+	    __builtin_add_overflow(end, run->io.data_offset, &end) ||
+	    end > (uint64_t)v->vm->vcpu_mmap_size) {
+		vm_request_stop(v->vm, EXIT_KVMERROR,
+				"vCPU %u: malformed port I/O exit (port 0x%x size %u count %u)",
+				v->id, run->io.port, size, run->io.count);
+		return 1;
+	}
+	for (uint32_t i = 0; i < run->io.count; i++) {
+		uint8_t *data = (uint8_t *)run + run->io.data_offset + i * size;
+
+		bus_access(&v->vm->pio, run->io.port, data, size,
+			   run->io.direction == KVM_EXIT_IO_OUT);
+	}
+	return 0;
+}
+
+static int exit_mmio(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+
+	if (run->mmio.len == 0 || run->mmio.len > 8) {
+		vm_request_stop(v->vm, EXIT_KVMERROR,
+				"vCPU %u: malformed MMIO exit (address 0x%llx length %u)", v->id,
+				(unsigned long long)run->mmio.phys_addr, run->mmio.len);
+		return 1;
+	}
+	bus_access(&v->vm->mmio, run->mmio.phys_addr, run->mmio.data, run->mmio.len,
+		   run->mmio.is_write);
+	return 0;
+}
+
+static int exit_shutdown(struct vcpu *v)
+{
+	vm_request_stop(v->vm, EXIT_TRIPLEFAULT, "guest triple fault on vCPU %u at RIP 0x%llx",
+			v->id, (unsigned long long)vcpu_rip(v));
+	return 1;
+}
+
+static int exit_fail_entry(struct vcpu *v)
+{
+	vm_request_stop(v->vm, EXIT_KVMERROR,
+			"vCPU %u: KVM could not enter the guest (hardware reason 0x%llx)",
+			v->id, (unsigned long long)v->run->fail_entry.hardware_entry_failure_reason);
+	return 1;
+}
+
+static int exit_internal(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	const char *what = run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ?
+		"emulation failure" : "internal error";
+	char bytes[64] = "";
+
+	/* for emulation failures KVM may report the instruction bytes */
+	if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
+	    run->internal.ndata >= 3 && run->internal.ndata <= 16) {
+		uint64_t n = run->internal.data[1] & 0xff;
+		const uint8_t *b = (const uint8_t *)&run->internal.data[2];
+		size_t o = 0;
+
+		for (uint64_t i = 0; i < n && i < 15 && o + 4 < sizeof(bytes); i++)
+			o += (size_t)snprintf(bytes + o, sizeof(bytes) - o, " %02x", b[i]);
+	}
+	vm_request_stop(v->vm, EXIT_KVMERROR,
+			"vCPU %u: KVM %s (suberror %u) at RIP 0x%llx%s%s", v->id, what,
+			run->internal.suberror, (unsigned long long)vcpu_rip(v),
+			bytes[0] ? ", instruction bytes" : "", bytes);
+	return 1;
+}
+
+static int exit_system_event(struct vcpu *v)
+{
+	switch (v->run->system_event.type) {
+	case KVM_SYSTEM_EVENT_SHUTDOWN:
+	case KVM_SYSTEM_EVENT_RESET:
+		vm_request_stop(v->vm, EXIT_OK, NULL);
+		return 1;
+	default:
+		vm_request_stop(v->vm, EXIT_KVMERROR, "vCPU %u: guest crash event (type %u)",
+				v->id, v->run->system_event.type);
+		return 1;
+	}
+}
+
+static int exit_eoi(struct vcpu *v)
+{
+	if (v->vm->ioapic)
+		ioapic_eoi(v->vm->ioapic, v->run->eoi.vector);
+	return 0;
+}
+
+static int exit_nothing(struct vcpu *v)
+{
+	(void)v;
+	return 0;
+}
+
+typedef int (*exit_fn)(struct vcpu *v);
+
+static const exit_fn exit_table[] = {
+	[KVM_EXIT_IO] = exit_io,
+	[KVM_EXIT_MMIO] = exit_mmio,
+	[KVM_EXIT_SHUTDOWN] = exit_shutdown,
+	[KVM_EXIT_FAIL_ENTRY] = exit_fail_entry,
+	[KVM_EXIT_INTERNAL_ERROR] = exit_internal,
+	[KVM_EXIT_SYSTEM_EVENT] = exit_system_event,
+	[KVM_EXIT_IOAPIC_EOI] = exit_eoi,
+	[KVM_EXIT_INTR] = exit_nothing,
+};
+
+int vcpu_handle_exit(struct vcpu *v)
+{
+	uint32_t reason = v->run->exit_reason;
+
+	if (reason < ARRAY_SIZE(exit_table) && exit_table[reason])
+		return exit_table[reason](v);
+	vm_request_stop(v->vm, EXIT_BADEXIT, "vCPU %u: unhandled KVM exit reason %u at RIP 0x%llx",
+			v->id, reason, (unsigned long long)vcpu_rip(v));
+	return 1;
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *v = arg;
+	struct vm *vm = v->vm;
+	sigset_t kick;
+
+	sigemptyset(&kick);
+	sigaddset(&kick, VCPU_KICK_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+	if (v->id == 0)
+		vm->ts[TS_FIRST_RUN] = now_ns();
+	while (!atomic_load(&vm->stopping)) {
+		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			vm_request_stop(vm, EXIT_HOSTFAIL, "vCPU %u: KVM_RUN: %s", v->id,
+					strerror(errno));
+			break;
+		}
+		v->exits++;
+		if (vcpu_handle_exit(v))
+			break;
+	}
+	return NULL;
+}
+
+int vcpu_start(struct vcpu *v)
+{
+	sigset_t all, old;
+	int r;
+
+	pthread_once(&kick_once, install_kick_handler);
+	/* the thread starts with every signal blocked and unblocks the kick */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = pthread_create(&v->thread, NULL, vcpu_thread, v);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r)
+		return -r;
+	v->started = true;
+	return 0;
+}
+
+void vcpu_kick(struct vcpu *v)
+{
+	if (!v || !v->started)
+		return;
+	/* immediate_exit covers the window before the thread enters KVM_RUN,
+	 * the signal the time inside it */
+	if (v->run)
+		__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	pthread_kill(v->thread, VCPU_KICK_SIGNAL);
+}
+
+void vcpu_join(struct vcpu *v)
+{
+	if (!v || !v->started)
+		return;
+	pthread_join(v->thread, NULL);
+	v->started = false;
+}
+
+void vcpu_destroy(struct vcpu *v)
+{
+	if (!v)
+		return;
+	vcpu_join(v);
+	if (v->run)
+		munmap(v->run, (size_t)v->vm->vcpu_mmap_size);
+	if (v->fd >= 0)
+		close(v->fd);
+	free(v);
+}

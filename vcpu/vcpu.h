@@ -1,0 +1,79 @@
+/* vcpu/vcpu.h - vCPU threads, the KVM_RUN loop, CPU set-up and the PIO and
+ * MMIO buses.  The one internal header of vcpu/. */
+#pragma once
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <pthread.h>
+
+struct vm;
+struct kvm_run;
+struct boot_entry;
+
+/* ---- buses (vcpu/bus.c) ----------------------------------------------- */
+/* Access handlers: `off` is relative to the range's base; size is 1, 2, 4
+ * or 8; data is little-endian in a buffer of `size` bytes. */
+struct bus_ops {
+	void (*read)(void *opaque, uint64_t off, void *data, unsigned size);
+	void (*write)(void *opaque, uint64_t off, const void *data, unsigned size);
+};
+struct bus_range {
+	uint64_t base, len;
+	const struct bus_ops *ops;
+	void *opaque;
+	const char *name;
+};
+/* A sorted interval table.  Ranges are registered before vCPUs run and
+ * never change after, so lookups take no lock. */
+struct bus {
+	const char *name;	/* "pio" or "mmio", for messages */
+	struct bus_range *r;
+	unsigned n, cap;
+	atomic_ulong misses;	/* accesses that hit nothing */
+};
+
+/* Adds [base, base+len).  Returns 0, -EEXIST when it overlaps a range
+ * already there, -EINVAL for len 0 or wrap-around, -ENOMEM. */
+int bus_register(struct bus *b, uint64_t base, uint64_t len,
+		 const struct bus_ops *ops, void *opaque, const char *name);
+/* Dispatches one access.  A read of nothing returns all-ones and a write
+ * to nothing is dropped; both count in b->misses and return -ENOENT.
+ * An access that straddles the end of a range is a miss too. */
+int bus_access(struct bus *b, uint64_t addr, void *data, unsigned size,
+	       bool is_write);
+/* The range holding addr, or NULL. */
+const struct bus_range *bus_find(const struct bus *b, uint64_t addr);
+void bus_destroy(struct bus *b);
+
+/* ---- vCPUs (vcpu/vcpu.c) ---------------------------------------------- */
+struct vcpu {
+	struct vm *vm;
+	unsigned id;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool started;
+	uint64_t exits;		/* number of KVM_RUN returns */
+};
+
+/* Creates vCPU `id` (fd, kvm_run mapping, CPUID, MSRs, LAPIC LINT set-up). */
+int vcpu_create(struct vm *vm, unsigned id, struct vcpu **out);
+/* Puts the boot vCPU in the state the boot protocol asks for: writes the
+ * boot GDT and page tables where needed, sets sregs and regs. */
+int vcpu_setup_boot(struct vcpu *v, const struct boot_entry *e);
+/* Starts the thread that runs KVM_RUN until the VM stops. */
+int vcpu_start(struct vcpu *v);
+/* Makes the vCPU leave KVM_RUN (immediate_exit + signal); any thread. */
+void vcpu_kick(struct vcpu *v);
+/* Waits for the thread to end (after vcpu_kick). */
+void vcpu_join(struct vcpu *v);
+/* Unmaps and closes (after vcpu_join, or if never started). */
+void vcpu_destroy(struct vcpu *v);
+/* CPU set-up for vCPU v (vcpu/cpu.c): CPUID from KVM_GET_SUPPORTED_CPUID
+ * with this vCPU's APIC ID and the VM's topology; MSRs; LAPIC LINT0/1. */
+int cpu_setup_cpuid(struct vcpu *v);
+int cpu_setup_msrs(struct vcpu *v);
+int cpu_setup_lapic(struct vcpu *v);
+/* Handles one exit (exported for tests).  Returns 0 to run again, or
+ * 1 when the VM is stopping. */
+int vcpu_handle_exit(struct vcpu *v);
