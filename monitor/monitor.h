@@ -21,6 +21,7 @@ struct device;
 struct ioapic;
 struct loop;
 struct console;
+struct kvm_cpuid2;
 
 /* ---- logging (monitor/log.c) ------------------------------------------ */
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
@@ -217,6 +218,7 @@ struct vm {
 
 	unsigned ncpus;
 	struct vcpu *vcpus[MAX_CPUS];
+	struct kvm_cpuid2 *cpuid;	/* KVM_GET_SUPPORTED_CPUID, fetched once */
 	struct bus pio, mmio;
 
 	struct loop *loop;
@@ -237,6 +239,12 @@ struct vm {
 	struct device *serial;
 	struct console *console;
 	int console_fd;		/* guest output; -1 for none */
+
+	/* pause: vCPUs park with their state complete (vm_pause/vm_resume) */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;
+	atomic_int pause_req;
+	unsigned parked;
 
 	uint64_t ts[TS__COUNT];	/* now_ns() at each step, 0 if not reached */
 	atomic_uint nmarkers;

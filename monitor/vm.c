@@ -36,6 +36,9 @@ void vm_request_stop(struct vm *vm, int exit_code, const char *fmt, ...)
 		va_end(ap);
 	}
 	vm->ts[TS_EXIT] = now_ns();
+	pthread_mutex_lock(&vm->pause_lock);	/* wake parked vCPUs and pausers */
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
 	if (vm->stop_efd >= 0 && write(vm->stop_efd, &one, sizeof(one)) < 0)
 		log_debug("stop eventfd: %m");
 }
@@ -240,6 +243,8 @@ int vm_create(const struct vm_config *cfg, struct vm **out, struct errbuf *err,
 	vm->mem.fd = -1;
 	vm->pio.name = "pio";
 	vm->mmio.name = "mmio";
+	pthread_mutex_init(&vm->pause_lock, NULL);
+	pthread_cond_init(&vm->pause_cond, NULL);
 	vm->ncpus = cfg->cpus;
 	vm->ts[TS_START] = cfg->start_ns ? cfg->start_ns : now_ns();
 	*out = vm;
@@ -413,6 +418,9 @@ void vm_destroy(struct vm *vm)
 	if (vm->console_fd > STDERR_FILENO)
 		close(vm->console_fd);
 	gmem_destroy(&vm->mem);
+	free(vm->cpuid);
+	pthread_mutex_destroy(&vm->pause_lock);
+	pthread_cond_destroy(&vm->pause_cond);
 	free(vm);
 }
 

@@ -12,7 +12,7 @@
 
 static struct kvm_cpuid2 *supported_cpuid(int kvm_fd)
 {
-	for (unsigned n = 64; n <= 4096; n *= 2) {
+	for (unsigned n = 256; n <= 4096; n *= 2) {
 		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
 
 		if (!c)
@@ -112,13 +112,23 @@ static struct kvm_cpuid2 *cpuid_ensure_topology(struct kvm_cpuid2 *c)
 
 int cpu_setup_cpuid(struct vcpu *v)
 {
-	struct kvm_cpuid2 *c = supported_cpuid(v->vm->kvm_fd);
+	struct vm *vm = v->vm;
+	struct kvm_cpuid2 *c;
+	size_t sz;
 	int r = 0;
 
+	if (!vm->cpuid) {
+		vm->cpuid = supported_cpuid(vm->kvm_fd);
+		if (!vm->cpuid)
+			return errno ? -errno : -ENOMEM;
+		vm->cpuid = cpuid_ensure_topology(vm->cpuid);
+	}
+	sz = sizeof(*c) + vm->cpuid->nent * sizeof(c->entries[0]);
+	c = malloc(sz);
 	if (!c)
-		return -errno ? -errno : -ENOMEM;
-	c = cpuid_ensure_topology(c);
-	cpuid_fixup(c, v->id, v->vm->ncpus);
+		return -ENOMEM;
+	memcpy(c, vm->cpuid, sz);
+	cpuid_fixup(c, v->id, vm->ncpus);
 	if (ioctl(v->fd, KVM_SET_CPUID2, c) < 0)
 		r = -errno;
 	free(c);

@@ -203,6 +203,48 @@ int vcpu_handle_exit(struct vcpu *v)
 	return 1;
 }
 
+/* Parks the calling vCPU thread while a pause is requested.  Called after
+ * a KVM_RUN that returned EINTR because of immediate_exit, so the state
+ * KVM holds is complete. */
+static void vcpu_park(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->parked++;
+	pthread_cond_broadcast(&vm->pause_cond);
+	while (atomic_load(&vm->pause_req) && !atomic_load(&vm->stopping))
+		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	vm->parked--;
+	__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+void vm_pause(struct vm *vm)
+{
+	unsigned running = 0;
+
+	atomic_store(&vm->pause_req, 1);
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		if (vm->vcpus[i] && vm->vcpus[i]->started) {
+			running++;
+			vcpu_kick(vm->vcpus[i]);
+		}
+	}
+	pthread_mutex_lock(&vm->pause_lock);
+	while (vm->parked < running && !atomic_load(&vm->stopping))
+		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+void vm_resume(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	atomic_store(&vm->pause_req, 0);
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -215,9 +257,14 @@ static void *vcpu_thread(void *arg)
 	if (v->id == 0)
 		vm->ts[TS_FIRST_RUN] = now_ns();
 	while (!atomic_load(&vm->stopping)) {
+		if (atomic_load(&vm->pause_req))
+			__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR || errno == EAGAIN) {
+				if (atomic_load(&vm->pause_req))
+					vcpu_park(v);
 				continue;
+			}
 			vm_request_stop(vm, EXIT_HOSTFAIL, "vCPU %u: KVM_RUN: %s", v->id,
 					strerror(errno));
 			break;

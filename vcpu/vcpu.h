@@ -74,6 +74,14 @@ void vcpu_destroy(struct vcpu *v);
 int cpu_setup_cpuid(struct vcpu *v);
 int cpu_setup_msrs(struct vcpu *v);
 int cpu_setup_lapic(struct vcpu *v);
+/* Stops every running vCPU at an instruction boundary, with any pending
+ * I/O completed (KVM_RUN with immediate_exit), and returns when all are
+ * parked: their registers can then be read or written.  Not from a vCPU
+ * thread.  A vCPU thread may instead set vm->pause_req and kick itself;
+ * it parks before it enters the guest again. */
+void vm_pause(struct vm *vm);
+/* Lets parked vCPUs run again. */
+void vm_resume(struct vm *vm);
 /* Handles one exit (exported for tests).  Returns 0 to run again, or
  * 1 when the VM is stopping. */
 int vcpu_handle_exit(struct vcpu *v);
