@@ -1,7 +1,10 @@
 /* monitor/gmem.c - guest RAM (one memfd, mapped once), the checked
  * guest-physical translator, and the e820 memory map. */
 #include <errno.h>
+#include <fcntl.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "monitor/monitor.h"
@@ -30,6 +33,7 @@ int gmem_init(struct gmem *m, uint64_t size)
 	m->fd = fd;
 	m->size = size;
 	m->low_size = size < MMIO_GAP_START ? size : MMIO_GAP_START;
+	m->zeroed = true;
 	return 0;
 fail:
 	{
@@ -38,6 +42,38 @@ fail:
 		close(fd);
 		return e;
 	}
+}
+
+int gmem_init_file(struct gmem *m, uint64_t size, const char *path)
+{
+	struct stat st;
+	void *p;
+	int fd, e;
+
+	memset(m, 0, sizeof(*m));
+	m->fd = -1;
+	if (size < MiB(2) || (size & 0xfff))
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != size) {
+		close(fd);
+		return -EINVAL;
+	}
+	/* private: guest writes copy the page, the file stays as it was */
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, fd, 0);
+	if (p == MAP_FAILED) {
+		e = -errno;
+		close(fd);
+		return e;
+	}
+	m->host = p;
+	m->fd = fd;
+	m->size = size;
+	m->low_size = size < MMIO_GAP_START ? size : MMIO_GAP_START;
+	m->cow = true;
+	return 0;
 }
 
 void gmem_destroy(struct gmem *m)
@@ -49,6 +85,8 @@ void gmem_destroy(struct gmem *m)
 	m->host = NULL;
 	m->fd = -1;
 	m->size = m->low_size = 0;
+	m->zeroed = false;
+	m->cow = false;
 }
 
 void *gmem_ptr(const struct gmem *m, uint64_t gpa, size_t len)

@@ -22,6 +22,7 @@ struct ioapic;
 struct loop;
 struct console;
 struct kvm_cpuid2;
+struct sandbox;
 
 /* ---- logging (monitor/log.c) ------------------------------------------ */
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
@@ -100,11 +101,20 @@ struct gmem {
 	uint64_t size;		/* total RAM */
 	uint64_t low_size;	/* RAM below MMIO_GAP_START */
 	int fd;			/* memfd or snapshot memory file; -1 if none */
+	bool zeroed;		/* all RAM still reads zero (a fresh memfd): the
+				 * loaders then need not zero a bss, which
+				 * would fault in its pages for nothing */
+	bool cow;		/* a snapshot memory file mapped MAP_PRIVATE */
 };
 
 /* Creates a memfd of `size` bytes and maps it shared, without touching it.
  * size must be a multiple of 4 KiB and at least 2 MiB. Returns 0 or -errno. */
 int gmem_init(struct gmem *m, uint64_t size);
+/* Maps the snapshot memory file `path` (exactly `size` bytes) MAP_PRIVATE:
+ * copy-on-write, pages fault in lazily from the file, which is never
+ * written.  Same size rules as gmem_init.  Returns 0 or -errno (-EINVAL
+ * when the file's size is not `size`). */
+int gmem_init_file(struct gmem *m, uint64_t size, const char *path);
 /* Unmaps and closes; safe on a zeroed or already destroyed gmem. */
 void gmem_destroy(struct gmem *m);
 /* The checked translator: a host pointer to guest-physical [gpa, gpa+len),
@@ -150,7 +160,13 @@ struct vm_config {
 	struct net_cfg nets[MAX_NETS];	/* --net tap=NAME[,mac=..] */
 	unsigned nnets;
 	bool rng;		/* --rng */
+	bool no_seccomp;	/* --no-seccomp: no filters (debugging; warns) */
+	unsigned sandbox_features;	/* SC_F_* (seccomp/seccomp.h) a command needs
+					 * beyond what the options imply */
 	uint64_t start_ns;	/* process start (now_ns), 0: when the VM is created */
+	const char *mem_file;	/* restore (snapshot/): guest RAM is this snapshot
+				 * memory file (gmem_init_file); nothing is loaded
+				 * and the vCPUs keep their reset state */
 	char *owned[MAX_DRIVES + MAX_NETS + 4];	/* copies freed by config_free */
 	unsigned nowned;
 };
@@ -222,6 +238,7 @@ struct vm {
 	struct bus pio, mmio;
 
 	struct loop *loop;
+	struct sandbox *sandbox;	/* seccomp/: filters, self-test hook */
 	struct ioapic *ioapic;	/* split irqchip only */
 	struct device *devices[32];
 	unsigned ndevices;
@@ -236,6 +253,11 @@ struct vm {
 	 * returns 0 when handled.  Called on a vCPU thread. */
 	int (*ctl_hook)(struct vm *vm, unsigned cmd, uint32_t arg, uint64_t data);
 	void *ctl_ctx;
+	/* snapshot session (snapshot/): runs on the loop thread when SIGUSR1
+	 * arrives (why = SIGUSR1) or after vm_loop_call() (why = 0).  When
+	 * set before vm_run, SIGUSR1 joins the signalfd set. */
+	void (*loop_hook)(struct vm *vm, int why);
+	int call_efd;		/* eventfd behind vm_loop_call; -1 if none */
 	struct device *serial;
 	struct console *console;
 	int console_fd;		/* guest output; -1 for none */
@@ -268,6 +290,9 @@ void vm_marker(struct vm *vm, uint32_t value);
 /* Raises (level 1) or lowers (level 0) interrupt line gsi, through the
  * in-kernel irqchip or the userspace IOAPIC.  Any thread. */
 void vm_irq_line(struct vm *vm, unsigned gsi, int level);
+/* Asks the loop thread to call vm->loop_hook(vm, 0) (any thread; for a
+ * vCPU thread that needs vm_pause, which only the loop may call). */
+void vm_loop_call(struct vm *vm);
 /* Adds a device to the VM's list (for reset, save, restore, destroy);
  * from then on the VM owns it.  0 or -ENOSPC. */
 int vm_add_device(struct vm *vm, struct device *dev);

@@ -56,7 +56,8 @@ int boot_load_raw(struct vm *vm, const struct boot_input *in, uint64_t addr,
 
 /* Writes the MP floating pointer and configuration table at MPTABLE_ADDR:
  * ncpus processors (APIC IDs 0..ncpus-1, CPU 0 the BSP), an ISA bus, the
- * IOAPIC (ID ncpus) and its 16 ISA interrupts, LINT0 ExtINT, LINT1 NMI. */
+ * IOAPIC (ID ncpus) with interrupts for its 24 pins (not IRQ 2, the
+ * cascade), LINT0 ExtINT, LINT1 NMI. */
 int mptable_write(struct vm *vm, unsigned ncpus, struct errbuf *err);
 
 /* ---- guest-visible boot structures (public ABIs) ---------------------- */
