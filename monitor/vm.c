@@ -18,6 +18,7 @@
 #include "devices/devices.h"
 #include "monitor/boot/boot.h"
 #include "monitor/monitor.h"
+#include "virtio/virtio.h"
 
 void vm_request_stop(struct vm *vm, int exit_code, const char *fmt, ...)
 {
@@ -195,9 +196,16 @@ static int vm_load(struct vm *vm, struct boot_entry *entry, struct errbuf *err)
 {
 	const struct vm_config *cfg = vm->cfg;
 	struct boot_input in = { 0 };
-	int r;
+	char cmdline[BOOT_CMDLINE_MAX];
+	int r, k;
 
-	in.cmdline = cfg->cmdline ? cfg->cmdline : "";
+	/* the user's command line, then one virtio_mmio.device= per device */
+	k = snprintf(cmdline, sizeof(cmdline), "%s", cfg->cmdline ? cfg->cmdline : "");
+	if (k < 0 || (size_t)k >= sizeof(cmdline) ||
+	    virtio_cmdline(vm, cmdline + k, sizeof(cmdline) - (size_t)k) < 0)
+		return err_set(err, E2BIG, "command line: longer than %d bytes",
+			       BOOT_CMDLINE_MAX - 1);
+	in.cmdline = cmdline;
 	in.ncpus = vm->ncpus;
 	if (cfg->raw) {
 		in.path = cfg->raw;
@@ -283,6 +291,11 @@ int vm_create(const struct vm_config *cfg, struct vm **out, struct errbuf *err,
 	r = vm_setup_devices(vm, err);
 	if (r)
 		return r;
+	r = virtio_create_devices(vm, err);
+	if (r) {
+		*status_out = EXIT_BADINPUT;
+		return r;
+	}
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		r = vcpu_create(vm, i, &vm->vcpus[i]);
 		if (r)
@@ -356,6 +369,7 @@ int vm_run(struct vm *vm)
 		return EXIT_HOSTFAIL;
 	}
 	vm->loop = &loop;
+	virtio_start(vm);	/* kick polls; requests a restore left pending */
 	ev.stop_op.fn = on_stop;
 	ev.sig_op.fn = on_signal;
 	loop_poll(&loop, vm->stop_efd, POLLIN, true, &ev.stop_op);

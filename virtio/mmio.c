@@ -1,0 +1,513 @@
+/* virtio/mmio.c - the virtio-mmio transport, version 2 ("modern"), as in
+ * virtio 1.x section 4.2.2: registers, feature negotiation, the status
+ * machine, queue set-up, interrupt status/ack and config space.  Kicks
+ * arrive as eventfds (KVM ioeventfd on QueueNotify when there is a VM; a
+ * trapped QueueNotify write signals the same eventfd) and are handled on
+ * the event loop.  The interrupt is a level-triggered GSI: high while
+ * InterruptStatus is not 0. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/kvm.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_mmio.h>
+
+#include "snapshot/sbuf.h"
+#include "virtio/virtio.h"
+
+#define MMIO_MAGIC 0x74726976	/* "virt" */
+#define MMIO_VERSION 2
+
+static const struct bus_ops mmio_bus_ops = {
+	.read = virtio_mmio_read,
+	.write = virtio_mmio_write,
+};
+
+/* ---- interrupts and failure -------------------------------------------- */
+static void isr_set(struct virtio_dev *vd, uint32_t bits)
+{
+	uint32_t old = vd->isr;
+
+	vd->isr |= bits;
+	if (!old && vd->isr)
+		vm_irq_line(vd->vm, vd->gsi, 1);
+}
+
+static void isr_clear(struct virtio_dev *vd, uint32_t bits)
+{
+	uint32_t old = vd->isr;
+
+	vd->isr &= ~bits;
+	if (old && !vd->isr)
+		vm_irq_line(vd->vm, vd->gsi, 0);
+}
+
+void virtio_dev_interrupt(struct virtio_dev *vd)
+{
+	isr_set(vd, VIRTIO_MMIO_INT_VRING);
+}
+
+void virtio_dev_notify_used(struct virtio_dev *vd, unsigned q)
+{
+	if (vq_should_notify(&vd->q[q].vq))
+		isr_set(vd, VIRTIO_MMIO_INT_VRING);
+}
+
+void virtio_dev_fail(struct virtio_dev *vd, const char *why, int err)
+{
+	if (vd->status & VIRTIO_CONFIG_S_NEEDS_RESET)
+		return;
+	vd->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
+	if (vd->status & VIRTIO_CONFIG_S_DRIVER_OK)
+		isr_set(vd, VIRTIO_MMIO_INT_CONFIG);
+	log_msg(vd->failures++ ? LOG_DEBUG : LOG_WARN,
+		"virtio %s at %#llx: %s%s%s; device needs reset", vd->name,
+		(unsigned long long)vd->base, why, err ? ": " : "",
+		err ? vq_strerror(err) : "");
+}
+
+bool virtio_dev_queue_live(struct virtio_dev *vd, unsigned q)
+{
+	return q < vd->ops->nqueues &&
+	       (vd->status & VIRTIO_CONFIG_S_DRIVER_OK) &&
+	       !(vd->status & VIRTIO_CONFIG_S_NEEDS_RESET) &&
+	       vd->q[q].vq.ready && !vd->q[q].vq.broken;
+}
+
+int virtio_dev_pop(struct virtio_dev *vd, unsigned q, struct vq_req *r)
+{
+	int rc = vq_pop(&vd->q[q].vq, r);
+
+	if (rc < 0) {
+		char why[32];
+
+		snprintf(why, sizeof(why), "queue %u", q);
+		virtio_dev_fail(vd, why, rc);
+	}
+	return rc;
+}
+
+/* ---- kicks ---------------------------------------------------------------- */
+void virtio_dev_kick(struct virtio_dev *vd, unsigned q)
+{
+	pthread_mutex_lock(&vd->lock);
+	if (virtio_dev_queue_live(vd, q))
+		vd->ops->notify(vd, q);
+	pthread_mutex_unlock(&vd->lock);
+}
+
+static void on_kick(struct loop_op *op, int res, uint32_t flags)
+{
+	struct virtio_queue *vq = container_of(op, struct virtio_queue, kick_op);
+	struct virtio_dev *vd = vq->vd;
+	uint64_t v;
+
+	if (res < 0 && res != -ECANCELED)
+		log_warn("%s: queue %u kick poll: %s", vd->name, vq->index, strerror(-res));
+	if (read(vq->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		log_debug("%s: kick eventfd read: %m", vd->name);
+	if (!(flags & IORING_CQE_F_MORE) && res != -ECANCELED && vd->vm->loop)
+		loop_poll(vd->vm->loop, vq->efd, POLLIN, true, &vq->kick_op);
+	virtio_dev_kick(vd, vq->index);
+}
+
+/* Signals queue q's eventfd from any thread (trapped QueueNotify,
+ * DRIVER_OK). */
+static void kick_efd(struct virtio_dev *vd, unsigned q)
+{
+	uint64_t one = 1;
+
+	if (q < vd->ops->nqueues && write(vd->q[q].efd, &one, sizeof(one)) < 0)
+		log_debug("%s: kick eventfd write: %m", vd->name);
+}
+
+static int ioeventfd(struct virtio_dev *vd, unsigned q, bool assign)
+{
+	struct kvm_ioeventfd ioe = {
+		.datamatch = q,
+		.addr = vd->base + VIRTIO_MMIO_QUEUE_NOTIFY,
+		.len = 4,
+		.fd = vd->q[q].efd,
+		.flags = KVM_IOEVENTFD_FLAG_DATAMATCH |
+			 (assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN),
+	};
+
+	return ioctl(vd->vm->vm_fd, KVM_IOEVENTFD, &ioe) < 0 ? -errno : 0;
+}
+
+/* ---- reset and status ------------------------------------------------- */
+/* Puts the device in its reset state.  Lock held. */
+static void dev_reset(struct virtio_dev *vd)
+{
+	if (vd->ops->reset)
+		vd->ops->reset(vd);
+	vd->gen++;
+	for (unsigned i = 0; i < vd->ops->nqueues; i++)
+		vq_init(&vd->q[i].vq, vd->vm);
+	vd->guest_features = 0;
+	vd->dev_feat_sel = vd->drv_feat_sel = vd->queue_sel = 0;
+	vd->status = 0;
+	isr_clear(vd, ~0u);
+}
+
+static bool features_ok(const struct virtio_dev *vd)
+{
+	return (vd->guest_features & ~vd->host_features) == 0 &&
+	       (vd->guest_features & (1ULL << VIRTIO_F_VERSION_1));
+}
+
+static void status_write(struct virtio_dev *vd, uint32_t v)
+{
+	uint32_t old = vd->status;
+
+	if (v == 0) {
+		dev_reset(vd);
+		return;
+	}
+	v &= 0xff;
+	if ((v & VIRTIO_CONFIG_S_FEATURES_OK) && !(old & VIRTIO_CONFIG_S_FEATURES_OK) &&
+	    !features_ok(vd)) {
+		log_debug("%s: driver features %#llx refused", vd->name,
+			  (unsigned long long)vd->guest_features);
+		v &= ~VIRTIO_CONFIG_S_FEATURES_OK;
+	}
+	/* FEATURES_OK stays once granted; NEEDS_RESET is the device's */
+	v |= old & (VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_NEEDS_RESET);
+	if ((v & VIRTIO_CONFIG_S_DRIVER_OK) && !(v & VIRTIO_CONFIG_S_FEATURES_OK))
+		v &= ~VIRTIO_CONFIG_S_DRIVER_OK;
+	vd->status = v;
+	if ((v & VIRTIO_CONFIG_S_DRIVER_OK) && !(old & VIRTIO_CONFIG_S_DRIVER_OK))
+		for (unsigned i = 0; i < vd->ops->nqueues; i++)
+			kick_efd(vd, i);	/* work that came before DRIVER_OK */
+}
+
+static void queue_ready_write(struct virtio_dev *vd, struct vq *q, uint32_t v)
+{
+	int rc;
+
+	if (!v) {
+		q->ready = false;
+		return;
+	}
+	if (q->ready)
+		return;
+	rc = vq_set_ready(q, vd->guest_features, vd->ops->queue_max);
+	if (rc < 0) {
+		char why[48];
+
+		snprintf(why, sizeof(why), "queue %u: bad ring set-up", vd->queue_sel);
+		virtio_dev_fail(vd, why, rc == VQ_ERR_ADDR ? rc : 0);
+	}
+}
+
+/* ---- registers -------------------------------------------------------- */
+static struct vq *sel_queue(struct virtio_dev *vd)
+{
+	return vd->queue_sel < vd->ops->nqueues ? &vd->q[vd->queue_sel].vq : NULL;
+}
+
+static uint32_t reg_read(struct virtio_dev *vd, uint64_t off)
+{
+	struct vq *q = sel_queue(vd);
+
+	switch (off) {
+	case VIRTIO_MMIO_MAGIC_VALUE: return MMIO_MAGIC;
+	case VIRTIO_MMIO_VERSION: return MMIO_VERSION;
+	case VIRTIO_MMIO_DEVICE_ID: return vd->ops->device_id;
+	case VIRTIO_MMIO_VENDOR_ID: return VIRTIO_VENDOR_ID;
+	case VIRTIO_MMIO_DEVICE_FEATURES:
+		return vd->dev_feat_sel < 2 ?
+		       (uint32_t)(vd->host_features >> (32 * vd->dev_feat_sel)) : 0;
+	case VIRTIO_MMIO_QUEUE_NUM_MAX: return q ? vd->ops->queue_max : 0;
+	case VIRTIO_MMIO_QUEUE_READY: return q ? q->ready : 0;
+	case VIRTIO_MMIO_INTERRUPT_STATUS: return vd->isr;
+	case VIRTIO_MMIO_STATUS: return vd->status;
+	case VIRTIO_MMIO_QUEUE_DESC_LOW: return q ? (uint32_t)q->desc_gpa : 0;
+	case VIRTIO_MMIO_QUEUE_DESC_HIGH: return q ? (uint32_t)(q->desc_gpa >> 32) : 0;
+	case VIRTIO_MMIO_QUEUE_AVAIL_LOW: return q ? (uint32_t)q->avail_gpa : 0;
+	case VIRTIO_MMIO_QUEUE_AVAIL_HIGH: return q ? (uint32_t)(q->avail_gpa >> 32) : 0;
+	case VIRTIO_MMIO_QUEUE_USED_LOW: return q ? (uint32_t)q->used_gpa : 0;
+	case VIRTIO_MMIO_QUEUE_USED_HIGH: return q ? (uint32_t)(q->used_gpa >> 32) : 0;
+	case VIRTIO_MMIO_SHM_LEN_LOW:
+	case VIRTIO_MMIO_SHM_LEN_HIGH:
+	case VIRTIO_MMIO_SHM_BASE_LOW:
+	case VIRTIO_MMIO_SHM_BASE_HIGH:
+		return 0xffffffffu;	/* no shared memory regions */
+	case VIRTIO_MMIO_CONFIG_GENERATION: return vd->cfg_gen;
+	default: return 0;
+	}
+}
+
+static void set_lo(uint64_t *a, uint32_t v) { *a = (*a & ~0xffffffffULL) | v; }
+static void set_hi(uint64_t *a, uint32_t v) { *a = (*a & 0xffffffffULL) | ((uint64_t)v << 32); }
+
+static void reg_write(struct virtio_dev *vd, uint64_t off, uint32_t v)
+{
+	struct vq *q = sel_queue(vd);
+	bool q_cfg = q && !q->ready;	/* queue registers only while not ready */
+
+	switch (off) {
+	case VIRTIO_MMIO_DEVICE_FEATURES_SEL: vd->dev_feat_sel = v; break;
+	case VIRTIO_MMIO_DRIVER_FEATURES_SEL: vd->drv_feat_sel = v; break;
+	case VIRTIO_MMIO_DRIVER_FEATURES:
+		if (vd->drv_feat_sel < 2 && !(vd->status & VIRTIO_CONFIG_S_FEATURES_OK)) {
+			unsigned sh = 32 * vd->drv_feat_sel;
+
+			vd->guest_features &= ~(0xffffffffULL << sh);
+			vd->guest_features |= (uint64_t)v << sh;
+		}
+		break;
+	case VIRTIO_MMIO_QUEUE_SEL: vd->queue_sel = v; break;
+	case VIRTIO_MMIO_QUEUE_NUM:
+		if (q_cfg)
+			q->size = v <= 0xffff ? (uint16_t)v : 0;
+		break;
+	case VIRTIO_MMIO_QUEUE_READY:
+		if (q)
+			queue_ready_write(vd, q, v);
+		break;
+	case VIRTIO_MMIO_QUEUE_NOTIFY: kick_efd(vd, v); break;
+	case VIRTIO_MMIO_INTERRUPT_ACK: isr_clear(vd, v); break;
+	case VIRTIO_MMIO_STATUS: status_write(vd, v); break;
+	case VIRTIO_MMIO_QUEUE_DESC_LOW: if (q_cfg) set_lo(&q->desc_gpa, v); break;
+	case VIRTIO_MMIO_QUEUE_DESC_HIGH: if (q_cfg) set_hi(&q->desc_gpa, v); break;
+	case VIRTIO_MMIO_QUEUE_AVAIL_LOW: if (q_cfg) set_lo(&q->avail_gpa, v); break;
+	case VIRTIO_MMIO_QUEUE_AVAIL_HIGH: if (q_cfg) set_hi(&q->avail_gpa, v); break;
+	case VIRTIO_MMIO_QUEUE_USED_LOW: if (q_cfg) set_lo(&q->used_gpa, v); break;
+	case VIRTIO_MMIO_QUEUE_USED_HIGH: if (q_cfg) set_hi(&q->used_gpa, v); break;
+	default: break;		/* read-only or unknown: ignored */
+	}
+}
+
+void virtio_mmio_read(void *opaque, uint64_t off, void *data, unsigned size)
+{
+	struct virtio_dev *vd = opaque;
+
+	memset(data, 0, size);
+	pthread_mutex_lock(&vd->lock);
+	if (off >= VIRTIO_MMIO_CONFIG) {
+		uint64_t c = off - VIRTIO_MMIO_CONFIG;
+
+		if (c + size <= vd->ops->cfg_size && vd->ops->cfg_read)
+			vd->ops->cfg_read(vd, (uint32_t)c, data, size);
+	} else if (size == 4 && !(off & 3)) {
+		uint32_t v = reg_read(vd, off);
+
+		memcpy(data, &v, 4);
+	}
+	pthread_mutex_unlock(&vd->lock);
+}
+
+void virtio_mmio_write(void *opaque, uint64_t off, const void *data,
+		       unsigned size)
+{
+	struct virtio_dev *vd = opaque;
+
+	pthread_mutex_lock(&vd->lock);
+	if (off >= VIRTIO_MMIO_CONFIG) {
+		uint64_t c = off - VIRTIO_MMIO_CONFIG;
+
+		if (c + size <= vd->ops->cfg_size && vd->ops->cfg_write)
+			vd->ops->cfg_write(vd, (uint32_t)c, data, size);
+	} else if (size == 4 && !(off & 3)) {
+		uint32_t v;
+
+		memcpy(&v, data, 4);
+		reg_write(vd, off, v);
+	}
+	pthread_mutex_unlock(&vd->lock);
+}
+
+/* ---- life cycle ------------------------------------------------------- */
+int virtio_dev_init(struct virtio_dev *vd, struct vm *vm, unsigned n,
+		    const struct virtio_dev_ops *ops, uint64_t features,
+		    const char *name, struct errbuf *err)
+{
+	int rc;
+
+	if (n >= VIRTIO_MMIO_MAX)
+		return err_set(err, ENOSPC, "%s: more than %d virtio devices", name,
+			       VIRTIO_MMIO_MAX);
+	if (vm->ndevices >= ARRAY_SIZE(vm->devices))	/* so vm_add_device works */
+		return err_set(err, ENOSPC, "%s: too many devices", name);
+	memset(vd, 0, sizeof(*vd));
+	vd->dev.ops = &virtio_device_ops;
+	vd->dev.vm = vm;
+	vd->dev.name = vd->name;
+	vd->vm = vm;
+	vd->ops = ops;
+	vd->n = n;
+	vd->base = VIRTIO_MMIO_BASE + n * VIRTIO_MMIO_SIZE;
+	vd->gsi = VIRTIO_IRQ_BASE + n;
+	vd->host_features = features | (1ULL << VIRTIO_F_VERSION_1) |
+			    (1ULL << VQ_F_INDIRECT_DESC) | (1ULL << VQ_F_EVENT_IDX);
+	snprintf(vd->name, sizeof(vd->name), "%s", name);
+	pthread_mutex_init(&vd->lock, NULL);
+	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++) {
+		vd->q[i].efd = -1;
+		vd->q[i].vd = vd;
+		vd->q[i].index = i;
+		vd->q[i].kick_op.fn = on_kick;
+		vq_init(&vd->q[i].vq, vm);
+	}
+	for (unsigned i = 0; i < ops->nqueues; i++) {
+		vd->q[i].efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (vd->q[i].efd < 0) {
+			rc = err_set(err, errno, "%s: eventfd: %s", name, strerror(errno));
+			goto fail;
+		}
+		if (vm->vm_fd >= 0) {
+			rc = ioeventfd(vd, i, true);
+			if (rc < 0)	/* the trapped write still works */
+				log_debug("%s: ioeventfd: %s", name, strerror(-rc));
+			vd->q[i].ioeventfd = rc == 0;
+		}
+	}
+	rc = bus_register(&vm->mmio, vd->base, VIRTIO_MMIO_SIZE, &mmio_bus_ops, vd,
+			  vd->name);
+	if (rc < 0) {
+		err_set(err, -rc, "%s: MMIO window %#llx: %s", name,
+			(unsigned long long)vd->base, strerror(-rc));
+		goto fail;
+	}
+	return 0;
+fail:
+	virtio_dev_fini(vd);
+	return rc;
+}
+
+void virtio_dev_fini(struct virtio_dev *vd)
+{
+	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++) {
+		if (vd->q[i].ioeventfd)
+			ioeventfd(vd, i, false);
+		vd->q[i].ioeventfd = false;
+		if (vd->q[i].efd >= 0)
+			close(vd->q[i].efd);
+		vd->q[i].efd = -1;
+	}
+	pthread_mutex_destroy(&vd->lock);
+}
+
+void virtio_start(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->ndevices; i++) {
+		struct virtio_dev *vd = virtio_dev_of(vm->devices[i]);
+
+		if (!vd || !vm->loop)
+			continue;
+		for (unsigned q = 0; q < vd->ops->nqueues; q++)
+			loop_poll(vm->loop, vd->q[q].efd, POLLIN, true, &vd->q[q].kick_op);
+		pthread_mutex_lock(&vd->lock);
+		if (vd->ops->start)
+			vd->ops->start(vd);
+		pthread_mutex_unlock(&vd->lock);
+	}
+}
+
+/* ---- struct device glue: save, restore, reset, destroy ---------------- */
+#define VIRTIO_STATE_VERSION 1
+
+static int dev_save(struct device *d, struct sbuf *sb)
+{
+	struct virtio_dev *vd = container_of(d, struct virtio_dev, dev);
+	int rc = 0;
+
+	pthread_mutex_lock(&vd->lock);
+	sbuf_put_u32(sb, VIRTIO_STATE_VERSION);
+	sbuf_put_u32(sb, vd->ops->device_id);
+	sbuf_put_u32(sb, vd->ops->nqueues);
+	sbuf_put_u64(sb, vd->guest_features);
+	sbuf_put_u32(sb, vd->status);
+	sbuf_put_u32(sb, vd->dev_feat_sel);
+	sbuf_put_u32(sb, vd->drv_feat_sel);
+	sbuf_put_u32(sb, vd->queue_sel);
+	sbuf_put_u32(sb, vd->isr);
+	sbuf_put_u32(sb, vd->cfg_gen);
+	for (unsigned i = 0; i < vd->ops->nqueues; i++)
+		vq_save(&vd->q[i].vq, sb);
+	if (vd->ops->save)
+		rc = vd->ops->save(vd, sb);
+	pthread_mutex_unlock(&vd->lock);
+	return rc ? rc : sb->err;
+}
+
+static int dev_restore(struct device *d, struct sbuf *sb)
+{
+	struct virtio_dev *vd = container_of(d, struct virtio_dev, dev);
+	uint32_t ver, id, nq, status, dsel, fsel, qsel, isr, gen;
+	uint64_t gf;
+	int rc = 0;
+
+	ver = sbuf_get_u32(sb);
+	id = sbuf_get_u32(sb);
+	nq = sbuf_get_u32(sb);
+	gf = sbuf_get_u64(sb);
+	status = sbuf_get_u32(sb);
+	dsel = sbuf_get_u32(sb);
+	fsel = sbuf_get_u32(sb);
+	qsel = sbuf_get_u32(sb);
+	isr = sbuf_get_u32(sb);
+	gen = sbuf_get_u32(sb);
+	if (sb->err || ver != VIRTIO_STATE_VERSION || id != vd->ops->device_id ||
+	    nq != vd->ops->nqueues || status > 0xff || isr > 3 ||
+	    (gf & ~vd->host_features))
+		return -EINVAL;
+	pthread_mutex_lock(&vd->lock);
+	dev_reset(vd);
+	for (unsigned i = 0; i < nq && !rc; i++)
+		rc = vq_restore(&vd->q[i].vq, sb, vd->ops->queue_max);
+	if (!rc && vd->ops->restore)
+		rc = vd->ops->restore(vd, sb);
+	if (rc) {
+		dev_reset(vd);
+	} else {
+		vd->guest_features = gf;
+		vd->status = status;
+		vd->dev_feat_sel = dsel;
+		vd->drv_feat_sel = fsel;
+		vd->queue_sel = qsel;
+		vd->cfg_gen = gen;
+		isr_set(vd, isr);
+		if (vd->vm->loop && vd->ops->start)
+			vd->ops->start(vd);
+	}
+	pthread_mutex_unlock(&vd->lock);
+	return rc ? -EINVAL : 0;
+}
+
+static void dev_device_reset(struct device *d)
+{
+	struct virtio_dev *vd = container_of(d, struct virtio_dev, dev);
+
+	pthread_mutex_lock(&vd->lock);
+	dev_reset(vd);
+	pthread_mutex_unlock(&vd->lock);
+}
+
+static void dev_destroy(struct device *d)
+{
+	struct virtio_dev *vd = container_of(d, struct virtio_dev, dev);
+
+	virtio_dev_fini(vd);
+	vd->ops->destroy(vd);
+}
+
+const struct device_ops virtio_device_ops = {
+	.name = "virtio-mmio",
+	.save = dev_save,
+	.restore = dev_restore,
+	.reset = dev_device_reset,
+	.destroy = dev_destroy,
+};
+
+struct virtio_dev *virtio_dev_of(struct device *d)
+{
+	return d && d->ops == &virtio_device_ops ?
+	       container_of(d, struct virtio_dev, dev) : NULL;
+}

@@ -1,0 +1,89 @@
+/* virtio/rng.c - virtio-rng (entropy device): each buffer the driver
+ * offers is filled from getrandom(2) and given back. */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/random.h>
+
+#include <linux/virtio_ids.h>
+
+#include "virtio/virtio.h"
+
+#define RNG_QUEUE_MAX 256
+#define RNG_SEGS 16
+#define RNG_REQ_MAX (64 * 1024)	/* bytes given per request, at most */
+
+struct rng {
+	struct virtio_dev vd;
+	struct iovec rd[RNG_SEGS], wr[RNG_SEGS];
+};
+
+/* Fills up to max bytes of the iovecs; returns the bytes filled. */
+static uint32_t fill(const struct iovec *iov, unsigned n, size_t max)
+{
+	size_t done = 0;
+
+	for (unsigned i = 0; i < n && done < max; i++) {
+		uint8_t *p = iov[i].iov_base;
+		size_t want = iov[i].iov_len, got = 0;
+
+		if (want > max - done)
+			want = max - done;
+		while (got < want) {
+			ssize_t k = getrandom(p + got, want - got, 0);
+
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k <= 0)
+				return (uint32_t)(done + got);
+			got += (size_t)k;
+		}
+		done += got;
+	}
+	return (uint32_t)done;
+}
+
+static void rng_notify(struct virtio_dev *vd, unsigned qi)
+{
+	struct rng *r = container_of(vd, struct rng, vd);
+	struct vq_req req = { .rd = r->rd, .wr = r->wr, .rd_cap = RNG_SEGS,
+			      .wr_cap = RNG_SEGS };
+	struct vq *q = &vd->q[qi].vq;
+
+	do {
+		while (virtio_dev_pop(vd, qi, &req) > 0)
+			vq_push(q, req.head, fill(req.wr, req.nwr, RNG_REQ_MAX));
+	} while (vq_set_notify(q, true));
+	virtio_dev_notify_used(vd, qi);
+}
+
+static void rng_destroy(struct virtio_dev *vd)
+{
+	free(container_of(vd, struct rng, vd));
+}
+
+static const struct virtio_dev_ops rng_ops = {
+	.device_id = VIRTIO_ID_RNG,
+	.nqueues = 1,
+	.queue_max = RNG_QUEUE_MAX,
+	.notify = rng_notify,
+	.destroy = rng_destroy,
+};
+
+int rng_create(struct vm *vm, unsigned n, struct virtio_dev **out,
+	       struct errbuf *err)
+{
+	struct rng *r = calloc(1, sizeof(*r));
+	int rc;
+
+	if (!r)
+		return err_set(err, ENOMEM, "virtio-rng: out of memory");
+	rc = virtio_dev_init(&r->vd, vm, n, &rng_ops, 0, "rng", err);
+	if (rc < 0) {
+		free(r);
+		return rc;
+	}
+	vm_add_device(vm, &r->vd.dev);
+	if (out)
+		*out = &r->vd;
+	return 0;
+}

@@ -1,0 +1,256 @@
+/* virtio/virtio.h - the virtqueue core (split ring), the virtio-mmio
+ * transport (version 2) and the devices on it: virtio-blk, virtio-net,
+ * virtio-rng.  The one internal header of virtio/.
+ *
+ * Threads: register accesses arrive on vCPU threads; queue work and I/O
+ * completions run on the event loop thread.  Each device's state is
+ * guarded by its virtio_dev.lock.  The virtqueue core itself takes no
+ * lock: its caller holds the device lock. */
+#pragma once
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <pthread.h>
+#include <sys/uio.h>
+
+#include "devices/devices.h"
+#include "monitor/monitor.h"
+
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+	       "virtio 1.x is little-endian; ember reads rings natively");
+
+/* Feature bits the core understands (virtio 1.x numbering). */
+#define VQ_F_INDIRECT_DESC 28
+#define VQ_F_EVENT_IDX 29
+#define VQ_MAX_SIZE 32768		/* the split ring's largest queue */
+
+/* ---- the virtqueue core (virtio/vq.c) --------------------------------- */
+/* Errors of vq_pop (and of ring set-up).  Each marks the queue broken. */
+enum {
+	VQ_ERR_AVAIL = -EOVERFLOW,	/* avail.idx moved by more than size */
+	VQ_ERR_INDEX = -ERANGE,		/* head or next >= size (or table count) */
+	VQ_ERR_LOOP = -ELOOP,		/* chain longer than its table: a loop */
+	VQ_ERR_ADDR = -EFAULT,		/* buffer/table/ring not wholly in RAM */
+	VQ_ERR_NOINDIRECT = -ENOTSUP,	/* INDIRECT flag but not negotiated */
+	VQ_ERR_INDIRECT = -EINVAL,	/* indirect len 0, not a multiple of 16,
+					 * or INDIRECT together with NEXT */
+	VQ_ERR_NESTED = -EMLINK,	/* INDIRECT inside an indirect table */
+	VQ_ERR_CAPACITY = -ENOBUFS,	/* more buffers than the caller's iovecs */
+	VQ_ERR_ORDER = -EBADMSG,	/* readable buffer after a writable one */
+	VQ_ERR_BROKEN = -EIO,		/* queue already broken, or not ready */
+};
+
+/* One split virtqueue.  Addresses are guest-physical; the host pointers
+ * are gm_ptr() of the whole rings, taken when the queue is made ready (or
+ * restored) after checking size, alignment and range. */
+struct vq {
+	struct vm *vm;
+	uint16_t size;		/* QueueNum: a power of 2, 1..VQ_MAX_SIZE */
+	bool ready;
+	bool broken;
+	bool indirect;		/* VIRTIO_F_INDIRECT_DESC negotiated */
+	bool event_idx;		/* VIRTIO_F_EVENT_IDX negotiated */
+	uint64_t desc_gpa, avail_gpa, used_gpa;
+	uint16_t last_avail;	/* next avail ring slot to consume */
+	uint16_t used_idx;	/* our copy of used.idx (we are its only writer) */
+	uint16_t signalled;	/* used_idx at the last vq_should_notify */
+	bool notify_on;		/* kicks wanted (vq_set_notify) */
+	int err;		/* the first violation (VQ_ERR_*), 0 if none */
+	/* host views, valid while ready */
+	uint8_t *desc, *avail, *used;
+};
+
+/* A popped chain.  The caller gives the iovec arrays and capacities; pop
+ * fills them and the counts.  rd = device-readable, wr = device-writable. */
+struct vq_req {
+	struct iovec *rd, *wr;
+	unsigned rd_cap, wr_cap;
+	unsigned nrd, nwr;
+	uint64_t rd_len, wr_len;	/* total bytes of each kind */
+	uint16_t head;			/* what vq_push must be given back */
+};
+
+/* Puts the queue in its reset state (not ready, size 0, addresses 0,
+ * indexes 0, not broken); vm is kept for later set-up. */
+void vq_init(struct vq *q, struct vm *vm);
+/* Makes the queue usable with q->size and the three ring addresses set:
+ * size must be a power of two <= max_size, desc 16-aligned, avail
+ * 2-aligned, used 4-aligned, and each ring wholly in guest RAM.  features
+ * are the negotiated ones (INDIRECT_DESC and EVENT_IDX matter).  0 or
+ * -errno (the queue then stays not ready; nothing is marked broken). */
+int vq_set_ready(struct vq *q, uint64_t features, uint16_t max_size);
+/* Takes the next available chain.  1: a chain is in *r; 0: nothing
+ * available; <0: a VQ_ERR_* (the queue is then broken and every later call
+ * returns VQ_ERR_BROKEN).  Never writes past r->rd_cap / r->wr_cap entries;
+ * zero-length buffers are skipped.  Reads avail.idx with acquire. */
+int vq_pop(struct vq *q, struct vq_req *r);
+/* Gives back the last n popped chains (the device could not use them). */
+void vq_unpop(struct vq *q, uint16_t n);
+/* Walks the chain at `head` again (e.g. an in-flight request after a
+ * restore) without touching the avail ring.  Same results as vq_pop. */
+int vq_get_chain(struct vq *q, uint16_t head, struct vq_req *r);
+/* Publishes one used element (head, bytes written) with a release store of
+ * used.idx.  Does nothing on a broken or not-ready queue. */
+void vq_push(struct vq *q, uint16_t head, uint32_t written);
+/* After pushes: does the driver want an interrupt?  EVENT_IDX: the used
+ * event index was crossed since the last call; otherwise the avail
+ * NO_INTERRUPT flag is clear.  Full fence before reading the driver's side. */
+bool vq_should_notify(struct vq *q);
+/* Asks the driver for kicks (enable) or not.  EVENT_IDX: writes
+ * avail_event = last_avail when enabling; otherwise the used NO_NOTIFY
+ * flag.  Returns true when, after enabling, more chains are already
+ * available (the caller must then go on popping: no kick will come). */
+bool vq_set_notify(struct vq *q, bool enable);
+/* True if a chain is available (acquire read of avail.idx). */
+bool vq_has_avail(struct vq *q);
+/* Marks the queue broken with err (a VQ_ERR_*); keeps the first error. */
+void vq_fail(struct vq *q, int err);
+/* A short name for a VQ_ERR_*, for log messages. */
+const char *vq_strerror(int err);
+
+struct sbuf;
+/* Appends the queue's state (size, ready, addresses, indexes, features,
+ * broken). */
+void vq_save(const struct vq *q, struct sbuf *sb);
+/* Reads what vq_save wrote; re-checks the rings (guest memory must be in
+ * place) with max_size.  0 or -EINVAL. */
+int vq_restore(struct vq *q, struct sbuf *sb, uint16_t max_size);
+
+/* iovec helpers over popped chains. */
+/* Copies up to len bytes starting at byte off of the iovecs into buf;
+ * returns the bytes copied. */
+size_t vq_iov_read(const struct iovec *iov, unsigned n, size_t off,
+		   void *buf, size_t len);
+/* Copies up to len bytes from buf to byte off of the iovecs; returns the
+ * bytes copied. */
+size_t vq_iov_write(const struct iovec *iov, unsigned n, size_t off,
+		    const void *buf, size_t len);
+/* Fills out[] (capacity cap) with the part [off, off+len) of iov; returns
+ * the number of entries, or -ENOBUFS if cap is too small, -ERANGE if the
+ * iovecs hold fewer than off+len bytes. */
+int vq_iov_slice(const struct iovec *iov, unsigned n, size_t off, size_t len,
+		 struct iovec *out, unsigned cap);
+
+/* ---- the virtio-mmio transport (virtio/mmio.c) ------------------------ */
+#define VIRTIO_MAX_QUEUES 2
+#define VIRTIO_VENDOR_ID 0x52424d45	/* "EMBR" */
+
+struct virtio_dev;
+struct virtio_dev_ops {
+	uint32_t device_id;	/* VIRTIO_ID_* */
+	unsigned nqueues;	/* <= VIRTIO_MAX_QUEUES */
+	uint16_t queue_max;	/* QueueNumMax */
+	/* All callbacks run with vd->lock held. */
+	/* Config space read/write at off (relative to 0x100); the transport
+	 * has checked that [off, off+size) lies in cfg_size. */
+	uint32_t cfg_size;
+	void (*cfg_read)(struct virtio_dev *vd, uint32_t off, void *data,
+			 unsigned size);
+	void (*cfg_write)(struct virtio_dev *vd, uint32_t off, const void *data,
+			  unsigned size);	/* NULL: config is read-only */
+	/* Queue q was kicked (loop thread; queue ready, DRIVER_OK, not
+	 * broken).  Setting DRIVER_OK kicks every queue once. */
+	void (*notify)(struct virtio_dev *vd, unsigned q);
+	/* The event loop is there (loop thread, after restore too): resubmit
+	 * what a restore left pending.  May be NULL. */
+	void (*start)(struct virtio_dev *vd);
+	/* The device is being reset: forget in-flight work (completions that
+	 * come later see a new vd->gen and are dropped). */
+	void (*reset)(struct virtio_dev *vd);
+	/* Device-specific state after the transport's. */
+	int (*save)(struct virtio_dev *vd, struct sbuf *sb);
+	int (*restore)(struct virtio_dev *vd, struct sbuf *sb);
+	/* Frees the device, vd included (after virtio_dev_fini). */
+	void (*destroy)(struct virtio_dev *vd);
+};
+
+struct virtio_queue {
+	struct vq vq;
+	struct virtio_dev *vd;
+	unsigned index;
+	int efd;		/* kick eventfd (KVM ioeventfd when possible) */
+	bool ioeventfd;		/* registered with KVM */
+	struct loop_op kick_op;
+};
+
+struct virtio_dev {
+	struct device dev;	/* dev.ops = the virtio device_ops */
+	struct vm *vm;
+	const struct virtio_dev_ops *ops;
+	pthread_mutex_t lock;
+	unsigned n;		/* window index: base and GSI follow from it */
+	uint64_t base;
+	unsigned gsi;
+	uint64_t host_features;	/* offered (transport bits included) */
+	uint64_t guest_features;	/* accepted by the driver */
+	uint32_t status;
+	uint32_t dev_feat_sel, drv_feat_sel, queue_sel;
+	uint32_t isr;		/* InterruptStatus */
+	uint32_t cfg_gen;	/* ConfigGeneration */
+	uint32_t gen;		/* bumped on every reset */
+	unsigned failures;	/* protocol violations seen (warned once) */
+	struct virtio_queue q[VIRTIO_MAX_QUEUES];
+	char name[24];
+};
+
+/* Initialises vd (lock, queues, eventfds, ioeventfds when vm->vm_fd >= 0)
+ * and registers window n (VIRTIO_MMIO_BASE + n * 4 KiB, GSI
+ * VIRTIO_IRQ_BASE + n) on vm->mmio.  Kick polls are armed by virtio_start.
+ * features = the device-specific bits; the transport adds VERSION_1,
+ * INDIRECT_DESC and EVENT_IDX.  Does not add the device to the VM (the
+ * caller does that last with vm_add_device(&vd->dev), which cannot then
+ * fail: the VM's device table has been checked).  0 or -errno. */
+int virtio_dev_init(struct virtio_dev *vd, struct vm *vm, unsigned n,
+		    const struct virtio_dev_ops *ops, uint64_t features,
+		    const char *name, struct errbuf *err);
+/* Undoes virtio_dev_init (ioeventfds, eventfds, lock). */
+void virtio_dev_fini(struct virtio_dev *vd);
+/* Handles a kick of queue q as the loop would (takes the lock). */
+void virtio_dev_kick(struct virtio_dev *vd, unsigned q);
+/* vq_pop on queue q; a violation fails the device (virtio_dev_fail).
+ * Same results as vq_pop.  Lock held. */
+int virtio_dev_pop(struct virtio_dev *vd, unsigned q, struct vq_req *r);
+/* Sets the used-buffer interrupt bit and raises the line if it was low.
+ * Lock held. */
+void virtio_dev_interrupt(struct virtio_dev *vd);
+/* After pushes on queue q: interrupt if vq_should_notify.  Lock held. */
+void virtio_dev_notify_used(struct virtio_dev *vd, unsigned q);
+/* The driver broke the protocol: status |= NEEDS_RESET, config-change
+ * interrupt if DRIVER_OK.  The first violation in the device's life is
+ * logged as a warning naming the device and why, later ones at debug level
+ * (a guest cannot flood the log).  Lock held. */
+void virtio_dev_fail(struct virtio_dev *vd, const char *why, int err);
+/* The queue's processing prologue: true if q may be worked on now (driver
+ * OK, queue ready, not broken, device not NEEDS_RESET).  Lock held. */
+bool virtio_dev_queue_live(struct virtio_dev *vd, unsigned q);
+/* MMIO register access (exported for tests; the bus calls these). */
+void virtio_mmio_read(void *opaque, uint64_t off, void *data, unsigned size);
+void virtio_mmio_write(void *opaque, uint64_t off, const void *data,
+		       unsigned size);
+/* The struct device_ops every virtio device uses. */
+extern const struct device_ops virtio_device_ops;
+
+/* Called once by the loop thread when vm->loop exists (before loop_run):
+ * arms every virtio device's kick polls and calls ops->start. */
+void virtio_start(struct vm *vm);
+/* The virtio device behind d, or NULL if d is not one. */
+struct virtio_dev *virtio_dev_of(struct device *d);
+
+/* Creates one device per vm->cfg->drives[], then nets[], then rng (if
+ * set), numbering the MMIO windows from 0, and adds each to the VM.
+ * 0 or -errno with a message naming the device. */
+int virtio_create_devices(struct vm *vm, struct errbuf *err);
+/* Writes " virtio_mmio.device=4K@0x<base>:<gsi>" for each virtio device of
+ * the VM into buf (NUL-terminated).  Returns the length, or -ENOSPC. */
+int virtio_cmdline(struct vm *vm, char *buf, size_t len);
+
+/* ---- devices (virtio/blk.c, virtio/net.c, virtio/rng.c) --------------- */
+/* Each creates window n for its config, adds the device to the VM and
+ * returns it in *out (may be NULL).  0 or -errno with a message. */
+int blk_create(struct vm *vm, unsigned n, const struct drive_cfg *cfg,
+	       struct virtio_dev **out, struct errbuf *err);
+int net_create(struct vm *vm, unsigned n, const struct net_cfg *cfg,
+	       struct virtio_dev **out, struct errbuf *err);
+int rng_create(struct vm *vm, unsigned n, struct virtio_dev **out,
+	       struct errbuf *err);
