@@ -16,7 +16,7 @@ echo "|------------------------------|-----------|----------|----------|--------
 if command -v qemu-system-x86_64 >/dev/null; then
 	"$TIMEIT" "QEMU microvm" "$N" "$W" 1 -- qemu-system-x86_64 -M microvm,acpi=off,pit=off,pic=off,rtc=off \
 		-enable-kvm -cpu host,-arch-capabilities -m 128M -nodefaults -no-user-config -display none \
-		-device isa-debug-exit -kernel "$EXIT_PVH" \
+		-device isa-debug-exit,iobase=0xf4,iosize=1 -kernel "$EXIT_PVH" \
 		|| echo "| QEMU microvm                 | (did not run) |"
 else
 	echo "| QEMU microvm                 | not installed |"

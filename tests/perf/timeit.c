@@ -54,6 +54,7 @@ int main(int argc, char **argv)
 			dup2(fd, 0);
 			dup2(fd, 1);
 			dup2(fd, 2);
+			alarm(60);	/* a hung command ends the benchmark, not the session */
 			execvp(argv[6], argv + 6);
 			_exit(127);
 		}
