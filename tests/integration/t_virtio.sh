@@ -1,0 +1,183 @@
+# tests/integration/t_virtio.sh - virtio-blk, virtio-rng and a hostile
+# guest, with the guests of tests/guests/virtio (see the README there).
+# Sourced by run.sh.  Images live in $WORK/virtio; after a guest has run,
+# the image file is checked on the host byte for byte.
+
+VT=$WORK/virtio
+mkdir -p "$VT"
+
+# vt_pattern N: the bytes vblk.pvh writes over N sectors: sector s is
+# "vblk sector %05d", the letters a..z repeated up to byte 510, "\n".
+vt_pattern() {
+	local a=abcdefghijklmnopqrstuvwxyz f="" s
+	for s in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19; do f+=$a; done
+	f=${f:0:494}
+	for ((s = 0; s < $1; s++)); do
+		printf 'vblk sector %05d%s\n' "$s" "$f"
+	done
+}
+
+# vt_ff FILE BYTES: a file of BYTES bytes of 0xff.
+vt_ff() {
+	head -c "$2" /dev/zero | tr '\0' '\377' >"$1"
+}
+
+# vt_zero FILE FIRST COUNT: zeroes COUNT sectors from FIRST in FILE.
+vt_zero() {
+	dd if=/dev/zero of="$1" bs=512 seek="$2" count="$3" conv=notrunc status=none
+}
+
+# vt_selected NAME: true if PATTERN selects case NAME.
+vt_selected() {
+	# shellcheck disable=SC2053
+	[[ $1 == $PATTERN ]]
+}
+
+# vt_want NAME [NEEDS]: true if case NAME runs now (it matches PATTERN and
+# /dev/kvm is usable); NEEDS, a case whose run this one checks, must match
+# too.  Prints SKIP where a case is selected but cannot run.
+vt_want() {
+	vt_selected "$1" || return 1
+	if [ -n "$kvm_reason" ]; then
+		echo "SKIP $1: $kvm_reason"
+		nskip=$((nskip + 1))
+		return 1
+	fi
+	if [ -n "${2:-}" ] && ! vt_selected "$2"; then
+		echo "SKIP $1: checks the run of case $2, which PATTERN leaves out"
+		nskip=$((nskip + 1))
+		return 1
+	fi
+}
+
+# vt_result NAME WHY [FILE...]: the verdict of a case that is not an
+# `expect`: PASS if WHY is empty, else FAIL with WHY and the FILEs shown.
+vt_result() {
+	local name=$1 why=$2 f
+	shift 2
+	if [ -z "$why" ]; then
+		echo "PASS $name"
+		npass=$((npass + 1))
+		return 0
+	fi
+	echo "FAIL $name: $why"
+	for f in "$@"; do
+		echo "  $(basename "$f"):"
+		show "$f"
+	done
+	nfail=$((nfail + 1))
+}
+
+# vt_cmp NAME WANT GOT: case NAME passes if the two files are equal.
+vt_cmp() {
+	local where
+	if where=$(cmp "$2" "$3" 2>&1); then
+		vt_result "$1" ""
+	else
+		vt_result "$1" "the image differs from what the guest wrote: $where"
+	fi
+}
+
+vt_pattern 128 >"$VT/pattern"
+cp "$VT/pattern" "$VT/rw.want"
+for first in 16 48 80; do	# write-zeroes, write-zeroes+unmap, discard
+	vt_zero "$VT/rw.want" "$first" 16
+done
+
+# --- virtio-blk: pattern, flush, read back, write-zeroes, discard ---
+vt_ff "$VT/rw.img" 65536
+expect virtio-blk --line "vblk: capacity 128 sectors" --line "vblk: id bootdisk" \
+	--line "vblk: wrote 8 requests" --line "vblk: flushed" \
+	--line "vblk: read back ok" --line "vblk: bad requests refused" \
+	--line "vblk: write-zeroes and discard ok" --line "vblk: ok" \
+	-- --kernel "$GUESTS/vblk.pvh" --mem 64M --drive "path=$VT/rw.img,id=bootdisk"
+vt_want virtio-blk-file virtio-blk && vt_cmp virtio-blk-file "$VT/rw.want" "$VT/rw.img"
+
+# --- the same with O_DIRECT, where the file system has it ---
+if dd if=/dev/zero of="$VT/direct.probe" bs=4096 count=1 oflag=direct status=none 2>/dev/null; then
+	vt_ff "$VT/direct.img" 65536
+	expect virtio-blk-direct --line "vblk: capacity 128 sectors" --line "vblk: id vda" \
+		--line "vblk: wrote 8 requests" --line "vblk: flushed" \
+		--line "vblk: read back ok" --line "vblk: bad requests refused" \
+		--line "vblk: write-zeroes and discard ok" --line "vblk: ok" \
+		-- --kernel "$GUESTS/vblk.pvh" --mem 64M --drive "path=$VT/direct.img,direct=on"
+	vt_want virtio-blk-direct-file virtio-blk-direct &&
+		vt_cmp virtio-blk-direct-file "$VT/rw.want" "$VT/direct.img"
+elif vt_selected virtio-blk-direct; then
+	echo "SKIP virtio-blk-direct: O_DIRECT not supported under $VT"
+	nskip=$((nskip + 1))
+fi
+
+# --- read-only drive: writes fail with IOERR, the file is unchanged ---
+cp "$VT/pattern" "$VT/ro.img"
+expect virtio-blk-ro --line "vblk: capacity 128 sectors" --line "vblk: read-only" \
+	--line "vblk: read ok" --line "vblk: writes fail with IOERR" --line "vblk: ok" \
+	-- --kernel "$GUESTS/vblk.pvh" --mem 64M --cmdline "vblk=ro" --drive "path=$VT/ro.img,ro=on"
+vt_want virtio-blk-ro-file virtio-blk-ro && vt_cmp virtio-blk-ro-file "$VT/pattern" "$VT/ro.img"
+
+# --- SIGKILL right after the guest saw its FLUSH complete: the data is in
+# the file.  The guest prints "vblk: flushed" and stops; we wait for that
+# line (read with a bounded timeout), then kill -9 ember. ---
+vt_kill9() {
+	local name=virtio-blk-kill9 dir=$VT/kill9 pid line why="" st
+	vt_want $name || return 0
+	mkdir -p "$dir"
+	vt_ff "$dir/img" 65536
+	mkfifo "$dir/fifo"
+	"$EMBER" run --kernel "$GUESTS/vblk.pvh" --mem 64M --cmdline "vblk=crash" \
+		--drive "path=$dir/img" </dev/null >"$dir/fifo" 2>"$dir/err" &
+	pid=$!
+	exec {vt_fd}<"$dir/fifo"
+	: >"$dir/out"
+	while IFS= read -r -t "$TIMEOUT" -u "$vt_fd" line; do
+		echo "$line" >>"$dir/out"
+		[ "$line" = "vblk: flushed" ] && break
+	done
+	if [ "$line" != "vblk: flushed" ]; then
+		why="no 'vblk: flushed' line within ${TIMEOUT}s"
+	fi
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null	# (no "Killed" job report)
+	st=$?
+	exec {vt_fd}<&-
+	if [ -z "$why" ] && [ "$st" != 137 ]; then
+		why="ember ended with status $st before the SIGKILL"
+	fi
+	if [ -z "$why" ] && ! cmp -s "$VT/pattern" "$dir/img"; then
+		why="the image does not hold the flushed data: $(cmp "$VT/pattern" "$dir/img" 2>&1)"
+	fi
+	vt_result $name "$why" "$dir/out" "$dir/err"
+}
+vt_kill9
+
+# --- virtio-rng, interrupt-driven, with both interrupt controllers ---
+expect virtio-rng --line "vrng: round 1: 2 chains, 96 bytes" \
+	--line "vrng: round 2: 1 chain, 64 bytes" --line "vrng: ok" \
+	-- --kernel "$GUESTS/vrng.pvh" --mem 64M --rng
+expect virtio-rng-irqchip-full --line "vrng: round 1: 2 chains, 96 bytes" \
+	--line "vrng: round 2: 1 chain, 64 bytes" --line "vrng: ok" \
+	-- --kernel "$GUESTS/vrng.pvh" --mem 64M --rng --irqchip full
+
+# --- a hostile guest: garbage rings on drive A, drive B keeps working ---
+vt_ff "$VT/hostile-a.img" 65536
+vt_ff "$VT/hostile-b.img" 65536
+vt_hostile_lines=()
+for c in "descriptor loop" "next out of range" "avail index jump" "head out of range" \
+	"buffer outside RAM" "buffer wrapping the address space" "indirect not negotiated" \
+	"indirect inside indirect" "readable after writable" "request without a header"; do
+	vt_hostile_lines+=(--line "vhostile: $c: needs reset; drive B ok")
+done
+expect virtio-hostile "${vt_hostile_lines[@]}" \
+	--line "vhostile: ring outside RAM: refused, needs reset; drive B ok" \
+	--line "vhostile: drive A works after a reset with writes in flight" --line "vhostile: ok" \
+	--stderr-line "ember: virtio vda at 0xd0000000: queue 0: descriptor chain too long (loop); device needs reset" \
+	-- --kernel "$GUESTS/vhostile.pvh" --mem 64M \
+	--drive "path=$VT/hostile-a.img" --drive "path=$VT/hostile-b.img"
+
+# --- bad drive options: exit 2 with the reason, before the guest runs ---
+expect virtio-err-missing-image --status 2 \
+	--stderr-line "ember: drive '$VT/nope.img': No such file or directory" \
+	-- --kernel "$GUESTS/vblk.pvh" --drive "path=$VT/nope.img"
+expect virtio-err-net-name --no-kvm --status 2 \
+	--stderr-line "ember: --net: tap name 'averyveryverylongname' is longer than 15 characters" \
+	-- --kernel "$GUESTS/vnet.pvh" --net tap=averyveryverylongname
