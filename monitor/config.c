@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "monitor/boot/boot.h"
 #include "monitor/monitor.h"
 
 int parse_size(const char *s, uint64_t *out)
@@ -174,7 +175,7 @@ static int parse_console(const char *v, struct vm_config *cfg, struct errbuf *er
  * after '='. */
 static const char *const valued[] = {
 	"--kernel", "--initrd", "--cmdline", "--cpus", "--mem", "--console",
-	"--raw", "--irqchip", "--drive", "--net", NULL,
+	"--raw", "--irqchip", "--drive", "--net", "--share", "--boot-protocol", NULL,
 };
 
 static bool takes_value(const char *name)
@@ -188,9 +189,18 @@ static bool takes_value(const char *name)
 static int apply(struct vm_config *cfg, const char *name, char *v,
 		 struct errbuf *err)
 {
-	if (!strcmp(name, "--kernel"))
-		cfg->kernel = v;
-	else if (!strcmp(name, "--initrd"))
+	if (!strcmp(name, "--kernel")) {
+		cfg->kernel_default = !strcmp(v, "default");
+		cfg->kernel = cfg->kernel_default ? NULL : v;
+	} else if (!strcmp(name, "--share")) {
+		if (!*v)
+			return err_set(err, EINVAL, "--share needs a directory");
+		cfg->share = v;
+	} else if (!strcmp(name, "--boot-protocol")) {
+		if (boot_proto_parse(v, &cfg->boot_proto))
+			return err_set(err, EINVAL,
+				       "--boot-protocol: '%s' is not auto, pvh, elf64, bzimage or multiboot", v);
+	} else if (!strcmp(name, "--initrd"))
 		cfg->initrd = v;
 	else if (!strcmp(name, "--cmdline"))
 		cfg->cmdline = v;
@@ -237,6 +247,7 @@ void config_free(struct vm_config *cfg)
 	for (unsigned i = 0; i < cfg->nowned; i++)
 		free(cfg->owned[i]);
 	cfg->nowned = 0;
+	linux_config_free(cfg);
 }
 
 int config_parse_run(int argc, char **argv, struct vm_config *cfg,
@@ -248,12 +259,20 @@ int config_parse_run(int argc, char **argv, struct vm_config *cfg,
 	cfg->mem_size = MiB(256);
 	cfg->console = CONSOLE_STDIO;
 	cfg->irqchip = IRQCHIP_SPLIT;
+	cfg->share_drive = -1;
 
 	for (int i = 1; i < argc; i++) {
 		char name[32];
 		char *arg = argv[i], *v = NULL, *eq;
 		int r;
 
+		if (!strcmp(arg, "--")) {	/* the rest is the guest's command */
+			cfg->cmd = argv + i + 1;
+			cfg->ncmd = argc - i - 1;
+			if (cfg->ncmd == 0 || !argv[i + 1][0])
+				return err_set(err, EINVAL, "'--' must be followed by a command");
+			break;
+		}
 		if (strncmp(arg, "--", 2) || !arg[2])
 			return err_set(err, EINVAL, "unexpected argument '%s'", arg);
 		eq = strchr(arg, '=');
@@ -292,10 +311,18 @@ int config_parse_run(int argc, char **argv, struct vm_config *cfg,
 		if (r)
 			return r;
 	}
-	if (!cfg->kernel && !cfg->raw)
+	if (!cfg->kernel && !cfg->raw && !cfg->kernel_default && cfg->cmd)
+		cfg->kernel_default = true;	/* `ember run -- CMD`: the default guest */
+	if (!cfg->kernel && !cfg->raw && !cfg->kernel_default)
 		return err_set(err, EINVAL, "no kernel: give --kernel FILE or --raw FILE[@ADDR]");
-	if (cfg->kernel && cfg->raw)
+	if ((cfg->kernel || cfg->kernel_default) && cfg->raw)
 		return err_set(err, EINVAL, "--kernel and --raw exclude each other");
+	if (cfg->kernel_default) {
+		int r = linux_resolve_default(cfg, err);
+
+		if (r)
+			return r;
+	}
 	if (cfg->pit)
 		cfg->irqchip = IRQCHIP_FULL;	/* KVM's PIT needs its in-kernel PIC */
 	return 0;

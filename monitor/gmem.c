@@ -89,6 +89,26 @@ void gmem_destroy(struct gmem *m)
 	m->cow = false;
 }
 
+void gmem_copy_in(const struct gmem *m, void *dst, const void *src, size_t len)
+{
+	uint64_t off = (uint64_t)((uint8_t *)dst - m->host);
+
+	if (m->fd >= 0 && !m->cow && len >= 65536) {
+		while (len) {
+			ssize_t n = pwrite(m->fd, src, len, (off_t)off);
+
+			if (n <= 0)
+				break;	/* the rest by memcpy */
+			src = (const uint8_t *)src + n;
+			dst = (uint8_t *)dst + n;
+			off += (uint64_t)n;
+			len -= (size_t)n;
+		}
+	}
+	if (len)
+		memcpy(dst, src, len);
+}
+
 void *gmem_ptr(const struct gmem *m, uint64_t gpa, size_t len)
 {
 	uint64_t end;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "monitor/monitor.h"
+#include "seccomp/seccomp.h"
 
 int loop_init(struct loop *l, unsigned entries)
 {
@@ -14,11 +15,20 @@ int loop_init(struct loop *l, unsigned entries)
 	memset(&p, 0, sizeof(p));
 	/* one submitter thread: let the kernel skip cross-thread work */
 	p.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN;
+	/* created disabled: only the opcodes ember uses are allowed before it
+	 * starts (io_uring operations do not pass through seccomp) */
+	p.flags |= sc_uring_setup_flags();
 	r = io_uring_queue_init_params(entries, &l->ring, &p);
 	if (r == -EINVAL) {	/* older kernels: plain ring */
 		memset(&p, 0, sizeof(p));
+		p.flags = sc_uring_setup_flags();
 		r = io_uring_queue_init_params(entries, &l->ring, &p);
 	}
+	if (r)
+		return r;
+	r = sc_uring_restrict(&l->ring);
+	if (r)
+		io_uring_queue_exit(&l->ring);
 	return r;
 }
 

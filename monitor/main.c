@@ -4,17 +4,30 @@
 #include <string.h>
 
 #include "monitor/monitor.h"
+#include "seccomp/seccomp.h"
+#include "snapshot/snapshot.h"
 
 #define EMBER_VERSION "0.1.0"
 
 static void usage(FILE *f)
 {
-	fputs("usage: ember run --kernel FILE [options]   boot a kernel\n"
+	fprintf(f, "usage: ember run --kernel FILE [options]   boot a kernel\n"
 	      "       ember run --raw FILE[@ADDR] [options] start a raw binary in real mode\n"
+	      "       ember run [--kernel default] [options] [-- CMD ARGS...]\n"
+	      "                  boot the default Linux guest, run CMD (else a shell), exit with\n"
+	      "                  its status (guest from `make guest-kernel`, or $EMBER_KERNEL_DIR)\n"
+	      "       ember jail --id ID --uid U --gid G [jail options] -- run [options]\n"
+	      "       ember restore DIR [--console ..] [--drive id=NAME,path=IMG] [--boot-time]\n"
+	      "       ember fork DIR -n N [--out DIR]   N copy-on-write VMs from one snapshot\n"
+	      "       ember fuzz DIR --inputs DIR [fuzz options]   reset loop (see README)\n"
 	      "       ember version | help\n"
 	      "\n"
 	      "run options:\n"
 	      "  --kernel FILE        PVH ELF, ELF64 vmlinux, bzImage or Multiboot kernel\n"
+	      "  --kernel default     the default Linux guest (vmlinux + initramfs)\n"
+	      "  --boot-protocol auto|pvh|elf64|bzimage|multiboot   how to start it\n"
+	      "  --share DIR          DIR as a read-only ext4 disk, at /mnt/share in the guest\n"
+	      "  -- CMD ARGS...       (last) the command ember-init runs in the guest\n"
 	      "  --initrd FILE        initial ramdisk (module for PVH/Multiboot)\n"
 	      "  --cmdline TEXT       kernel command line\n"
 	      "  --cpus N             vCPUs (1-64, default 1)\n"
@@ -27,10 +40,20 @@ static void usage(FILE *f)
 	      "  --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX]          virtio-net on a TAP\n"
 	      "  --rng                virtio-rng\n"
 	      "  --boot-time          print the time of each start-up step on stderr\n"
+	      "  --no-seccomp         no seccomp filters (debugging only; warns)\n"
+	      "%s"
+	      "\n"
+	      "jail options (ember runs as root, the VM as U:G in new namespaces):\n"
+	      "  --id ID              1-64 of [A-Za-z0-9-]; root is <base>/ID/root\n"
+	      "  --chroot-base DIR    base (default /srv/jailer)\n"
+	      "  --netns PATH         join this network namespace (default: a new one)\n"
+	      "  --cgroup KEY=VAL     cgroup v2 limit, e.g. memory.max=512M (repeatable)\n"
+	      "  --rlimit NAME=VAL    nofile, fsize, nproc, core, memlock, as (repeatable)\n"
+	      "  --daemonize          detach; print the jailed process id on stdout\n"
 	      "\n"
 	      "exit status: the guest's (port 0xf4: value*2+1; control port: as given),\n"
 	      "0 on power-off or reset, 2 bad input, 70 host failure, 71 triple fault,\n"
-	      "72 KVM internal/emulation error, 73 unhandled exit.\n", f);
+	      "72 KVM internal/emulation error, 73 unhandled exit.\n", snap_usage);
 }
 
 static int cmd_run(int argc, char **argv, uint64_t start_ns)
@@ -40,22 +63,49 @@ static int cmd_run(int argc, char **argv, uint64_t start_ns)
 	struct vm *vm = NULL;
 	int r, status;
 	uint64_t t;
+	struct snap_opts sopts;
+	struct snap_session *sess = NULL;
+	/* snapshot flags first: they take no value */
+	int sr = snap_opts_take(&argc, argv, &sopts, &err);
+	bool no_seccomp = sc_take_no_seccomp(&argc, argv);
 
+	r = sr;
+	if (r) {
+		fprintf(stderr, "ember: %s\n", err.msg);
+		return EXIT_BADINPUT;
+	}
 	r = config_parse_run(argc, argv, &cfg, &err);
+	cfg.no_seccomp = no_seccomp;
 	if (r) {
 		fprintf(stderr, "ember: %s\n", err.msg);
 		config_free(&cfg);
 		return EXIT_BADINPUT;
 	}
 	cfg.start_ns = start_ns;
+	if (sopts.dir)	/* vm_create builds the filters */
+		cfg.sandbox_features |= SC_F_SNAPSHOT;
+	if (linux_share_prepare(&cfg, &err)) {	/* --share DIR: mke2fs -d */
+		fprintf(stderr, "ember: %s\n", err.msg);
+		config_free(&cfg);
+		return EXIT_BADINPUT;
+	}
 	r = vm_create(&cfg, &vm, &err, &status);
+	linux_share_cleanup(&cfg);	/* its drive holds the image open */
 	if (r) {
 		fprintf(stderr, "ember: %s\n", err.msg);
 		vm_destroy(vm);
 		config_free(&cfg);
 		return status;
 	}
+	if (snap_session_start(vm, &sopts, NULL, &sess, &err)) {
+		fprintf(stderr, "ember: %s\n", err.msg);
+		vm_destroy(vm);
+		config_free(&cfg);
+		return EXIT_BADINPUT;
+	}
 	status = vm_run(vm);
+	if (snap_session_end(sess) && status == EXIT_OK)
+		status = EXIT_HOSTFAIL;	/* a snapshot failed (reported) */
 	if (cfg.boot_time)
 		vm_print_boot_times(vm);
 	t = now_ns();
@@ -78,6 +128,14 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1, start);
+	if (!strcmp(argv[1], "restore"))
+		return snap_cmd_restore(argc - 1, argv + 1, start);
+	if (!strcmp(argv[1], "fork"))
+		return snap_cmd_fork(argc - 1, argv + 1, start);
+	if (!strcmp(argv[1], "fuzz"))
+		return snap_cmd_fuzz(argc - 1, argv + 1, start);
+	if (!strcmp(argv[1], "jail"))
+		return jail_main(argc - 1, argv + 1, start, cmd_run);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
 		printf("ember %s\n", EMBER_VERSION);
 		return 0;

@@ -121,12 +121,21 @@ void gmem_destroy(struct gmem *m);
  * or NULL when the range overflows, is not wholly inside one RAM region, or
  * len is 0.  The ONE way device and loader code reaches guest memory. */
 void *gmem_ptr(const struct gmem *m, uint64_t gpa, size_t len);
+/* Copies len bytes into guest RAM at dst, a pointer gmem_ptr() returned
+ * for at least len bytes.  Large copies go through pwrite() on the memfd:
+ * the kernel then allocates the pages without a page fault each (about
+ * twice as fast for a kernel image).  A copy-on-write snapshot mapping is
+ * written with memcpy, never through to its file. */
+void gmem_copy_in(const struct gmem *m, void *dst, const void *src, size_t len);
 /* Builds the memory map of m: RAM 0..LOWMEM_RAM_END, reserved EBDA..1 MiB,
  * RAM 1 MiB..low_size, RAM above 4 GiB.  Sorted, non-overlapping. */
 void e820_build(const struct gmem *m, struct e820_map *out);
 
 /* ---- configuration (monitor/config.c) --------------------------------- */
 enum console_kind { CONSOLE_STDIO, CONSOLE_FILE, CONSOLE_NONE };
+/* --boot-protocol: how the kernel is started (monitor/boot/detect.c) */
+enum boot_proto { BOOT_PROTO_AUTO, BOOT_PROTO_PVH, BOOT_PROTO_ELF64,
+		  BOOT_PROTO_BZIMAGE, BOOT_PROTO_MULTIBOOT };
 enum irqchip_mode { IRQCHIP_SPLIT, IRQCHIP_FULL };
 
 #define MAX_DRIVES 8
@@ -167,6 +176,16 @@ struct vm_config {
 	const char *mem_file;	/* restore (snapshot/): guest RAM is this snapshot
 				 * memory file (gmem_init_file); nothing is loaded
 				 * and the vCPUs keep their reset state */
+	/* Linux guests (monitor/linux.c) */
+	bool kernel_default;	/* --kernel default, or only `-- CMD`: the cached
+				 * guest kernel + initramfs (linux_resolve_default) */
+	char *const *cmd;	/* the words after `--` (ember.cmd), NULL if none */
+	int ncmd;
+	const char *share;	/* --share DIR: a read-only ext4 image of DIR */
+	int share_drive;	/* its index in drives[], -1 until built */
+	enum boot_proto boot_proto;	/* --boot-protocol (default: by content) */
+	char *linux_owned[3];	/* default kernel, initrd, share image paths */
+	bool share_unlinked;	/* linux_share_cleanup done (no unlink under seccomp) */
 	char *owned[MAX_DRIVES + MAX_NETS + 4];	/* copies freed by config_free */
 	unsigned nowned;
 };
@@ -179,6 +198,57 @@ int config_parse_run(int argc, char **argv, struct vm_config *cfg,
 		     struct errbuf *err);
 /* Frees what config_parse_run allocated. */
 void config_free(struct vm_config *cfg);
+
+/* ---- Linux guests (monitor/linux.c) ------------------------------------ */
+/* What ember puts first on the default guest's command line.  reboot=k:
+ * a reboot resets through the i8042 (a clean exit for ember), not a
+ * triple fault (an error). */
+#define LINUX_DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=-1 quiet"
+#define LINUX_CMDLINE_MAX 2047	/* x86 COMMAND_LINE_SIZE 2048, NUL included */
+#define LINUX_KERNEL_DIR_ENV "EMBER_KERNEL_DIR"
+
+/* The default guest's directory into buf: $EMBER_KERNEL_DIR if set, else
+ * ${EMBER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ember}/default (what
+ * `make guest-kernel` fills).  0, or -ENAMETOOLONG/-ENOENT with a message. */
+int linux_default_dir(char *buf, size_t len, struct errbuf *err);
+/* For cfg->kernel_default: sets cfg->kernel to the default directory's
+ * vmlinux (bzImage with --boot-protocol bzimage) and cfg->initrd to its
+ * initramfs.cpio.gz unless --initrd was given; each must exist, else
+ * -ENOENT with a message saying to run `make guest-kernel`.  ember never
+ * builds them itself. */
+int linux_resolve_default(struct vm_config *cfg, struct errbuf *err);
+/* Encodes argv[0..argc) as ember.cmd's value: unpadded base64url (RFC 4648
+ * section 5) of "arg0\0arg1\0...\0".  Writes a NUL-terminated string into
+ * out; returns its length, or -ENOSPC (out too small) / -EINVAL (argc < 1
+ * or an empty argv[0]). */
+long linux_encode_argv(char *const *argv, int argc, char *out, size_t cap);
+/* Assembles the kernel command line into buf (NUL-terminated).  devices
+ * is the virtio-mmio list (" virtio_mmio.device=..." per device, may be
+ * "").  The default kernel gets
+ *   LINUX_DEFAULT_CMDLINE devices [ember.share=vdX] [ember.cmd=B64] USER
+ * (USER = --cmdline, last so it overrides); any other kernel gets
+ *   USER devices [ember.share=vdX] [ember.cmd=B64] [-- REST]
+ * where what ember adds goes before a standalone "--" of USER (words
+ * after it are init's, not the kernel's), and USER alone stays exactly as
+ * given.  Single spaces between the parts.  With the default kernel, a
+ * command or a share the result must fit Linux's LINUX_CMDLINE_MAX, else
+ * -E2BIG with "kernel command line is N bytes, over Linux's limit of 2047
+ * (x86 COMMAND_LINE_SIZE 2048, NUL included)" (+ "; the command after --
+ * takes M of them" when there is one).  -ENOSPC with a message when buf
+ * is too small. */
+int linux_cmdline(const struct vm_config *cfg, const char *devices,
+		  char *buf, size_t len, struct errbuf *err);
+/* For cfg->share: builds a read-only ext4 image of the directory with
+ * `mke2fs -t ext4 -d DIR` (e2fsprogs) in $TMPDIR (default /tmp) and adds
+ * it to cfg->drives as a read-only drive (cfg->share_drive).  Nothing to
+ * do without --share.  0, or -errno with a message naming the directory. */
+int linux_share_prepare(struct vm_config *cfg, struct errbuf *err);
+/* Removes the share image file (the drive keeps it open); only the first
+ * call unlinks (later ones run under the seccomp filter). */
+void linux_share_cleanup(struct vm_config *cfg);
+/* Frees the paths linux_resolve_default/linux_share_prepare allocated
+ * (after linux_share_cleanup).  Called by config_free. */
+void linux_config_free(struct vm_config *cfg);
 
 /* ---- event loop (monitor/loop.c) -------------------------------------- */
 /* Everything asynchronous completes here, on the main thread: embed a
@@ -257,6 +327,7 @@ struct vm {
 	 * arrives (why = SIGUSR1) or after vm_loop_call() (why = 0).  When
 	 * set before vm_run, SIGUSR1 joins the signalfd set. */
 	void (*loop_hook)(struct vm *vm, int why);
+	void *loop_ctx;		/* the session's (loop_hook and its ctl_hook) */
 	int call_efd;		/* eventfd behind vm_loop_call; -1 if none */
 	struct device *serial;
 	struct console *console;

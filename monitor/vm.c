@@ -18,6 +18,7 @@
 #include "devices/devices.h"
 #include "monitor/boot/boot.h"
 #include "monitor/monitor.h"
+#include "seccomp/seccomp.h"
 #include "virtio/virtio.h"
 
 void vm_request_stop(struct vm *vm, int exit_code, const char *fmt, ...)
@@ -104,8 +105,14 @@ static int map_file(const char *what, const char *path, const uint8_t **data,
 static int vm_setup_memory(struct vm *vm, struct errbuf *err)
 {
 	struct kvm_userspace_memory_region r = { 0 };
-	int ret = gmem_init(&vm->mem, vm->cfg->mem_size);
+	int ret = vm->cfg->mem_file ?
+		gmem_init_file(&vm->mem, vm->cfg->mem_size, vm->cfg->mem_file) :
+		gmem_init(&vm->mem, vm->cfg->mem_size);
 
+	if (ret && vm->cfg->mem_file)
+		return err_set(err, -ret, "snapshot memory '%s' (%llu bytes): %s",
+			       vm->cfg->mem_file, (unsigned long long)vm->cfg->mem_size,
+			       strerror(-ret));
 	if (ret)
 		return err_set(err, -ret, "guest memory (%llu bytes): %s",
 			       (unsigned long long)vm->cfg->mem_size, strerror(-ret));
@@ -196,17 +203,22 @@ static int vm_load(struct vm *vm, struct boot_entry *entry, struct errbuf *err)
 {
 	const struct vm_config *cfg = vm->cfg;
 	struct boot_input in = { 0 };
-	char cmdline[BOOT_CMDLINE_MAX];
-	int r, k;
+	char line[BOOT_CMDLINE_MAX], devs[VIRTIO_MMIO_MAX * 48];
+	int r;
 
-	/* the user's command line, then one virtio_mmio.device= per device */
-	k = snprintf(cmdline, sizeof(cmdline), "%s", cfg->cmdline ? cfg->cmdline : "");
-	if (k < 0 || (size_t)k >= sizeof(cmdline) ||
-	    virtio_cmdline(vm, cmdline + k, sizeof(cmdline) - (size_t)k) < 0)
-		return err_set(err, E2BIG, "command line: longer than %d bytes",
-			       BOOT_CMDLINE_MAX - 1);
-	in.cmdline = cmdline;
+	in.cmdline = cfg->cmdline ? cfg->cmdline : "";
 	in.ncpus = vm->ncpus;
+	in.proto = cfg->boot_proto;
+	if (!cfg->raw) {
+		/* + the virtio-mmio devices, the default guest's and ember-init's
+		 * parameters (monitor/linux.c) */
+		if (virtio_cmdline(vm, devs, sizeof(devs)) < 0)
+			return err_set(err, ENOSPC, "kernel command line: too many virtio devices");
+		r = linux_cmdline(cfg, devs, line, sizeof(line), err);
+		if (r)
+			return r;
+		in.cmdline = line;
+	}
 	if (cfg->raw) {
 		in.path = cfg->raw;
 		r = map_file("raw image", cfg->raw, &in.image, &in.len, err);
@@ -248,6 +260,7 @@ int vm_create(const struct vm_config *cfg, struct vm **out, struct errbuf *err,
 		return err_set(err, ENOMEM, "out of memory");
 	vm->cfg = cfg;
 	vm->kvm_fd = vm->vm_fd = vm->stop_efd = vm->console_fd = -1;
+	vm->call_efd = -1;
 	vm->mem.fd = -1;
 	vm->pio.name = "pio";
 	vm->mmio.name = "mmio";
@@ -302,6 +315,10 @@ int vm_create(const struct vm_config *cfg, struct vm **out, struct errbuf *err,
 			return err_set(err, -r, "vCPU %u: %s", i, strerror(-r));
 	}
 	vm->ts[TS_VCPUS] = now_ns();
+	if (cfg->mem_file) {	/* restore: snapshot/ puts the state in */
+		*status_out = EXIT_OK;
+		return 0;
+	}
 	r = vm_load(vm, &entry, err);
 	if (r) {
 		*status_out = EXIT_BADINPUT;
@@ -317,7 +334,7 @@ int vm_create(const struct vm_config *cfg, struct vm **out, struct errbuf *err,
 
 /* ---- running ---------------------------------------------------------- */
 struct vm_events {
-	struct loop_op stop_op, sig_op;
+	struct loop_op stop_op, sig_op, call_op;
 	struct vm *vm;
 	int sig_fd;
 	struct signalfd_siginfo si;
@@ -342,9 +359,36 @@ static void on_signal(struct loop_op *op, int res, uint32_t flags)
 		log_warn("signalfd read: %s", res < 0 ? strerror(-res) : "short read");
 		return;
 	}
+	if (ev->si.ssi_signo == SIGUSR1 && ev->vm->loop_hook) {
+		struct io_uring_sqe *sqe;
+
+		ev->vm->loop_hook(ev->vm, SIGUSR1);
+		sqe = loop_sqe(ev->vm->loop, &ev->sig_op);	/* read the next one */
+		io_uring_prep_read(sqe, ev->sig_fd, &ev->si, sizeof(ev->si), 0);
+		return;
+	}
 	vm_request_stop(ev->vm, 128 + (int)ev->si.ssi_signo, "stopped by signal %s",
 			strsignal((int)ev->si.ssi_signo));
 	/* on_stop ends the loop */
+}
+
+static void on_call(struct loop_op *op, int res, uint32_t flags)
+{
+	struct vm_events *ev = container_of(op, struct vm_events, call_op);
+	uint64_t n;
+
+	(void)res;
+	(void)flags;
+	if (read(ev->vm->call_efd, &n, sizeof(n)) == sizeof(n) && ev->vm->loop_hook)
+		ev->vm->loop_hook(ev->vm, 0);
+}
+
+void vm_loop_call(struct vm *vm)
+{
+	uint64_t one = 1;
+
+	if (vm->call_efd >= 0 && write(vm->call_efd, &one, sizeof(one)) < 0)
+		log_warn("loop call eventfd: %m");
 }
 
 int vm_run(struct vm *vm)
@@ -359,10 +403,24 @@ int vm_run(struct vm *vm)
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGHUP);
 	sigaddset(&sigs, SIGQUIT);
+	if (vm->loop_hook)
+		sigaddset(&sigs, SIGUSR1);	/* a snapshot request */
 	/* blocked in every thread (vCPU threads inherit the mask) */
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	ev.sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
 
+	/* sandbox: capabilities go while this is the only thread and before
+	 * the ring exists (its workers copy the creds of their creator) */
+	{
+		struct errbuf serr = { "" };
+
+		if (sc_vm_setup(vm, &serr)) {
+			log_error("%s", serr.msg);
+			if (ev.sig_fd >= 0)
+				close(ev.sig_fd);
+			return EXIT_HOSTFAIL;
+		}
+	}
 	r = loop_init(&loop, 256);
 	if (r) {
 		log_error("io_uring: %s", strerror(-r));
@@ -372,7 +430,10 @@ int vm_run(struct vm *vm)
 	virtio_start(vm);	/* kick polls; requests a restore left pending */
 	ev.stop_op.fn = on_stop;
 	ev.sig_op.fn = on_signal;
+	ev.call_op.fn = on_call;
 	loop_poll(&loop, vm->stop_efd, POLLIN, true, &ev.stop_op);
+	if (vm->call_efd >= 0)
+		loop_poll(&loop, vm->call_efd, POLLIN, true, &ev.call_op);
 	if (ev.sig_fd >= 0) {
 		struct io_uring_sqe *sqe = loop_sqe(&loop, &ev.sig_op);
 
@@ -388,6 +449,9 @@ int vm_run(struct vm *vm)
 			break;
 		}
 	}
+	/* the loop thread's own filter, now that every vCPU thread exists */
+	if (!atomic_load(&vm->stopping) && (r = sc_vm_enter(vm, SC_LOOP)))
+		vm_request_stop(vm, EXIT_HOSTFAIL, "event loop seccomp filter: %s", strerror(-r));
 	if (!atomic_load(&vm->stopping)) {
 		r = loop_run(&loop);
 		if (r)
@@ -429,9 +493,12 @@ void vm_destroy(struct vm *vm)
 		close(vm->kvm_fd);
 	if (vm->stop_efd >= 0)
 		close(vm->stop_efd);
+	if (vm->call_efd >= 0)
+		close(vm->call_efd);
 	if (vm->console_fd > STDERR_FILENO)
 		close(vm->console_fd);
 	gmem_destroy(&vm->mem);
+	sc_vm_free(vm);
 	free(vm->cpuid);
 	pthread_mutex_destroy(&vm->pause_lock);
 	pthread_cond_destroy(&vm->pause_cond);

@@ -62,3 +62,34 @@ void sbuf_get(struct sbuf *sb, void *p, size_t len)
 	memcpy(p, sb->data + sb->pos, len);
 	sb->pos += len;
 }
+
+void sbuf_put_str(struct sbuf *sb, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n > UINT32_MAX) {
+		if (!sb->err)
+			sb->err = -EINVAL;
+		return;
+	}
+	sbuf_put_u32(sb, (uint32_t)n);
+	sbuf_put(sb, s, n);
+}
+
+int sbuf_get_str(struct sbuf *sb, char *out, size_t cap)
+{
+	uint32_t n = sbuf_get_u32(sb);
+
+	if (!sb->err && (cap == 0 || n > cap - 1 || n > sb->len - sb->pos))
+		sb->err = -EINVAL;
+	if (sb->err) {
+		if (cap)
+			out[0] = 0;
+		return sb->err;
+	}
+	sbuf_get(sb, out, n);
+	out[n] = 0;
+	if (memchr(out, 0, n))
+		sb->err = -EINVAL;
+	return sb->err;
+}

@@ -25,3 +25,8 @@ static inline void sbuf_put_u32(struct sbuf *sb, uint32_t v) { sbuf_put(sb, &v, 
 static inline void sbuf_put_u64(struct sbuf *sb, uint64_t v) { sbuf_put(sb, &v, 8); }
 static inline uint32_t sbuf_get_u32(struct sbuf *sb) { uint32_t v; sbuf_get(sb, &v, 4); return v; }
 static inline uint64_t sbuf_get_u64(struct sbuf *sb) { uint64_t v; sbuf_get(sb, &v, 8); return v; }
+/* Strings: a u32 length and the bytes (no NUL).  get copies into out
+ * (cap bytes, NUL-terminated); a string that does not fit, or holds a
+ * NUL, sets -EINVAL in sb->err and returns it. */
+void sbuf_put_str(struct sbuf *sb, const char *s);
+int sbuf_get_str(struct sbuf *sb, char *out, size_t cap);

@@ -13,6 +13,7 @@
 
 #include "devices/devices.h"
 #include "monitor/monitor.h"
+#include "seccomp/seccomp.h"
 #include "vcpu/vcpu.h"
 
 #define VCPU_KICK_SIGNAL (SIGRTMIN + 1)
@@ -254,6 +255,14 @@ static void *vcpu_thread(void *arg)
 	sigemptyset(&kick);
 	sigaddset(&kick, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+	/* this thread's seccomp filter, before the guest runs at all */
+	int sr = sc_vm_enter(vm, SC_VCPU);
+
+	if (sr) {
+		vm_request_stop(vm, EXIT_HOSTFAIL, "vCPU %u: seccomp filter: %s", v->id,
+				strerror(-sr));
+		return NULL;
+	}
 	if (v->id == 0)
 		vm->ts[TS_FIRST_RUN] = now_ns();
 	while (!atomic_load(&vm->stopping)) {

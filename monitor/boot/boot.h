@@ -30,13 +30,23 @@ struct boot_input {
 	size_t initrd_len;
 	const char *cmdline;	/* never NULL */
 	unsigned ncpus;
+	enum boot_proto proto;	/* --boot-protocol; BOOT_PROTO_AUTO (0): by content */
 };
+
+/* Parses a --boot-protocol value: auto, pvh, elf64, bzimage, multiboot.
+ * 0 or -EINVAL. */
+int boot_proto_parse(const char *s, enum boot_proto *out);
+/* The name boot_proto_parse accepts for p. */
+const char *boot_proto_name(enum boot_proto p);
 
 /* Looks at the image and calls the matching loader: bzImage ("HdrS"),
  * ELF with a PVH note, ELF64 (Linux 64-bit boot protocol), Multiboot v1
  * header in the first 8 KiB.  Returns 0 or -errno with a message naming
  * the file and the reason, e.g. "kernel 'x': not an ELF, bzImage or
- * Multiboot image". */
+ * Multiboot image".  With in->proto set, that loader is used instead (a
+ * vmlinux with a PVH note can be started through ELF64); an image that is
+ * not of that kind is refused: "kernel 'x': --boot-protocol bzimage: not
+ * a bzImage". */
 int boot_load(struct vm *vm, const struct boot_input *in,
 	      struct boot_entry *out, struct errbuf *err);
 

@@ -147,7 +147,7 @@ int boot_load_bzimage(struct vm *vm, const struct boot_input *in,
 	if (!dst)
 		return err_set(err, EFAULT, "kernel '%s': no guest RAM at 0x%llx",
 			       in->path, (unsigned long long)load);
-	memcpy(dst, img + setup_len, l.ksize);
+	gmem_copy_in(&vm->mem, dst, img + setup_len, l.ksize);
 
 	initrd_limit = RD(img, initrd_addr_max) + 1ULL;
 	r = boot_place_initrd(vm, in, end, initrd_limit, &initrd, err);

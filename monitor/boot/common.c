@@ -64,7 +64,7 @@ int boot_place_initrd(struct vm *vm, const struct boot_input *in,
 	if (!dst)
 		return err_set(err, EFAULT, "initrd '%s': no guest RAM at 0x%llx",
 			       name, (unsigned long long)start);
-	memcpy(dst, in->initrd, in->initrd_len);
+	gmem_copy_in(&vm->mem, dst, in->initrd, in->initrd_len);
 	*addr = start;
 	return 0;
 }

@@ -303,7 +303,7 @@ int boot_elf_load(struct vm *vm, const struct boot_input *in,
 				       "kernel '%s': segment %u lies outside guest RAM",
 				       in->path, s->index);
 		if (s->filesz)
-			memcpy(dst, in->image + s->offset, s->filesz);
+			gmem_copy_in(&vm->mem, dst, in->image + s->offset, s->filesz);
 		/* the bss, unless RAM is known to be zero still */
 		if (!vm->mem.zeroed)
 			memset(dst + s->filesz, 0, s->memsz - s->filesz);

@@ -106,7 +106,7 @@ static int mb_load_aout(struct vm *vm, const struct boot_input *in,
 		return err_set(err, EINVAL,
 			       "kernel '%s': entry point 0x%x lies outside the loaded image",
 			       in->path, h->entry_addr);
-	memcpy(dst, in->image + file_off, load_len);
+	gmem_copy_in(&vm->mem, dst, in->image + file_off, load_len);
 	if (!vm->mem.zeroed)	/* the bss, unless RAM is known to be zero */
 		memset(dst + load_len, 0, mem_end - h->load_addr - load_len);
 	*entry = h->entry_addr;

@@ -21,7 +21,7 @@ int boot_load_raw(struct vm *vm, const struct boot_input *in, uint64_t addr,
 		return err_set(err, EINVAL,
 			       "raw image '%s' (%zu bytes at 0x%llx) lies outside guest RAM",
 			       in->path, in->len, (unsigned long long)addr);
-	memcpy(dst, in->image, in->len);
+	gmem_copy_in(&vm->mem, dst, in->image, in->len);
 	boot_entry_init(out, BOOT_REAL16, "raw");
 	out->cs = (uint16_t)(addr >> 4);
 	out->rip = addr & 15;

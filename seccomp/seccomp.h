@@ -1,0 +1,236 @@
+/* seccomp/seccomp.h - the sandbox: capability drop, one seccomp filter per
+ * thread kind, the io_uring opcode restrictions, and `ember jail`.  The
+ * one internal header of seccomp/.
+ *
+ * Order (DESIGN.md, "Sandbox"): every fd is opened first (vm_create); then
+ * sc_vm_setup() drops every capability and sets no_new_privs while the
+ * process still has one thread, and compiles the vCPU filter; each vCPU
+ * thread installs it before its first KVM_RUN (sc_vm_enter); the event
+ * loop thread builds and installs its own once the vCPU threads exist.
+ * Filters are per thread (no TSYNC): a thread gets only what its kind
+ * needs.  Every other syscall kills the whole process (SIGSYS). */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <linux/filter.h>
+
+#include "monitor/monitor.h"
+
+/* ---- thread kinds and features ---------------------------------------- */
+enum sc_kind {
+	SC_VCPU,	/* runs KVM_RUN and the synchronous exits */
+	SC_LOOP,	/* the main thread: io_uring event loop, then teardown */
+	SC_KIND__COUNT
+};
+#define SC_K(kind) (1u << (kind))
+#define SC_K_ALL (SC_K(SC_VCPU) | SC_K(SC_LOOP))
+
+/* What a VM uses beyond the base set.  A feature's syscalls are the rows
+ * of sc_rules[] (seccomp/rules.c) tagged with its bit, and its io_uring
+ * opcodes the rows of seccomp/uring.c: that is the one place to add them. */
+enum sc_feature {
+	SC_F_TTY = 1u << 0,	/* stdin is a terminal: termios restored at exit */
+	SC_F_BLK = 1u << 1,	/* virtio-blk drives */
+	SC_F_NET = 1u << 2,	/* virtio-net on TAP devices */
+	SC_F_RNG = 1u << 3,	/* virtio-rng: getrandom(2) */
+	SC_F_SNAPSHOT = 1u << 4,	/* save a running VM (vCPU/VM state reads) */
+	SC_F_RESTORE = 1u << 5,	/* load state into a VM (vCPU/VM state writes) */
+	SC_F_FUZZ = 1u << 6,	/* reset loop: dirty log + state writes */
+	SC_F_TEST = 1u << 7,	/* test builds: the self-test's own needs */
+	SC_F_SANITIZER = 1u << 8,	/* ASan/UBSan runtime (SAN=1 builds only) */
+};
+
+/* Runtime values a rule may compare an argument with. */
+enum sc_val {
+	SC_V_CONST,	/* the rule's own constant */
+	SC_V_VM_FD,	/* the KVM VM fd */
+	SC_V_PID,	/* our process id (as seen in our PID namespace) */
+};
+struct sc_params {
+	int vm_fd;
+	pid_t pid;
+};
+
+/* One allowed syscall (or one allowed form of it).  Rows for the same
+ * syscall are alternatives; a row without argument checks allows any.
+ * `errno_ret` != 0 makes the syscall fail with that errno instead of
+ * running (a syscall libc may try that ember can do without). */
+enum sc_op { SC_EQ, SC_MASKED_EQ };
+struct sc_arg {
+	uint8_t idx;		/* argument 0..5 */
+	uint8_t op;		/* enum sc_op */
+	uint8_t src;		/* enum sc_val: where the value comes from */
+	uint64_t mask;		/* SC_MASKED_EQ: (arg & mask) == val */
+	uint64_t val;
+};
+struct sc_rule {
+	unsigned kinds;		/* SC_K() bits of the thread kinds allowed */
+	unsigned feature;	/* 0: always; else the SC_F_* that needs it */
+	int nr;			/* syscall number (SCMP_SYS) */
+	int errno_ret;
+	unsigned nargs;
+	struct sc_arg arg[2];
+	const char *why;	/* the one-line reason */
+};
+/* The table (seccomp/rules.c) and its length. */
+extern const struct sc_rule sc_rules[];
+extern const unsigned sc_nrules;
+
+/* ---- filters (seccomp/filters.c) -------------------------------------- */
+/* Compiles the filter of `kind` for `features` with libseccomp (default
+ * action: kill the process; other architectures: kill) into a classic BPF
+ * program in *out (free with sc_prog_free).  0 or -errno. */
+int sc_build(enum sc_kind kind, unsigned features, const struct sc_params *p,
+	     struct sock_fprog *out);
+void sc_prog_free(struct sock_fprog *prog);
+/* Installs prog on the calling thread only (seccomp(2), no TSYNC).  Needs
+ * no_new_privs (sc_caps_drop sets it).  0 or -errno. */
+int sc_install(const struct sock_fprog *prog);
+/* Prints the allowed syscalls of each kind for `features`, with reasons
+ * (the README table is made from this).  Returns the number of rows. */
+unsigned sc_dump(FILE *f, unsigned features);
+
+/* ---- capabilities (seccomp/caps.c) ------------------------------------ */
+/* Clears the bounding set (when we hold CAP_SETPCAP), the ambient set and
+ * the effective, permitted and inheritable sets, locks the securebits when
+ * allowed, and sets PR_SET_NO_NEW_PRIVS.  Capabilities are per thread:
+ * call while the process has one thread, so every later thread inherits
+ * the empty sets.  0 or -errno. */
+int sc_caps_drop(void);
+/* Clears the bounding set only (the jail, before it changes uid).
+ * 0, -EPERM without CAP_SETPCAP, or another -errno. */
+int sc_caps_drop_bound(void);
+
+/* ---- io_uring (seccomp/uring.c) --------------------------------------- */
+/* The io_uring_setup flag a restricted ring needs (IORING_SETUP_R_DISABLED). */
+unsigned sc_uring_setup_flags(void);
+/* For a ring set up with sc_uring_setup_flags(): registers the
+ * restrictions (only the opcodes and SQE flags ember uses, no register
+ * operations at all) and enables the ring.  0 or -errno. */
+int sc_uring_restrict(struct io_uring *ring);
+/* True if opcode op may be submitted on a restricted ring (for tests). */
+bool sc_uring_op_allowed(unsigned op);
+
+/* ---- the VM's sandbox (seccomp/sandbox.c) ----------------------------- */
+struct sc_times {
+	uint64_t caps_ns, build_ns[SC_KIND__COUNT], install_ns[SC_KIND__COUNT];
+};
+/* vm->sandbox: owned by the VM from sc_vm_setup to sc_vm_free. */
+struct sandbox {
+	struct vm *vm;
+	bool on;		/* filters installed (not --no-seccomp) */
+	unsigned features;	/* SC_F_* */
+	struct sc_params params;
+	struct sock_fprog prog[SC_KIND__COUNT];
+	struct sc_times times;
+	/* the self-test (EMBER_TEST_HOOKS builds) */
+	int st_efd;
+	uint64_t st_val;
+	struct loop_op st_op, st_uring_op;
+	int (*st_prev_hook)(struct vm *vm, unsigned cmd, uint32_t arg, uint64_t data);
+};
+/* Called by vm_run on the main thread before the ring and any other
+ * thread exist: creates vm->sandbox, drops every capability and, unless
+ * cfg->no_seccomp, compiles the vCPU filter.  0 or -errno with err
+ * filled. */
+int sc_vm_setup(struct vm *vm, struct errbuf *err);
+/* The calling thread (of kind `kind`) installs its filter: vCPU threads
+ * at start, the loop thread after vcpu_start() of every vCPU (it compiles
+ * its own first).  Does nothing when seccomp is off.  0 or -errno. */
+int sc_vm_enter(struct vm *vm, enum sc_kind kind);
+/* The SC_F_* bits vm's configuration needs. */
+unsigned sc_vm_features(const struct vm *vm);
+/* Frees vm->sandbox (any thread, after the vCPUs stopped). */
+void sc_vm_free(struct vm *vm);
+/* What the sandbox cost (ns): capability drop, filter builds, installs. */
+const struct sc_times *sc_vm_times(const struct vm *vm);
+
+/* ---- test hooks (seccomp/selftest.c, EMBER_TEST_HOOKS builds only) ---- */
+/* Control-port command 0x7f "sandbox self-test" (test builds only): the
+ * argument picks what the calling vCPU thread (or, through an eventfd,
+ * the loop thread) does that its filter forbids.  Should the call come
+ * back (--no-seccomp), the VM stops with status 101 and says so. */
+#define SC_CTL_SELFTEST 0x7f
+enum sc_selftest {
+	SC_ST_VCPU_SYSCALL = 0,	/* vCPU thread: mount(2) */
+	SC_ST_LOOP_SYSCALL = 1,	/* loop thread: mount(2) */
+	SC_ST_VCPU_IOCTL = 2,	/* vCPU thread: KVM_CHECK_EXTENSION (not allowed) */
+	SC_ST_VCPU_MMAP_EXEC = 3,	/* vCPU thread: mmap with PROT_EXEC */
+	SC_ST_LOOP_IOCTL = 4,	/* loop thread: KVM_CHECK_EXTENSION on the VM fd */
+	SC_ST_LOOP_URING = 5,	/* loop thread: an io_uring opcode not allowed */
+};
+/* Chains the self-test command in front of vm->ctl_hook; creates the
+ * eventfd that hands loop-thread tests over.  0 or -errno. */
+int sc_selftest_setup(struct vm *vm, struct sandbox *sb);
+/* Arms the loop side (loop thread, vm->loop set). */
+void sc_selftest_arm(struct vm *vm, struct sandbox *sb);
+/* Closes the eventfd (sc_vm_free). */
+void sc_selftest_free(struct sandbox *sb);
+
+/* ---- the jail (seccomp/jail.c, jailcfg.c, jailfs.c) ------------------- */
+/* The run command the jail calls inside the jail, in this process:
+ * argv[0] is the command ("run"); returns its exit status. */
+typedef int (*jail_run_fn)(int argc, char **argv, uint64_t start_ns);
+/* `ember jail ...` (argv[0] is "jail").  Returns the exit status: the
+ * jailed command's (128+signal if it was killed), or EXIT_BADINPUT with
+ * an "ember: ..." line on stderr for bad arguments and missing files. */
+int jail_main(int argc, char **argv, uint64_t start_ns, jail_run_fn run);
+
+#define JAIL_ID_MAX 64
+#define JAIL_MAX_FILES (MAX_DRIVES + 8)
+#define JAIL_MAX_CGROUPS 16
+#define JAIL_MAX_RLIMITS 8
+struct jail_file {
+	char *path;		/* absolute host path (also the path inside) */
+	bool ro;		/* bound read-only */
+	bool create;		/* ember creates it (console output, snapshot
+				 * directory): made beforehand, owned by the uid */
+	bool blk;		/* a block device (a drive): keeps device access */
+	bool dir;		/* a directory (--snapshot-dir) */
+};
+struct jail_cfg {
+	const char *id;
+	uid_t uid;
+	gid_t gid;
+	const char *base;	/* --chroot-base, default /srv/jailer */
+	const char *netns;	/* --netns PATH or NULL: a new one */
+	const char *cgroups[JAIL_MAX_CGROUPS];	/* KEY=VAL */
+	unsigned ncgroups;
+	struct { int res; uint64_t val; } rlimits[JAIL_MAX_RLIMITS];
+	unsigned nrlimits;
+	bool daemonize;
+	int run_argc;		/* the command after "--", argv[0] "run" */
+	char **run_argv;
+	struct jail_file files[JAIL_MAX_FILES];
+	unsigned nfiles;
+	bool need_tun;
+	char cwd[4096];
+	char *kernel_dir;	/* --kernel default: the directory it came from
+				 * (the jailed run finds it by its variable) */
+};
+/* Removes the run option --no-seccomp from argv (in place, argv[0] kept;
+ * a "--no-seccomp" that is another option's value stays).  True if it
+ * was there.  (config_parse_run does not know it.) */
+bool sc_take_no_seccomp(int *argc, char **argv);
+/* Checks an id: 1..64 characters of [A-Za-z0-9-].  0 or -EINVAL with
+ * "jail id '...': ..." in err. */
+int jail_check_id(const char *id, struct errbuf *err);
+/* Parses `jail` arguments (argv[0] "jail") into c, then the run arguments
+ * after "--" to list the files the VM needs (absolute paths).  0 or
+ * -errno with a message. */
+int jail_parse(int argc, char **argv, struct jail_cfg *c, struct errbuf *err);
+void jail_cfg_free(struct jail_cfg *c);
+/* In the jail's new mount namespace: builds <base>/<id>/root as a small
+ * tmpfs holding bind mounts of c->files and the device nodes, then
+ * pivot_roots into it and detaches the old root.  0 or -errno. */
+int jailfs_enter(const struct jail_cfg *c, struct errbuf *err);
+/* The cgroup v2 mount point, or NULL when cgroup v2 is not mounted. */
+const char *jail_cgroup_root(char *buf, size_t len);
+/* Creates <cgroup2>/ember/<id>, writes each KEY=VAL and moves the caller
+ * in.  Writes the directory to dir (for jail_cgroup_remove).  0 when
+ * there is nothing to do or it worked, -errno with a message. */
+int jail_cgroup_enter(const struct jail_cfg *c, char *dir, size_t len,
+		      struct errbuf *err);
+void jail_cgroup_remove(const char *dir);

@@ -1,0 +1,284 @@
+/* snapshot/api.c - libember (include/ember/ember.h): the command line's
+ * VM life, snapshot triggers and fuzz sessions, as functions. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ember/ember.h"
+#include "seccomp/seccomp.h"
+#include "snapshot/snapshot.h"
+
+struct ember_vm {
+	struct vm_config cfg;		/* created VMs */
+	struct snap_image *img;		/* restored VMs (their cfg) */
+	struct vm *vm;
+	struct snap_session *sess;
+	char **argv;			/* the options, copied: cfg points into them */
+	int argc;
+};
+
+int ember_api_version(void)
+{
+	return EMBER_API_VERSION;
+}
+
+static void put_err(char *err, size_t errlen, const struct errbuf *e)
+{
+	if (err && errlen)
+		snprintf(err, errlen, "%s", e->msg);
+}
+
+/* argv = { cmd, [first,] options..., NULL }, every string copied. */
+static int copy_args(struct ember_vm *v, const char *cmd, const char *first,
+		     const char *const *options)
+{
+	int n = 0, i = 0;
+
+	while (options && options[n])
+		n++;
+	v->argv = calloc((size_t)n + 3, sizeof(char *));
+	if (!v->argv)
+		return -ENOMEM;
+	v->argv[i++] = strdup(cmd);
+	if (first)
+		v->argv[i++] = strdup(first);
+	for (int k = 0; k < n; k++)
+		v->argv[i++] = strdup(options[k]);
+	v->argc = i;
+	for (int k = 0; k < i; k++)
+		if (!v->argv[k])
+			return -ENOMEM;
+	return 0;
+}
+
+static void free_args(struct ember_vm *v)
+{
+	if (v->argv) {
+		for (int k = 0; k < v->argc; k++)
+			free(v->argv[k]);
+		free(v->argv);
+	}
+}
+
+void ember_vm_destroy(struct ember_vm *v)
+{
+	if (!v)
+		return;
+	snap_session_end(v->sess);
+	vm_destroy(v->vm);
+	if (v->img) {
+		snap_image_free(v->img);
+		free(v->img);
+	} else {
+		config_free(&v->cfg);
+	}
+	free_args(v);
+	free(v);
+}
+
+int ember_vm_create(const char *const *options, struct ember_vm **out,
+		    char *err, size_t errlen)
+{
+	struct ember_vm *v = calloc(1, sizeof(*v));
+	struct errbuf e = { "" };
+	struct snap_opts so;
+	char **keep;
+	int r, status, argc;
+
+	*out = NULL;
+	if (!v || copy_args(v, "run", NULL, options)) {
+		ember_vm_destroy(v);
+		return -ENOMEM;
+	}
+	/* the take-functions shift entries out: parse a copy of the array */
+	argc = v->argc;
+	keep = malloc(((size_t)argc + 1) * sizeof(char *));
+	if (!keep) {
+		ember_vm_destroy(v);
+		return -ENOMEM;
+	}
+	memcpy(keep, v->argv, ((size_t)argc + 1) * sizeof(char *));
+	r = snap_opts_take(&argc, keep, &so, &e);
+	so.api = true;
+	if (!r) {
+		bool no_sc = sc_take_no_seccomp(&argc, keep);
+
+		r = config_parse_run(argc, keep, &v->cfg, &e);
+		v->cfg.no_seccomp = no_sc;
+		if (so.dir)
+			v->cfg.sandbox_features |= SC_F_SNAPSHOT;
+	}
+	free(keep);
+	if (!r)
+		r = vm_create(&v->cfg, &v->vm, &e, &status);
+	if (!r)
+		r = snap_session_start(v->vm, &so, NULL, &v->sess, &e);
+	if (r) {
+		put_err(err, errlen, &e);
+		ember_vm_destroy(v);
+		return r;
+	}
+	*out = v;
+	return 0;
+}
+
+int ember_vm_restore(const char *dir, const char *const *options,
+		     struct ember_vm **out, char *err, size_t errlen)
+{
+	struct ember_vm *v = calloc(1, sizeof(*v));
+	struct restore_times rt;
+	struct errbuf e = { "" };
+	struct snap_opts so;
+	bool bt = false, no_sc;
+	char **keep;
+	int r, status, argc;
+
+	*out = NULL;
+	memset(&rt, 0, sizeof(rt));
+	if (!v || copy_args(v, "restore", dir, options) ||
+	    !(v->img = calloc(1, sizeof(*v->img)))) {
+		ember_vm_destroy(v);
+		return -ENOMEM;
+	}
+	argc = v->argc;
+	keep = malloc(((size_t)argc + 1) * sizeof(char *));
+	if (!keep) {
+		ember_vm_destroy(v);
+		return -ENOMEM;
+	}
+	memcpy(keep, v->argv, ((size_t)argc + 1) * sizeof(char *));
+	r = snap_opts_take(&argc, keep, &so, &e);
+	so.api = true;
+	no_sc = sc_take_no_seccomp(&argc, keep);
+	if (!r)
+		r = snap_image_load(dir, v->img, &e);
+	for (int i = 2; i < argc && !r; i++) {
+		int used = snap_common_opt(v->img, argc, keep, i, &bt, &e);
+
+		if (used < 0)
+			r = used;
+		else if (used == 0)
+			r = err_set(&e, EINVAL, "restore: unknown option '%s'", keep[i]);
+		else
+			i += used - 1;
+	}
+	free(keep);
+	v->img->cfg.no_seccomp = no_sc;
+	if (so.dir)
+		v->img->cfg.sandbox_features |= SC_F_SNAPSHOT;
+	if (!r)
+		r = snap_restore_vm(v->img, now_ns(), &v->vm, &rt, &e, &status);
+	if (!r)
+		r = snap_session_start(v->vm, &so, dir, &v->sess, &e);
+	if (r) {
+		put_err(err, errlen, &e);
+		ember_vm_destroy(v);
+		return r;
+	}
+	*out = v;
+	return 0;
+}
+
+int ember_vm_run(struct ember_vm *v)
+{
+	int status;
+
+	snap_session_running(v->sess, true);
+	status = vm_run(v->vm);
+	snap_session_running(v->sess, false);
+	return status;
+}
+
+int ember_vm_snapshot(struct ember_vm *v, const char *dir, char *err, size_t errlen)
+{
+	struct errbuf e = { "" };
+	int r = snap_session_request(v->sess, dir, &e);
+
+	if (r)
+		put_err(err, errlen, &e);
+	return r;
+}
+
+void ember_vm_stop(struct ember_vm *v, int status)
+{
+	vm_request_stop(v->vm, status, NULL);
+}
+
+/* ---- fuzzing ---------------------------------------------------------- */
+struct ember_fuzz {
+	struct fuzz *f;
+	char console_path[4096];
+};
+
+int ember_fuzz_open(const char *dir, const struct ember_fuzz_options *opts,
+		    struct ember_fuzz **out, char *err, size_t errlen)
+{
+	struct ember_fuzz *ef = calloc(1, sizeof(*ef));
+	struct fuzz_opts o = { .timeout_ms = 1000, .console = CONSOLE_NONE };
+	struct errbuf e = { "" };
+	int r;
+
+	*out = NULL;
+	if (!ef)
+		return -ENOMEM;
+	if (opts) {
+		const char *c = opts->console;
+
+		o.reset_fast = opts->reset_fast;
+		o.timeout_ms = opts->timeout_ms;
+		o.cov_gpa = opts->coverage_gpa;
+		o.cov_len = opts->coverage_out ? opts->coverage_len : 0;
+		o.cov_out = opts->coverage_out;
+		if (c && !strcmp(c, "stdio")) {
+			o.console = CONSOLE_STDIO;
+		} else if (c && !strncmp(c, "file:", 5) && c[5]) {
+			snprintf(ef->console_path, sizeof(ef->console_path), "%s", c + 5);
+			o.console = CONSOLE_FILE;
+			o.console_path = ef->console_path;
+		} else if (c && strcmp(c, "none")) {
+			err_set(&e, EINVAL, "console '%s' is not stdio, none or file:PATH", c);
+			put_err(err, errlen, &e);
+			free(ef);
+			return -EINVAL;
+		}
+	}
+	r = fuzz_open(dir, &o, &ef->f, &e);
+	if (r) {
+		put_err(err, errlen, &e);
+		free(ef);
+		return r;
+	}
+	*out = ef;
+	return 0;
+}
+
+int ember_fuzz_run(struct ember_fuzz *ef, const void *input, size_t len,
+		   struct ember_fuzz_result *res)
+{
+	struct fuzz_result fr;
+	struct errbuf e = { "" };
+	int r = fuzz_run(ef->f, input, len, &fr, &e);
+
+	memset(res, 0, sizeof(*res));
+	res->outcome = fr.outcome == FUZZ_ERROR ? EMBER_FUZZ_CRASH : fr.outcome;
+	res->code = fr.code;
+	snprintf(res->reason, sizeof(res->reason), "%s", r ? e.msg : fr.reason);
+	res->run_ns = fr.run_ns;
+	res->reset_ns = fr.reset_ns;
+	res->pages = fr.pages;
+	return r;
+}
+
+void *ember_fuzz_guest_mem(struct ember_fuzz *ef, uint64_t gpa, size_t len)
+{
+	return fuzz_guest_ptr(ef->f, gpa, len);
+}
+
+void ember_fuzz_close(struct ember_fuzz *ef)
+{
+	if (!ef)
+		return;
+	fuzz_close(ef->f);
+	free(ef);
+}

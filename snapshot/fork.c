@@ -1,0 +1,294 @@
+/* snapshot/fork.c - `ember fork DIR -n N [--out ODIR]`: N VMs from one
+ * snapshot.  The state file is read and checked once; then N child
+ * processes each make their own KVM VM (KVM binds a VM to the process
+ * that made it) and map the same memory file MAP_PRIVATE, so guest RAM is
+ * shared copy-on-write: a child costs what it writes.  Each child writes
+ * its console to ODIR/child-I.log and gets its own copy (a reflink where
+ * the filesystem can) of every writable drive.  When every child's guest
+ * has finished, the parent measures the host's memory with all of them
+ * alive, then lets them exit. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/fs.h>
+
+#include "seccomp/seccomp.h"
+#include "snapshot/snapshot.h"
+
+#define FORK_MAX 4096
+
+struct child_rec {
+	uint32_t idx;
+	int32_t status;
+	uint64_t first_run_ns;	/* CLOCK_MONOTONIC of the first KVM_RUN, 0 if none */
+	uint64_t anon_kb, pss_kb;
+};
+
+static uint64_t meminfo_kb(const char *key)
+{
+	char line[256];
+	uint64_t v = 0;
+	size_t n = strlen(key);
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ':')
+			v = strtoull(line + n + 1, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+/* This process's memory from /proc/self/smaps_rollup, opened beforehand
+ * (the sandbox opens nothing) and read once. */
+static void self_mem(int fd, uint64_t *anon, uint64_t *pss)
+{
+	char buf[4096], *p;
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+	*anon = *pss = 0;
+	if (n <= 0)
+		return;
+	buf[n] = 0;
+	if ((p = strstr(buf, "\nAnonymous:")))
+		*anon = strtoull(p + 11, NULL, 10);
+	if ((p = strstr(buf, "\nPss:")))
+		*pss = strtoull(p + 5, NULL, 10);
+}
+
+/* A private copy of a drive image: reflink, else a plain copy. */
+static int clone_file(const char *src, const char *dst)
+{
+	struct stat st;
+	int in = open(src, O_RDONLY | O_CLOEXEC), out, r = 0;
+
+	if (in < 0)
+		return -errno;
+	out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (out < 0 || fstat(in, &st) < 0) {
+		r = -errno;
+		goto done;
+	}
+	if (ioctl(out, FICLONE, in) == 0)
+		goto done;
+	for (off_t left = st.st_size; left > 0;) {
+		ssize_t n = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
+
+		if (n <= 0) {
+			r = n < 0 ? -errno : -EIO;
+			break;
+		}
+		left -= n;
+	}
+done:
+	if (out >= 0)
+		close(out);
+	close(in);
+	return r;
+}
+
+static void child(struct snap_image *img, unsigned idx, const char *out, int st_fd,
+		  int rel_fd)
+{
+	struct child_rec rec = { .idx = idx, .status = EXIT_HOSTFAIL };
+	struct restore_times rt;
+	struct errbuf err = { "" };
+	struct vm *vm = NULL;
+	char log[4200], img_path[MAX_DRIVES][4200];
+	int status, r = 0, smaps = open("/proc/self/smaps_rollup", O_RDONLY | O_CLOEXEC);
+	char c;
+
+	memset(&rt, 0, sizeof(rt));
+	snprintf(log, sizeof(log), "%s/child-%u.log", out, idx);
+	img->cfg.console = CONSOLE_FILE;
+	img->cfg.console_path = log;
+	for (unsigned i = 0; i < img->cfg.ndrives && !r; i++) {
+		struct drive_cfg *d = &img->cfg.drives[i];
+
+		if (d->ro)
+			continue;	/* shared: nobody writes it */
+		snprintf(img_path[i], sizeof(img_path[i]), "%s/child-%u-drive%u.img", out, idx, i);
+		r = clone_file(d->path, img_path[i]);
+		if (r)
+			err_set(&err, -r, "drive '%s': copy for child %u: %s", d->path, idx, strerror(-r));
+		d->path = img_path[i];
+	}
+	if (!r)
+		r = snap_restore_vm(img, now_ns(), &vm, &rt, &err, &status);
+	if (r) {
+		fprintf(stderr, "ember: child %u: %s\n", idx, err.msg);
+	} else {
+		rec.status = vm_run(vm);
+		rec.first_run_ns = vm->ts[TS_FIRST_RUN];
+		self_mem(smaps, &rec.anon_kb, &rec.pss_kb);
+	}
+	if (write(st_fd, &rec, sizeof(rec)) != sizeof(rec))
+		rec.status = EXIT_HOSTFAIL;
+	/* stay alive (and mapped) until the parent has measured memory */
+	while (read(rel_fd, &c, 1) < 0 && errno == EINTR)
+		;
+	vm_destroy(vm);
+	_exit(rec.status & 0xff);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int parse_args(int argc, char **argv, struct snap_image *img, unsigned *n,
+		      const char **out, struct errbuf *err)
+{
+	bool bt = false;
+
+	if (argc < 2 || argv[1][0] == '-')
+		return err_set(err, EINVAL, "fork: which snapshot? (ember fork DIR -n N [--out DIR])");
+	for (int i = 2; i < argc; i++) {
+		int used;
+
+		if ((!strcmp(argv[i], "-n") || !strcmp(argv[i], "--out")) && i + 1 < argc) {
+			if (argv[i][1] == 'n') {
+				char *end;
+				unsigned long v = strtoul(argv[i + 1], &end, 10);
+
+				if (*end || !v || v > FORK_MAX)
+					return err_set(err, EINVAL, "fork: -n '%s' is not a number from 1 to %d",
+						       argv[i + 1], FORK_MAX);
+				*n = (unsigned)v;
+			} else {
+				*out = argv[i + 1];
+			}
+			i++;
+			continue;
+		}
+		used = snap_common_opt(img, argc, argv, i, &bt, err);
+		if (used < 0)
+			return used;
+		if (used == 0 || !strncmp(argv[i], "--console", 9))
+			return err_set(err, EINVAL, "fork: unknown option '%s'", argv[i]);
+		i += used - 1;
+	}
+	if (!*n)
+		return err_set(err, EINVAL, "fork: how many? (-n N)");
+	return 0;
+}
+
+int snap_cmd_fork(int argc, char **argv, uint64_t start_ns)
+{
+	struct errbuf err = { "" };
+	struct snap_image *img = calloc(1, sizeof(*img));
+	struct child_rec *recs = NULL;
+	uint64_t *lat = NULL, avail0, avail1, t0, last = 0;
+	const char *out = ".";
+	unsigned n = 0, got = 0, bad = 0;
+	int st[2] = { -1, -1 }, rel[2] = { -1, -1 }, r;
+	bool no_seccomp = sc_take_no_seccomp(&argc, argv);
+
+	(void)start_ns;
+	if (!img)
+		return EXIT_HOSTFAIL;
+	r = argc >= 2 ? snap_image_load(argv[1], img, &err) :
+		err_set(&err, EINVAL, "fork: which snapshot? (ember fork DIR -n N [--out DIR])");
+	if (!r)
+		r = parse_args(argc, argv, img, &n, &out, &err);
+	img->cfg.no_seccomp = no_seccomp;
+	if (!r && mkdir(out, 0755) < 0 && errno != EEXIST)
+		r = err_set(&err, errno, "fork: --out '%s': %s", out, strerror(errno));
+	if (!r && (pipe2(st, O_CLOEXEC) < 0 || pipe2(rel, O_CLOEXEC) < 0))
+		r = err_set(&err, errno, "fork: pipe: %s", strerror(errno));
+	recs = calloc(n ? n : 1, sizeof(*recs));
+	lat = calloc(n ? n : 1, sizeof(*lat));
+	if (!r && (!recs || !lat))
+		r = err_set(&err, ENOMEM, "out of memory");
+	if (r) {
+		fprintf(stderr, "ember: %s\n", err.msg);
+		goto out;
+	}
+	fflush(NULL);
+	avail0 = meminfo_kb("MemAvailable");
+	t0 = now_ns();
+	for (unsigned i = 0; i < n; i++) {
+		pid_t p = fork();
+
+		if (p == 0) {
+			close(st[0]);
+			close(rel[1]);
+			child(img, i, out, st[1], rel[0]);
+		}
+		if (p < 0) {
+			fprintf(stderr, "ember: fork: child %u: %s\n", i, strerror(errno));
+			n = i;
+			break;
+		}
+	}
+	close(st[1]);
+	close(rel[0]);
+	st[1] = rel[0] = -1;
+	while (got < n) {
+		ssize_t k = read(st[0], &recs[got], sizeof(recs[0]));
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k != sizeof(recs[0]))
+			break;	/* a child died without reporting */
+		got++;
+	}
+	avail1 = meminfo_kb("MemAvailable");
+	close(rel[1]);	/* children exit now */
+	rel[1] = -1;
+	for (unsigned i = 0; i < n; i++) {
+		int ws;
+
+		if (wait(&ws) < 0)
+			break;
+		if (!WIFEXITED(ws) || WEXITSTATUS(ws))
+			bad++;
+	}
+	for (unsigned i = 0; i < got; i++) {
+		lat[i] = recs[i].first_run_ns > t0 ? recs[i].first_run_ns - t0 : 0;
+		if (lat[i] > last)
+			last = lat[i];
+		if (recs[i].status)
+			printf("fork: child %u: exit status %d\n", recs[i].idx, recs[i].status);
+	}
+	qsort(lat, got, sizeof(*lat), cmp_u64);
+	printf("fork: %u children of '%s': %u exited 0, %u did not\n", n, argv[1], n - bad, bad);
+	if (got) {
+		uint64_t *anon = lat;	/* reuse for the median of anon */
+
+		printf("fork: all %u at their first guest instruction %.3f ms after the first fork "
+		       "(%.0f children/s); median child %.3f ms\n", got, (double)last / 1e6,
+		       last ? got / ((double)last / 1e9) : 0.0, (double)lat[got / 2] / 1e6);
+		for (unsigned i = 0; i < got; i++)
+			anon[i] = recs[i].anon_kb;
+		qsort(anon, got, sizeof(*anon), cmp_u64);
+		printf("fork: memory with all alive: host MemAvailable down %.1f MiB (%.0f KiB a child); "
+		       "a child's anonymous memory %llu KiB (median); guest RAM %llu MiB each\n",
+		       (double)((int64_t)avail0 - (int64_t)avail1) / 1024.0,
+		       (double)((int64_t)avail0 - (int64_t)avail1) / got,
+		       (unsigned long long)anon[got / 2],
+		       (unsigned long long)(img->cfg.mem_size >> 20));
+	}
+	r = bad || got < n ? 1 : 0;
+out:
+	for (int i = 0; i < 2; i++) {
+		if (st[i] >= 0)
+			close(st[i]);
+		if (rel[i] >= 0)
+			close(rel[i]);
+	}
+	free(recs);
+	free(lat);
+	snap_image_free(img);
+	free(img);
+	return r ? (r < 0 ? EXIT_BADINPUT : 1) : 0;
+}

@@ -1,0 +1,406 @@
+/* snapshot/session.c - snapshots of a running VM: `--snapshot-on`
+ * triggers (the guest's control port command 3, or SIGUSR1), taken on the
+ * loop thread with every vCPU parked at an instruction boundary; full
+ * snapshots, or with --snapshot-diff a chain DIR/1 (full), DIR/2, ...
+ * (each a diff on the one before, from KVM's dirty log). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "devices/devices.h"
+#include "snapshot/snapshot.h"
+
+const char snap_usage[] =
+	"  --snapshot-dir DIR   where snapshots go (ember restore DIR resumes one)\n"
+	"  --snapshot-on control-port|sigusr1[,..]  what takes one (default both):\n"
+	"                       control-port command 3, or SIGUSR1 to ember\n"
+	"  --snapshot-exit      stop the VM (status 0) after the first snapshot\n"
+	"  --snapshot-diff      DIR/1 full, then DIR/2, DIR/3.. each a diff on the last\n";
+
+struct snap_session {
+	struct vm *vm;
+	struct snap_opts o;
+	char base[4096];	/* the last snapshot (or the restore source) */
+	unsigned count;
+	int failures;
+	bool track_host;	/* devices may write guest RAM: add pagemap */
+	int dirfd;		/* --snapshot-dir, opened at start */
+	int pagemap_fd;		/* /proc/self/pagemap, opened at start */
+	struct dirty_log dl;
+	struct cpu_caps caps;	/* queried before the sandbox */
+	bool have_caps;
+	int (*prev_hook)(struct vm *vm, unsigned cmd, uint32_t arg, uint64_t data);
+	/* libember: a snapshot asked for from another thread */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool running;		/* between snap_session_running(true/false) */
+	const char *req_dir;	/* non-NULL while one waits */
+	int req_r;
+	struct errbuf req_err;
+};
+
+static int parse_on(const char *v, struct snap_opts *o, struct errbuf *err)
+{
+	char buf[64];
+	char *save = NULL;
+
+	if (snprintf(buf, sizeof(buf), "%s", v) >= (int)sizeof(buf))
+		return err_set(err, EINVAL, "--snapshot-on: '%s' is not control-port or sigusr1", v);
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(t, "control-port"))
+			o->on_ctl = true;
+		else if (!strcmp(t, "sigusr1"))
+			o->on_sigusr1 = true;
+		else
+			return err_set(err, EINVAL, "--snapshot-on: '%s' is not control-port or sigusr1", t);
+	}
+	if (!o->on_ctl && !o->on_sigusr1)
+		return err_set(err, EINVAL, "--snapshot-on: '%s' is not control-port or sigusr1", v);
+	return 0;
+}
+
+int snap_opts_take(int *argc, char **argv, struct snap_opts *o, struct errbuf *err)
+{
+	int out = 1;
+	bool on_given = false;
+
+	memset(o, 0, sizeof(*o));
+	for (int i = 1; i < *argc; i++) {
+		const char *a = argv[i], *v = NULL;
+		size_t n = strcspn(a, "=");
+
+		if (!strcmp(a, "--")) {	/* the guest's command: not ours */
+			while (i < *argc)
+				argv[out++] = argv[i++];
+			break;
+		}
+		bool valued = !strncmp(a, "--snapshot-on", n) && n == 13;
+
+		valued |= !strncmp(a, "--snapshot-dir", n) && n == 14;
+		if (valued) {
+			if (a[n] == '=')
+				v = a + n + 1;
+			else if (i + 1 < *argc)
+				v = argv[++i];
+			else
+				return err_set(err, EINVAL, "%.*s needs a value", (int)n, a);
+			if (n == 13) {
+				int r = parse_on(v, o, err);
+
+				if (r)
+					return r;
+				on_given = true;
+			} else {
+				if (!*v)
+					return err_set(err, EINVAL, "--snapshot-dir needs a directory");
+				o->dir = v;
+			}
+		} else if (!strcmp(a, "--snapshot-exit")) {
+			o->exit_after = true;
+		} else if (!strcmp(a, "--snapshot-diff")) {
+			o->diff = true;
+		} else {
+			argv[out++] = argv[i];
+		}
+	}
+	argv[out] = NULL;
+	*argc = out;
+	if ((on_given || o->exit_after || o->diff) && !o->dir)
+		return err_set(err, EINVAL, "snapshot options need --snapshot-dir DIR");
+	if (o->dir && !on_given)
+		o->on_ctl = o->on_sigusr1 = true;
+	return 0;
+}
+
+/* Devices that never write guest RAM: their pages are all in KVM's log. */
+static bool writes_guest_ram(const struct device *d)
+{
+	static const char *const quiet[] = {
+		"serial", "ioapic", "i8042", "isa-debug-exit", "ctlport",
+	};
+
+	for (unsigned i = 0; i < ARRAY_SIZE(quiet); i++)
+		if (!strcmp(d->ops->name, quiet[i]))
+			return false;
+	return true;
+}
+
+static void mark_run(void *ctx, uint64_t first, uint64_t n)
+{
+	uint64_t *bm = ctx;
+
+	for (uint64_t p = first; p < first + n; p++)
+		bm[p / 64] |= 1ull << (p % 64);
+}
+
+static void mark_nothing(void *ctx, uint64_t first, uint64_t n)
+{
+	(void)ctx;
+	(void)first;
+	(void)n;
+}
+
+static int take(struct snap_session *s, struct errbuf *err)
+{
+	struct vm *vm = s->vm;
+	char name[16] = ".", dir[4096], rel[4096];
+	uint64_t *bm = NULL;
+	bool diff = s->o.diff && s->base[0];
+	int r;
+
+	/* everything happens relative to DIR, opened before the sandbox */
+	if (s->o.diff)
+		snprintf(name, sizeof(name), "%u", s->count + 1);
+	if (snprintf(dir, sizeof(dir), "%s/%s", s->o.dir, name) >= (int)sizeof(dir))
+		return err_set(err, ENAMETOOLONG, "snapshot directory: name too long");
+	if (diff) {
+		bm = calloc((vm->mem.size / PAGE_SIZE_4K + 63) / 64, 8);
+		if (!bm)
+			return err_set(err, ENOMEM, "snapshot: out of memory");
+		r = dirty_collect(&s->dl, mark_run, bm);
+		if (!r && s->track_host && vm->mem.cow)
+			r = mem_mark_written(vm, s->pagemap_fd, bm);
+		if (r) {
+			free(bm);
+			return err_set(err, -r, "snapshot: dirty log: %s", strerror(-r));
+		}
+		/* a base in DIR is named relative to the new one */
+		if (s->count)
+			snprintf(rel, sizeof(rel), "../%u", s->count);
+		else
+			memcpy(rel, s->base, sizeof(rel));
+	}
+	if (s->o.diff && !diff) {
+		/* the base: what the log saw before it does not matter */
+		r = dirty_collect(&s->dl, mark_nothing, NULL);
+		if (r)
+			return err_set(err, -r, "snapshot: dirty log: %s", strerror(-r));
+	}
+	r = snap_save(vm, s->dirfd, name, bm, diff ? rel : NULL, s->pagemap_fd,
+		      s->have_caps ? &s->caps : NULL, err);
+	free(bm);
+	if (!r) {
+		s->count++;
+		memcpy(s->base, dir, sizeof(s->base));
+	}
+	return r;
+}
+
+/* Writes a full snapshot into dir (the VM paused, or never started). */
+static int take_to(struct snap_session *s, const char *dir, struct errbuf *err)
+{
+	int r;
+
+	vm_pause(s->vm);
+	r = snap_save(s->vm, AT_FDCWD, dir, NULL, NULL, s->pagemap_fd,
+		      s->have_caps ? &s->caps : NULL, err);
+	vm_resume(s->vm);
+	return r;
+}
+
+/* Serves a waiting libember request (lock held). */
+static void serve_locked(struct snap_session *s)
+{
+	if (s->req_dir) {
+		s->req_r = take_to(s, s->req_dir, &s->req_err);
+		s->req_dir = NULL;
+		pthread_cond_broadcast(&s->cond);
+	}
+}
+
+int snap_session_request(struct snap_session *s, const char *dir, struct errbuf *err)
+{
+	int r;
+
+	pthread_mutex_lock(&s->lock);
+	if (!s->running) {
+		/* no vCPU runs, and none starts while we hold the lock */
+		r = take_to(s, dir, err);
+		pthread_mutex_unlock(&s->lock);
+		return r;
+	}
+	while (s->req_dir)	/* one at a time */
+		pthread_cond_wait(&s->cond, &s->lock);
+	s->req_dir = dir;
+	s->req_err.msg[0] = 0;
+	vm_loop_call(s->vm);
+	while (s->req_dir)
+		pthread_cond_wait(&s->cond, &s->lock);
+	r = s->req_r;
+	if (r && err)
+		*err = s->req_err;
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+void snap_session_running(struct snap_session *s, bool running)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->running = running;
+	if (!running)
+		serve_locked(s);	/* the loop is gone: do it here */
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void on_loop(struct vm *vm, int why)
+{
+	struct snap_session *s = vm->loop_ctx;
+	struct errbuf err = { "" };
+	uint64_t t;
+	int r;
+
+	if (why == 0) {
+		pthread_mutex_lock(&s->lock);
+		if (s->req_dir) {
+			serve_locked(s);
+			pthread_mutex_unlock(&s->lock);
+			return;
+		}
+		pthread_mutex_unlock(&s->lock);
+	}
+
+	if (!s->o.dir)
+		return;	/* libember only */
+	if ((why == SIGUSR1 && !s->o.on_sigusr1) || (why == 0 && !s->o.on_ctl)) {
+		log_warn("snapshot: %s is not a trigger of this VM (see --snapshot-on)",
+			 why ? "SIGUSR1" : "control-port command 3");
+		return;
+	}
+	if (atomic_load(&vm->stopping))
+		return;
+	t = now_ns();
+	vm_pause(vm);
+	if (atomic_load(&vm->stopping)) {
+		vm_resume(vm);
+		return;
+	}
+	r = take(s, &err);
+	if (r) {
+		s->failures++;
+		log_error("%s", err.msg);
+	} else {
+		log_info("snapshot %u written to '%s' in %.3f ms", s->count, s->base,
+			 (double)(now_ns() - t) / 1e6);
+		if (s->o.exit_after)
+			vm_request_stop(vm, EXIT_OK, NULL);
+	}
+	vm_resume(vm);
+}
+
+static int on_ctl(struct vm *vm, unsigned cmd, uint32_t arg, uint64_t data)
+{
+	struct snap_session *s = vm->loop_ctx;
+
+	if (cmd == CTL_SNAPSHOT && s->o.on_ctl) {
+		/* this vCPU parks before it runs the next instruction (its
+		 * KVM_RUN completes the OUT first); the loop takes it there */
+		atomic_store(&vm->pause_req, 1);
+		vm_loop_call(vm);
+		return 0;
+	}
+	return s->prev_hook ? s->prev_hook(vm, cmd, arg, data) : -ENOSYS;
+}
+
+int snap_session_start(struct vm *vm, const struct snap_opts *o, const char *base,
+		       struct snap_session **out, struct errbuf *err)
+{
+	struct snap_session *s;
+	int r;
+
+	*out = NULL;
+	if (!o->dir && !o->api)
+		return 0;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return err_set(err, ENOMEM, "out of memory");
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->cond, NULL);
+	s->vm = vm;
+	s->dirfd = s->pagemap_fd = -1;
+	s->o = *o;
+	for (unsigned i = 0; i < vm->ndevices; i++)
+		s->track_host |= writes_guest_ram(vm->devices[i]);
+	if (o->diff && s->track_host && !vm->mem.cow) {
+		snap_session_end(s);
+		return err_set(err, EINVAL,
+			       "--snapshot-diff: this VM's devices write guest memory that the dirty "
+			       "log does not see; diffs work on a restored VM (take a full "
+			       "snapshot, restore it, then take diffs)");
+	}
+	/* diffs of a restored VM go on top of the snapshot it came from */
+	if (o->diff && base && !realpath(base, s->base)) {
+		r = err_set(err, errno, "snapshot '%s': %s", base, strerror(errno));
+		snap_session_end(s);
+		return r;
+	}
+	/* KVM set-up before any sandbox: dirty logging from the start (the
+	 * first snapshot clears what it saw), the vCPU state classes */
+	r = o->diff ? dirty_start(vm, &s->dl) : 0;
+	if (r) {
+		snap_session_end(s);
+		return err_set(err, -r, "snapshot: dirty logging: %s", strerror(-r));
+	}
+	if (vm->ncpus && vm->vcpus[0]) {
+		r = cpu_caps_init(&s->caps, vm->vcpus[0]);
+		if (r) {
+			snap_session_end(s);
+			return err_set(err, -r, "snapshot: vCPU capabilities: %s", strerror(-r));
+		}
+		s->have_caps = true;
+	}
+	/* the files a snapshot needs, before any sandbox exists */
+	if (o->dir && ((mkdir(o->dir, 0755) < 0 && errno != EEXIST) ||
+		       (s->dirfd = open(o->dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC)) < 0)) {
+		r = err_set(err, errno, "snapshot directory '%s': %s", o->dir, strerror(errno));
+		snap_session_end(s);
+		return r;
+	}
+	if (vm->mem.cow)
+		s->pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	vm->call_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->call_efd < 0) {
+		r = err_set(err, errno, "eventfd: %s", strerror(errno));
+		snap_session_end(s);
+		return r;
+	}
+	s->prev_hook = vm->ctl_hook;
+	vm->ctl_hook = on_ctl;
+	vm->loop_ctx = s;
+	vm->loop_hook = on_loop;
+	*out = s;
+	return 0;
+}
+
+int snap_session_end(struct snap_session *s)
+{
+	int f;
+
+	if (!s)
+		return 0;
+	f = s->failures;
+	dirty_stop(&s->dl);
+	if (s->have_caps)
+		cpu_caps_free(&s->caps);
+	if (s->dirfd >= 0)
+		close(s->dirfd);
+	if (s->pagemap_fd >= 0)
+		close(s->pagemap_fd);
+	if (s->vm->loop_ctx == s) {
+		s->vm->ctl_hook = s->prev_hook;
+		s->vm->loop_hook = NULL;
+		s->vm->loop_ctx = NULL;
+	}
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->cond);
+	free(s);
+	return f;
+}

@@ -1,0 +1,74 @@
+/* snapcount.pvh - prints "count 1" .. "count N" and exits 0.
+ *
+ * Command line (all optional):
+ *   n=N       how many lines (default 40)
+ *   snap=K    after line K, ask for a snapshot (control-port command 3)
+ *   spin=S    busy-loop S iterations between lines (default 0)
+ *   touch=P   before line 1, write one word into each of P pages from
+ *             16 MiB (so the snapshot's memory file holds them)
+ *   dirty=P   after each snapshot point, check that the pages written at
+ *             the one before (if any) still hold what was written, then
+ *             write one word into each of P pages from 128 MiB (what a
+ *             restored or forked VM writes)
+ *   snap2=K2  a second snapshot point (diff snapshots)
+ * Everything the guest needs to go on (the counter, the stack) is in
+ * guest RAM and registers: a restore continues with line K+1. */
+#include "snap.h"
+
+#define TOUCH_BASE 0x1000000u
+#define DIRTY_BASE 0x8000000u
+
+static void fill(uint32_t base, uint64_t pages, uint32_t v)
+{
+	for (uint32_t p = 0; p < pages; p++)
+		*(volatile uint32_t *)(uintptr_t)(base + p * 4096u) = v + p;
+}
+
+static bool check(uint32_t base, uint64_t pages, uint32_t v)
+{
+	for (uint32_t p = 0; p < pages; p++)
+		if (*(volatile uint32_t *)(uintptr_t)(base + p * 4096u) != v + p)
+			return false;
+	return true;
+}
+
+int pvh_main(struct hvm_start_info *si);
+int pvh_main(struct hvm_start_info *si)
+{
+	const char *cmdline = si->cmdline_paddr ?
+		(const char *)(uintptr_t)si->cmdline_paddr : "";
+	uint64_t n = 40, snap = 0, spin = 0, touch = 0, dirty = 0, snap2 = 0;
+	uint32_t filled = 0;
+
+	rt_cmdline_num(cmdline, "n", &n);
+	rt_cmdline_num(cmdline, "snap", &snap);
+	rt_cmdline_num(cmdline, "spin", &spin);
+	rt_cmdline_num(cmdline, "touch", &touch);
+	rt_cmdline_num(cmdline, "dirty", &dirty);
+	rt_cmdline_num(cmdline, "snap2", &snap2);
+	fill(TOUCH_BASE, touch, 0x5a5a0000u);
+	for (uint32_t i = 1; i <= n; i++) {
+		rt_puts("count ");
+		rt_put_dec(i);
+		rt_putc('\n');
+		for (volatile uint64_t s = 0; s < spin; s++)
+			;
+		if (i == snap || i == snap2) {
+			snap_here();
+			if (filled && !check(DIRTY_BASE, dirty, filled)) {
+				rt_println("written memory lost");
+				return 1;
+			}
+			fill(DIRTY_BASE, dirty, i);
+			filled = i;
+		}
+	}
+	/* what was touched and written must still be there */
+	if (!check(TOUCH_BASE, touch, 0x5a5a0000u) ||
+	    (filled && !check(DIRTY_BASE, dirty, filled))) {
+		rt_println("touched memory lost");
+		return 1;
+	}
+	rt_println("done");
+	return 0;
+}
