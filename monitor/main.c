@@ -19,7 +19,7 @@ static void usage(FILE *f)
 	      "       ember jail --id ID --uid U --gid G [jail options] -- run [options]\n"
 	      "       ember restore DIR [--console ..] [--drive id=NAME,path=IMG] [--boot-time]\n"
 	      "       ember fork DIR -n N [--out DIR]   N copy-on-write VMs from one snapshot\n"
-	      "       ember fuzz DIR --inputs DIR [fuzz options]   reset loop (see README)\n"
+	      "       ember fuzz DIR --inputs DIR [fuzz options] [--no-seccomp]   reset loop (see README)\n"
 	      "       ember version | help\n"
 	      "\n"
 	      "run options:\n"

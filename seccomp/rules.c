@@ -90,16 +90,16 @@ const struct sc_rule sc_rules[] = {
 
 	/* snapshot: reading a whole VM's state (vCPUs parked) */
 	IOCTL(BOTH, SC_F_SNAPSHOT, KVM_GET_REGS, "vCPU general registers"),
-	IOCTL(BOTH, SC_F_SNAPSHOT, KVM_GET_SREGS, "vCPU segment and control registers"),
-	IOCTL(BOTH, SC_F_SNAPSHOT, KVM_GET_FPU, "vCPU FPU state (no XSAVE)"),
-	IOCTL(BOTH, SC_F_SNAPSHOT, KVM_GET_XSAVE, "vCPU XSAVE area"),
-	IOCTL(BOTH, SC_F_SNAPSHOT, KVM_GET_XSAVE2, "vCPU XSAVE area beyond 4 KiB"),
-	IOCTL(BOTH, SC_F_SNAPSHOT, KVM_GET_XCRS, "vCPU XCR0"),
-	IOCTL(BOTH, SC_F_SNAPSHOT, KVM_GET_MSRS, "vCPU MSRs"),
-	IOCTL(BOTH, SC_F_SNAPSHOT, KVM_GET_LAPIC, "vCPU local APIC"),
-	IOCTL(BOTH, SC_F_SNAPSHOT, KVM_GET_VCPU_EVENTS, "pending exceptions, NMIs, interrupts"),
-	IOCTL(BOTH, SC_F_SNAPSHOT, KVM_GET_DEBUGREGS, "vCPU debug registers"),
-	IOCTL(BOTH, SC_F_SNAPSHOT, KVM_GET_MP_STATE, "vCPU run state (halted, waiting for SIPI)"),
+	IOCTL(BOTH, SC_F_SNAPSHOT | SC_F_FUZZ, KVM_GET_SREGS, "vCPU segment and control registers"),
+	IOCTL(BOTH, SC_F_SNAPSHOT | SC_F_FUZZ, KVM_GET_FPU, "vCPU FPU state (no XSAVE)"),
+	IOCTL(BOTH, SC_F_SNAPSHOT | SC_F_FUZZ, KVM_GET_XSAVE, "vCPU XSAVE area"),
+	IOCTL(BOTH, SC_F_SNAPSHOT | SC_F_FUZZ, KVM_GET_XSAVE2, "vCPU XSAVE area beyond 4 KiB"),
+	IOCTL(BOTH, SC_F_SNAPSHOT | SC_F_FUZZ, KVM_GET_XCRS, "vCPU XCR0"),
+	IOCTL(BOTH, SC_F_SNAPSHOT | SC_F_FUZZ, KVM_GET_MSRS, "vCPU MSRs"),
+	IOCTL(BOTH, SC_F_SNAPSHOT | SC_F_FUZZ, KVM_GET_LAPIC, "vCPU local APIC"),
+	IOCTL(BOTH, SC_F_SNAPSHOT | SC_F_FUZZ, KVM_GET_VCPU_EVENTS, "pending exceptions, NMIs, interrupts"),
+	IOCTL(BOTH, SC_F_SNAPSHOT | SC_F_FUZZ, KVM_GET_DEBUGREGS, "vCPU debug registers"),
+	IOCTL(BOTH, SC_F_SNAPSHOT | SC_F_FUZZ, KVM_GET_MP_STATE, "vCPU run state (halted, waiting for SIPI)"),
 	IOCTL(BOTH, SC_F_SNAPSHOT, KVM_GET_TSC_KHZ, "TSC frequency for the CPU fingerprint"),
 	VM_IOCTL(BOTH, SC_F_SNAPSHOT, KVM_GET_IRQCHIP, "in-kernel PIC and IOAPIC"),
 	VM_IOCTL(BOTH, SC_F_SNAPSHOT, KVM_GET_PIT2, "in-kernel PIT"),
@@ -139,6 +139,16 @@ const struct sc_rule sc_rules[] = {
 	VM_IOCTL(BOTH, SC_F_FUZZ, KVM_GET_DIRTY_LOG, "pages the run dirtied"),
 	VM_IOCTL(BOTH, SC_F_FUZZ, KVM_CLEAR_DIRTY_LOG, "re-arm dirty tracking of reset pages"),
 	SYS(BOTH, SC_F_FUZZ, pread64, "copy dirtied pages back from the snapshot image"),
+	/* `ember fuzz` runs the loop on its main thread under the vCPU filter
+	 * (KVM_GET_* of the vCPU above: --reset fast checks now and then) */
+	SYS(VCPU, SC_F_FUZZ, read, "a guest exit ends one run: drain the stop eventfd"),
+	SYS(VCPU, SC_F_FUZZ, gettid, "the run timeout's timer belongs to this thread: check"),
+	SYS(VCPU, SC_F_FUZZ, timer_settime, "arm and disarm the per-run timeout"),
+	SYS_EQ(VCPU, SC_F_FUZZ, openat, 2, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	       "--crashes: save a finding's input in the directory opened at start-up"),
+	SYS(VCPU, SC_F_FUZZ, close, "a saved finding; teardown closes the VM's fds"),
+	SYS(VCPU, SC_F_FUZZ, timer_delete, "teardown: the run timeout's timer"),
+	SYS(VCPU, SC_F_FUZZ, exit_group, "the process ends"),
 
 	/* test builds: the self-test hands loop tests over by eventfd (write
 	 * above); nothing else */

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "devices/devices.h"
+#include "seccomp/seccomp.h"
 #include "snapshot/snapshot.h"
 
 #define FUZZ_TIMER_SIGNAL (SIGRTMIN + 2)
@@ -548,6 +549,24 @@ int fuzz_open(const char *dir, const struct fuzz_opts *o, struct fuzz **out,
 fail:
 	fuzz_close(f);
 	return r;
+}
+
+int fuzz_sandbox(struct fuzz *f, bool seccomp, struct errbuf *err)
+{
+	int r;
+
+	f->img->cfg.no_seccomp = !seccomp;	/* f->vm->cfg */
+	f->img->cfg.sandbox_features |= SC_F_FUZZ;
+	/* the timeout's signal handler and timer exist before the filter */
+	if (f->o.timeout_ms && (r = setup_timer(f)))
+		return err_set(err, -r, "fuzz: timer: %s", strerror(-r));
+	r = sc_vm_setup(f->vm, err);
+	if (r)
+		return r;
+	r = sc_vm_enter(f->vm, SC_VCPU);
+	if (r)
+		return err_set(err, -r, "fuzz: installing the seccomp filter: %s", strerror(-r));
+	return 0;
 }
 
 void *fuzz_guest_ptr(struct fuzz *f, uint64_t gpa, size_t len)

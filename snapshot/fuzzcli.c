@@ -1,7 +1,12 @@
 /* snapshot/fuzzcli.c - `ember fuzz DIR --inputs IDIR`: runs every input
  * file (in name order; --runs N cycles through them) through the reset
  * loop of snapshot DIR and reports each run that did not end with
- * CTL_DONE, with the input that caused it. */
+ * CTL_DONE, with the input that caused it.
+ *
+ * Sandboxed like `ember run`: the inputs are read, the --crashes
+ * directory opened and the VM restored first; then the capabilities go
+ * and the loop's thread installs the vCPU filter with SC_F_FUZZ, so a
+ * finding is saved with openat() relative to that directory. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "seccomp/seccomp.h"
 #include "snapshot/snapshot.h"
 
 #define INPUT_MAX MiB(16)
@@ -115,13 +121,16 @@ static int load_inputs(const char *dir, struct input **out, unsigned *n, struct 
 	return 0;
 }
 
-static void save_finding(const char *dir, const char *kind, const struct input *in)
+/* dfd: the --crashes directory, opened before the sandbox (the filter
+ * allows this one form of openat) */
+static void save_finding(int dfd, const char *dir, const char *kind, const struct input *in)
 {
-	char path[4200];
+	char name[300], path[4600];
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s-%s", dir, kind, in->name);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	snprintf(name, sizeof(name), "%s-%s", kind, in->name);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = openat(dfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 || write(fd, in->data, in->len) != (ssize_t)in->len)
 		log_warn("fuzz: could not save '%s': %m", path);
 	if (fd >= 0)
@@ -208,17 +217,29 @@ int snap_cmd_fuzz(int argc, char **argv, uint64_t start_ns)
 	struct fuzz *f = NULL;
 	uint64_t count[FUZZ_ERROR + 1] = { 0 }, t0;
 	unsigned n = 0;
-	int r, status = EXIT_BADINPUT;
+	int r, status = EXIT_BADINPUT, crash_fd = -1;
+	bool no_seccomp = sc_take_no_seccomp(&argc, argv);
+	/* stdout's buffer exists before the filter (glibc would fstat) */
+	static char outbuf[BUFSIZ];
 
 	(void)start_ns;
+	setvbuf(stdout, outbuf, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF, sizeof(outbuf));
 	r = parse(argc, argv, &a, &err);
 	if (!r)
 		r = load_inputs(a.inputs, &in, &n, &err);
 	if (!r && a.crashes && mkdir(a.crashes, 0755) < 0 && errno != EEXIST)
 		r = err_set(&err, errno, "fuzz: --crashes '%s': %s", a.crashes, strerror(errno));
+	if (!r && a.crashes &&
+	    (crash_fd = open(a.crashes, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		r = err_set(&err, errno, "fuzz: --crashes '%s': %s", a.crashes, strerror(errno));
 	if (!r) {
 		r = fuzz_open(a.dir, &a.o, &f, &err);
 		if (r && r != -EINVAL)
+			status = EXIT_HOSTFAIL;
+	}
+	if (!r) {
+		r = fuzz_sandbox(f, !no_seccomp, &err);
+		if (r)
 			status = EXIT_HOSTFAIL;
 	}
 	if (r) {
@@ -240,7 +261,7 @@ int snap_cmd_fuzz(int argc, char **argv, uint64_t start_ns)
 			printf("fuzz: run %llu: input '%s/%s': %s: %s\n", (unsigned long long)i + 1,
 			       a.inputs, x->name, outcome_names[res.outcome], res.reason);
 			if (a.crashes)
-				save_finding(a.crashes, outcome_names[res.outcome], x);
+				save_finding(crash_fd, a.crashes, outcome_names[res.outcome], x);
 			status = 1;
 		}
 		if (r) {
@@ -257,6 +278,8 @@ int snap_cmd_fuzz(int argc, char **argv, uint64_t start_ns)
 		print_stats(fuzz_get_stats(f), (double)(now_ns() - t0) / 1e9);
 out:
 	fuzz_close(f);
+	if (crash_fd >= 0)
+		close(crash_fd);
 	for (unsigned i = 0; i < n; i++) {
 		free(in[i].name);
 		free(in[i].data);

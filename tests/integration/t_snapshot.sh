@@ -445,6 +445,49 @@ EOF
 	fi
 fi
 
+# `ember fuzz` runs under the sandbox (capabilities dropped, the vCPU filter
+# with SC_F_FUZZ on the loop's thread): the same inputs give the same report
+# and the same saved findings as with --no-seccomp.
+if snap_case snap-fuzz-sandbox-same; then
+	d=$snap_dir
+	mkdir -p "$d/in"
+	printf 'D\x03\x00' >"$d/in/1-ok"
+	printf 'C*' >"$d/in/2-crash"
+	printf 'U' >"$d/in/3-ud2"
+	printf 'L' >"$d/in/4-loop"
+	printf 'E\x07' >"$d/in/5-exit"
+	why=""
+	snap_fuzz_base || why="could not make the fuzz snapshot"
+	if [ -z "$why" ]; then
+		snap_ember "$d/out" "$d/err" fuzz "$WORK/fuzz-base" --inputs "$d/in" --runs 10 \
+			--timeout 200 --reset fast --crashes "$d/crashes"
+		rc=$snap_rc
+		snap_ember "$d/out-off" "$d/err-off" fuzz "$WORK/fuzz-base" --no-seccomp \
+			--inputs "$d/in" --runs 10 --timeout 200 --reset fast --crashes "$d/crashes-off"
+		if [ $rc = 159 ]; then
+			why="killed by SIGSYS under the sandbox (a syscall SC_F_FUZZ does not allow)"
+		elif [ $rc != 1 ] || [ $snap_rc != 1 ]; then
+			why="status $rc sandboxed, $snap_rc with --no-seccomp (1: findings)"
+		elif ! grep -qxF "fuzz: 10 runs: 2 ok, 4 crashes, 2 timeouts, 2 exits" "$d/out"; then
+			why="unexpected report under the sandbox"
+		elif ! cmp -s "$d/out" "$d/out-off"; then
+			why="the report differs from the --no-seccomp one"
+		elif [ -s "$d/err" ]; then
+			why="messages on stderr under the sandbox"
+		elif ! grep -qF -- "--no-seccomp: the seccomp filters are OFF" "$d/err-off"; then
+			why="--no-seccomp did not warn"
+		elif ! diff -r "$d/crashes" "$d/crashes-off" >/dev/null ||
+			! cmp -s "$d/in/2-crash" "$d/crashes/crash-2-crash"; then
+			why="the saved findings differ"
+		fi
+	fi
+	if [ -n "$why" ]; then
+		snap_fail snap-fuzz-sandbox-same "$why" "$d/out" "$d/err" "$d/out-off" "$d/err-off"
+	else
+		snap_pass snap-fuzz-sandbox-same
+	fi
+fi
+
 # ---- libember: the C API, built against the library next to $EMBER -------
 if snap_case snap-libember; then
 	d=$snap_dir
