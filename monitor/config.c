@@ -157,7 +157,7 @@ static int parse_raw(const char *arg, struct vm_config *cfg, struct errbuf *err)
 	return 0;
 }
 
-static int parse_console(const char *v, struct vm_config *cfg, struct errbuf *err)
+int config_parse_console(const char *v, struct vm_config *cfg, struct errbuf *err)
 {
 	if (!strcmp(v, "stdio"))
 		cfg->console = CONSOLE_STDIO;
@@ -213,7 +213,7 @@ static int apply(struct vm_config *cfg, const char *name, char *v,
 		if (cfg->mem_size < MiB(2) || cfg->mem_size > GiB(1024) || cfg->mem_size & 0xfff)
 			return err_set(err, EINVAL, "--mem: %s is out of range (2M to 1T, a multiple of 4K)", v);
 	} else if (!strcmp(name, "--console"))
-		return parse_console(v, cfg, err);
+		return config_parse_console(v, cfg, err);
 	else if (!strcmp(name, "--raw"))
 		return parse_raw(v, cfg, err);
 	else if (!strcmp(name, "--irqchip")) {

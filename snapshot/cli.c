@@ -10,20 +10,6 @@
 #include "seccomp/seccomp.h"
 #include "snapshot/snapshot.h"
 
-static int console_opt(struct vm_config *cfg, const char *v, struct errbuf *err)
-{
-	if (!strcmp(v, "stdio"))
-		cfg->console = CONSOLE_STDIO;
-	else if (!strcmp(v, "none"))
-		cfg->console = CONSOLE_NONE;
-	else if (!strncmp(v, "file:", 5) && v[5]) {
-		cfg->console = CONSOLE_FILE;
-		cfg->console_path = v + 5;
-	} else
-		return err_set(err, EINVAL, "--console: '%s' is not stdio, none or file:PATH", v);
-	return 0;
-}
-
 /* --drive id=NAME,path=IMG: the drive NAME (default names vda, vdb, ..)
  * uses IMG instead of the image it was snapshotted with. */
 static int drive_opt(struct vm_config *cfg, const char *v, struct errbuf *err)
@@ -83,7 +69,7 @@ int snap_common_opt(struct snap_image *img, int argc, char **argv, int i,
 	} else {
 		return err_set(err, EINVAL, "%s needs a value", a);
 	}
-	r = n == 9 ? console_opt(&img->cfg, v, err) : drive_opt(&img->cfg, v, err);
+	r = n == 9 ? config_parse_console(v, &img->cfg, err) : drive_opt(&img->cfg, v, err);
 	return r ? r : used;
 }
 
