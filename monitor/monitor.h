@@ -354,6 +354,10 @@ static inline void *gm_ptr(struct vm *vm, uint64_t gpa, size_t len)
 	return gmem_ptr(&vm->mem, gpa, len);
 }
 
+/* (Re)registers KVM memory slot 0 (RAM below the MMIO gap) or 1 (RAM
+ * above 4 GiB) over vm->mem with the given KVM_MEM_* flags.  0 or -errno. */
+int vm_set_memslot(struct vm *vm, unsigned slot, uint32_t flags);
+
 /* Asks the VM to stop with exit_code; the reason (may be NULL) is printed
  * as one line on stderr if exit_code is not 0.  Callable from any thread;
  * only the first request counts.  Returns immediately. */

@@ -102,9 +102,24 @@ static int map_file(const char *what, const char *path, const uint8_t **data,
 	return 0;
 }
 
+int vm_set_memslot(struct vm *vm, unsigned slot, uint32_t flags)
+{
+	struct kvm_userspace_memory_region r = { .slot = slot, .flags = flags };
+
+	if (slot == 0) {
+		r.guest_phys_addr = 0;
+		r.memory_size = vm->mem.low_size;
+		r.userspace_addr = (uintptr_t)vm->mem.host;
+	} else {
+		r.guest_phys_addr = MMIO_GAP_END;
+		r.memory_size = vm->mem.size - vm->mem.low_size;
+		r.userspace_addr = (uintptr_t)(vm->mem.host + vm->mem.low_size);
+	}
+	return ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0 ? -errno : 0;
+}
+
 static int vm_setup_memory(struct vm *vm, struct errbuf *err)
 {
-	struct kvm_userspace_memory_region r = { 0 };
 	int ret = vm->cfg->mem_file ?
 		gmem_init_file(&vm->mem, vm->cfg->mem_size, vm->cfg->mem_file) :
 		gmem_init(&vm->mem, vm->cfg->mem_size);
@@ -116,20 +131,14 @@ static int vm_setup_memory(struct vm *vm, struct errbuf *err)
 	if (ret)
 		return err_set(err, -ret, "guest memory (%llu bytes): %s",
 			       (unsigned long long)vm->cfg->mem_size, strerror(-ret));
-	r.slot = 0;
-	r.guest_phys_addr = 0;
-	r.memory_size = vm->mem.low_size;
-	r.userspace_addr = (uintptr_t)vm->mem.host;
-	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
-		return err_set(err, errno, "KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
+	ret = vm_set_memslot(vm, 0, 0);
+	if (ret)
+		return err_set(err, -ret, "KVM_SET_USER_MEMORY_REGION: %s", strerror(-ret));
 	if (vm->mem.size > vm->mem.low_size) {
-		r.slot = 1;
-		r.guest_phys_addr = MMIO_GAP_END;
-		r.memory_size = vm->mem.size - vm->mem.low_size;
-		r.userspace_addr = (uintptr_t)(vm->mem.host + vm->mem.low_size);
-		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
-			return err_set(err, errno, "KVM_SET_USER_MEMORY_REGION (high): %s",
-				       strerror(errno));
+		ret = vm_set_memslot(vm, 1, 0);
+		if (ret)
+			return err_set(err, -ret, "KVM_SET_USER_MEMORY_REGION (high): %s",
+				       strerror(-ret));
 	}
 	e820_build(&vm->mem, &vm->e820);
 	return 0;

@@ -52,6 +52,18 @@ static int copy_args(struct ember_vm *v, const char *cmd, const char *first,
 	return 0;
 }
 
+/* A copy of v->argv's pointer array for the take-functions, which shift
+ * entries out (the strings stay v's).  NULL when out of memory. */
+static char **args_view(const struct ember_vm *v, int *argc)
+{
+	char **a = malloc(((size_t)v->argc + 1) * sizeof(char *));
+
+	if (a)
+		memcpy(a, v->argv, ((size_t)v->argc + 1) * sizeof(char *));
+	*argc = v->argc;
+	return a;
+}
+
 static void free_args(struct ember_vm *v)
 {
 	if (v->argv) {
@@ -91,14 +103,11 @@ int ember_vm_create(const char *const *options, struct ember_vm **out,
 		ember_vm_destroy(v);
 		return -ENOMEM;
 	}
-	/* the take-functions shift entries out: parse a copy of the array */
-	argc = v->argc;
-	keep = malloc(((size_t)argc + 1) * sizeof(char *));
+	keep = args_view(v, &argc);
 	if (!keep) {
 		ember_vm_destroy(v);
 		return -ENOMEM;
 	}
-	memcpy(keep, v->argv, ((size_t)argc + 1) * sizeof(char *));
 	r = snap_opts_take(&argc, keep, &so, &e);
 	so.api = true;
 	if (!r) {
@@ -141,13 +150,11 @@ int ember_vm_restore(const char *dir, const char *const *options,
 		ember_vm_destroy(v);
 		return -ENOMEM;
 	}
-	argc = v->argc;
-	keep = malloc(((size_t)argc + 1) * sizeof(char *));
+	keep = args_view(v, &argc);
 	if (!keep) {
 		ember_vm_destroy(v);
 		return -ENOMEM;
 	}
-	memcpy(keep, v->argv, ((size_t)argc + 1) * sizeof(char *));
 	r = snap_opts_take(&argc, keep, &so, &e);
 	so.api = true;
 	no_sc = sc_take_no_seccomp(&argc, keep);

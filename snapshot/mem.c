@@ -262,24 +262,6 @@ int mem_apply_diff(uint8_t *base, uint64_t size, const char *path,
 }
 
 /* ---- dirty log -------------------------------------------------------- */
-static int set_slot_flags(struct vm *vm, unsigned slot, uint32_t flags)
-{
-	struct kvm_userspace_memory_region r = { 0 };
-
-	r.slot = slot;
-	r.flags = flags;
-	if (slot == 0) {
-		r.guest_phys_addr = 0;
-		r.memory_size = vm->mem.low_size;
-		r.userspace_addr = (uintptr_t)vm->mem.host;
-	} else {
-		r.guest_phys_addr = MMIO_GAP_END;
-		r.memory_size = vm->mem.size - vm->mem.low_size;
-		r.userspace_addr = (uintptr_t)(vm->mem.host + vm->mem.low_size);
-	}
-	return ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0 ? -errno : 0;
-}
-
 int dirty_start(struct vm *vm, struct dirty_log *d)
 {
 	struct kvm_enable_cap cap = { .cap = KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 };
@@ -301,7 +283,7 @@ int dirty_start(struct vm *vm, struct dirty_log *d)
 			dirty_stop(d);
 			return -ENOMEM;
 		}
-		r = set_slot_flags(vm, s, KVM_MEM_LOG_DIRTY_PAGES);
+		r = vm_set_memslot(vm, s, KVM_MEM_LOG_DIRTY_PAGES);
 		if (r) {
 			dirty_stop(d);
 			return r;
