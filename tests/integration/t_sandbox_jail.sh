@@ -110,7 +110,7 @@ sj_view() {
 	fi
 	# ... holding only the device nodes and the kernel
 	got=$(cd /proc/"$pid"/root && find . ! -type d | sort | tr '\n' ' ')
-	want="./dev/kvm ./dev/urandom .$GUESTS/sandbox.pvh "
+	want=$(printf '%s\n' ./dev/kvm ./dev/urandom ".$GUESTS/sandbox.pvh" | sort | tr '\n' ' ')
 	[ "$got" = "$want" ] || { SB_WHY="root holds: $got"; return 1; }
 	v=$(stat -c '%u %a' /proc/"$pid"/root/dev/kvm)
 	[ "$v" = "$sb_jail_uid 600" ] || { SB_WHY="/dev/kvm in the jail: $v"; return 1; }
