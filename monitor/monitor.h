@@ -176,6 +176,8 @@ struct vm_config {
 	const char *mem_file;	/* restore (snapshot/): guest RAM is this snapshot
 				 * memory file (gmem_init_file); nothing is loaded
 				 * and the vCPUs keep their reset state */
+	const struct kvm_cpuid2 *cpuid;	/* restore: the saved CPUID table; NULL:
+					 * KVM_GET_SUPPORTED_CPUID (vcpu/cpu.c) */
 	/* Linux guests (monitor/linux.c) */
 	bool kernel_default;	/* --kernel default, or only `-- CMD`: the cached
 				 * guest kernel + initramfs (linux_resolve_default) */
@@ -307,7 +309,10 @@ struct vm {
 
 	unsigned ncpus;
 	struct vcpu *vcpus[MAX_CPUS];
-	struct kvm_cpuid2 *cpuid;	/* KVM_GET_SUPPORTED_CPUID, fetched once */
+	struct kvm_cpuid2 *cpuid;	/* the VM's CPUID table (cpu_cpuid_prefetch) */
+	pthread_t cpuid_thread;	/* fetching it, while cpuid_fetching */
+	bool cpuid_fetching;
+	int cpuid_err;		/* the fetch's -errno */
 	struct bus pio, mmio;
 
 	struct loop *loop;

@@ -1,6 +1,7 @@
 /* snapshot/format.c - the state file: header, sections with CRC32, and the
  * checks that refuse a corrupt, truncated, foreign or newer file before
  * any of it is used.  Pure code: no KVM (the unit tests drive it). */
+#include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -40,6 +41,7 @@ uint32_t snap_crc32(uint32_t crc, const void *p, size_t n)
 static const char *const sec_names[SNAP_SEC__MAX] = {
 	[SNAP_SEC_CONFIG] = "config", [SNAP_SEC_MEMORY] = "memory",
 	[SNAP_SEC_VM] = "vm", [SNAP_SEC_VCPU] = "vcpu", [SNAP_SEC_DEVICE] = "device",
+	[SNAP_SEC_CPUID] = "cpuid",
 };
 
 const char *snap_sec_name(uint32_t type)
@@ -182,6 +184,11 @@ int snap_parse(uint8_t *buf, size_t len, const char *path, struct snap_file *f,
 			path, f->version, hsize);
 		goto fail;
 	}
+	if (f->version < SNAP_VERSION) {	/* no CPUID section, another fingerprint */
+		err_set(err, EINVAL, "snapshot '%s': format version %u is older than this ember reads (%d); take the snapshot again",
+			path, f->version, SNAP_VERSION);
+		goto fail;
+	}
 	fsize = get_le64(buf + 16);
 	if (fsize > len) {
 		err_set(err, EINVAL, "snapshot '%s': truncated: %zu of %llu bytes", path, len,
@@ -322,40 +329,44 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
 	return h;
 }
 
-/* The registers of a CPUID leaf that describe the CPU (vendor, model,
- * features, XSAVE layout, address sizes), as a mask of EAX EBX ECX EDX:
- * not the ones that name the CPU the query ran on (APIC IDs in leaves 1,
- * 0xb, 0x1f) or caches.  0: the leaf is not hashed. */
-static unsigned leaf_regs(uint32_t fn)
-{
-	switch (fn) {
-	case 0: return 0xf;		/* max leaf, vendor */
-	case 1: return 0x1 | 0x4 | 0x8;	/* signature, features (not EBX) */
-	case 7: return 0xf;		/* structured features, every subleaf */
-	case 0xd: return 0xf;		/* XSAVE components and layout */
-	case 0x14: return 0xf;		/* processor trace */
-	case 0x19: return 0xf;		/* key locker */
-	case 0x40000001: return 0x1 | 0x8;	/* KVM paravirt features */
-	case 0x80000001: return 0x4 | 0x8;	/* extended features */
-	case 0x80000007: return 0x8;	/* invariant TSC */
-	case 0x80000008: return 0x1 | 0x2;	/* address sizes, features */
-	}
-	return 0;
-}
+/* The leaves and registers that describe the CPU: vendor, signature,
+ * features, XSAVE components and sizes, address sizes; not the ones that
+ * name the core the query ran on (APIC IDs in EBX of leaf 1), caches, or
+ * what the host OS enabled (EBX of leaf 0xd).  regs: a mask of EAX EBX
+ * ECX EDX. */
+static const struct {
+	uint32_t fn, idx;
+	uint8_t regs;
+} fp_leaves[] = {
+	{ 0, 0, 0xf },			/* max leaf, vendor */
+	{ 1, 0, 0x1 | 0x4 | 0x8 },	/* signature, features */
+	{ 7, 0, 0xf },			/* structured features */
+	{ 7, 1, 0xf },
+	{ 0xd, 0, 0x1 | 0x4 | 0x8 },	/* XSAVE components, largest area */
+	{ 0xd, 1, 0x1 },		/* XSAVEOPT/XSAVEC/XSAVES */
+	{ 0x80000000, 0, 0x1 },		/* max extended leaf */
+	{ 0x80000001, 0, 0x4 | 0x8 },	/* extended features */
+	{ 0x80000007, 0, 0x8 },		/* invariant TSC */
+	{ 0x80000008, 0, 0x1 | 0x2 },	/* address sizes, features */
+};
 
-uint64_t snap_cpuid_fingerprint(const struct kvm_cpuid2 *c)
+uint64_t snap_host_fingerprint(void)
 {
+	uint32_t max = 0, xmax = 0, a, b, c, d;
 	uint64_t h = 0xcbf29ce484222325ull;
 
-	for (unsigned i = 0; i < c->nent; i++) {
-		const struct kvm_cpuid_entry2 *e = &c->entries[i];
-		unsigned m = leaf_regs(e->function);
-		uint32_t w[6] = { e->function, e->index,
-				  m & 1 ? e->eax : 0, m & 2 ? e->ebx : 0,
-				  m & 4 ? e->ecx : 0, m & 8 ? e->edx : 0 };
+	__cpuid(0, max, b, c, d);
+	__cpuid(0x80000000, xmax, b, c, d);
+	for (size_t i = 0; i < sizeof(fp_leaves) / sizeof(fp_leaves[0]); i++) {
+		uint32_t fn = fp_leaves[i].fn;
+		unsigned m = fp_leaves[i].regs;
 
-		if (m)
-			h = fnv(h, w, sizeof(w));
+		a = b = c = d = 0;
+		if (fn <= (fn & 0x80000000u ? xmax : max))
+			__cpuid_count(fn, fp_leaves[i].idx, a, b, c, d);
+		uint32_t w[6] = { fn, fp_leaves[i].idx, m & 1 ? a : 0, m & 2 ? b : 0,
+				  m & 4 ? c : 0, m & 8 ? d : 0 };
+		h = fnv(h, w, sizeof(w));
 	}
 	return h;
 }

@@ -130,6 +130,9 @@ int snap_save(struct vm *vm, int dirfd, const char *dir, const uint64_t *diff_bi
 	vm_state_encode(&vs, &sb);
 	snap_write_section(&w, SNAP_SEC_VM, 0, sb.data, sb.len);
 	sbuf_free(&sb);
+	snap_cpuid_encode(vm->cpuid, &sb);
+	snap_write_section(&w, SNAP_SEC_CPUID, 0, sb.data, sb.len);
+	sbuf_free(&sb);
 	r = save_cpus(vm, caps, &w, err);
 	for (unsigned i = 0; i < vm->ndevices && !r; i++) {
 		sbuf_init(&sb);
@@ -141,7 +144,7 @@ int snap_save(struct vm *vm, int dirfd, const char *dir, const uint64_t *diff_bi
 		sbuf_free(&sb);
 	}
 	if (!r)
-		r = snap_write_end(&w, snap_cpuid_fingerprint(vm->cpuid), m.diff ? SNAP_F_DIFF : 0);
+		r = snap_write_end(&w, snap_host_fingerprint(), m.diff ? SNAP_F_DIFF : 0);
 	if (!r && join(path, sizeof(path), dir, SNAP_STATE_NAME))
 		r = -ENAMETOOLONG;
 	if (!r)
@@ -208,8 +211,16 @@ int snap_image_load(const char *dir, struct snap_image *img, struct errbuf *err)
 	if (join(path, sizeof(path), dir, SNAP_STATE_NAME))
 		return err_set(err, ENAMETOOLONG, "snapshot '%s': name too long", dir);
 	r = snap_file_read(path, &img->f, err);
+	if (!r)
+		r = snap_check_fingerprint(&img->f, snap_host_fingerprint(), err);
 	if (r)
 		return r;
+	cs = snap_find(&img->f, SNAP_SEC_CPUID, 0);
+	sbuf_view(&sb, cs ? cs->data : NULL, cs ? cs->len : 0);
+	r = cs ? snap_cpuid_decode(&sb, &img->cpuid) : -EINVAL;
+	if (r)
+		return err_set(err, -r, "snapshot '%s': corrupt: %s CPUID section", path,
+			       cs ? "malformed" : "no");
 	cs = snap_find(&img->f, SNAP_SEC_CONFIG, 0);
 	if (!cs)
 		return err_set(err, EINVAL, "snapshot '%s': corrupt: no config section", path);
@@ -271,6 +282,7 @@ int snap_image_load(const char *dir, struct snap_image *img, struct errbuf *err)
 			img->diffs[i] = chain[n - 1 - i];
 		img->ndiffs = n;
 		img->cfg.mem_file = img->mem_path;
+		img->cfg.cpuid = img->cpuid;
 		return check_size(img->mem_path, img->cfg.mem_size, err);
 chain_fail:
 		for (unsigned i = 0; i < n; i++)
@@ -285,6 +297,8 @@ void snap_image_free(struct snap_image *img)
 		snap_mem_free(&img->diffs[i].mem);
 	img->ndiffs = 0;
 	snap_mem_free(&img->mem);
+	free(img->cpuid);
+	img->cpuid = NULL;
 	snap_file_free(&img->f);
 	config_free(&img->cfg);
 }
@@ -337,9 +351,7 @@ int snap_restore_into(struct vm *vm, const struct snap_image *img, bool sync,
 
 	if (!cs)
 		return err_set(err, ENOMEM, "out of memory");
-	r = snap_check_fingerprint(&img->f, snap_cpuid_fingerprint(vm->cpuid), err);
-	if (!r)
-		r = check_layout(vm, img, err);
+	r = check_layout(vm, img, err);
 	/* decode everything before anything is applied */
 	for (unsigned i = 0; i < vm->ncpus && !r; i++) {
 		const struct snap_sec *s = snap_find(&img->f, SNAP_SEC_VCPU, i);

@@ -44,7 +44,7 @@
 
 /* ---- the file format (snapshot/format.c) ------------------------------ */
 #define SNAP_MAGIC "EMBERSNP"
-#define SNAP_VERSION 1
+#define SNAP_VERSION 2	/* 2: the CPUID section; host fingerprint by CPUID */
 #define SNAP_HDR_SIZE 64
 #define SNAP_SEC_HDR 24
 #define SNAP_STATE_MAX MiB(64)	/* the size cap of a state file */
@@ -62,6 +62,7 @@ enum snap_sec_type {
 	SNAP_SEC_VM = 3,	/* KVM clock, in-kernel PIC/IOAPIC/PIT (index 0) */
 	SNAP_SEC_VCPU = 4,	/* index = vCPU id */
 	SNAP_SEC_DEVICE = 5,	/* index = position in vm->devices */
+	SNAP_SEC_CPUID = 6,	/* the VM's CPUID table, before per-vCPU IDs (index 0) */
 	SNAP_SEC__MAX
 };
 
@@ -111,9 +112,11 @@ const struct snap_sec *snap_find(const struct snap_file *f, uint32_t type,
 /* Refuses a file taken on a host with other CPU features.  0 or -EINVAL. */
 int snap_check_fingerprint(const struct snap_file *f, uint64_t host,
 			   struct errbuf *err);
-/* FNV-1a 64 of the CPUID KVM supports (function, index, flags, registers
- * of every entry): equal on hosts that offer a guest the same CPU. */
-uint64_t snap_cpuid_fingerprint(const struct kvm_cpuid2 *c);
+/* FNV-1a 64 of this host CPU's vendor, signature, feature and XSAVE
+ * leaves, read with the CPUID instruction (not the registers that name
+ * the core it ran on): equal on hosts with the same CPU.  A restore sets
+ * the saved CPUID table, so it needs no KVM_GET_SUPPORTED_CPUID. */
+uint64_t snap_host_fingerprint(void);
 
 /* ---- configuration and memory sections (snapshot/config.c) ------------ */
 /* A page run of a diff: pages [first, first + n) of the memory image. */
@@ -204,6 +207,12 @@ int vm_state_get(struct vm *vm, struct vm_state *s);
 int vm_state_set(struct vm *vm, const struct vm_state *s, struct errbuf *err);
 void vm_state_encode(const struct vm_state *s, struct sbuf *sb);
 int vm_state_decode(struct sbuf *sb, struct vm_state *s);
+/* The CPUID section: the table every vCPU's CPUID is made from (the
+ * per-vCPU APIC IDs are filled in by vcpu/cpu.c).  decode allocates *out
+ * (at most SNAP_CPUID_MAX entries); 0 or -EINVAL / -ENOMEM. */
+#define SNAP_CPUID_MAX 1024
+void snap_cpuid_encode(const struct kvm_cpuid2 *c, struct sbuf *sb);
+int snap_cpuid_decode(struct sbuf *sb, struct kvm_cpuid2 **out);
 /* Device sections: name then the device's own blob. */
 int snap_device_save(struct device *d, struct sbuf *sb);
 /* Checks that section `sec` is for a device named like d, then restores
@@ -278,6 +287,7 @@ struct snap_image {
 	struct snap_file f;
 	struct vm_config cfg;	/* from the file, with mem_file set */
 	struct snap_mem mem;
+	struct kvm_cpuid2 *cpuid;	/* the saved CPUID table (cfg.cpuid points here) */
 	char mem_path[4096];	/* the full memory file at the chain's root */
 	unsigned ndiffs;	/* diffs to apply over it, oldest first */
 	struct snap_diff diffs[SNAP_CHAIN_MAX];
@@ -399,3 +409,4 @@ int snap_common_opt(struct snap_image *img, int argc, char **argv, int i,
  * *status says EXIT_BADINPUT or EXIT_HOSTFAIL on failure. */
 int snap_restore_vm(struct snap_image *img, uint64_t start_ns, struct vm **out,
 		    struct restore_times *rt, struct errbuf *err, int *status);
+

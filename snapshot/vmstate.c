@@ -2,6 +2,7 @@
  * in-kernel irqchip, the two PICs, the IOAPIC and the PIT) and the device
  * sections (a device's name, then its own save blob). */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -92,6 +93,46 @@ int vm_state_decode(struct sbuf *sb, struct vm_state *s)
 	if (s->have_pit)
 		sbuf_get(sb, &s->pit, sizeof(s->pit));
 	return sb->err || sb->pos != sb->len ? -EINVAL : 0;
+}
+
+void snap_cpuid_encode(const struct kvm_cpuid2 *c, struct sbuf *sb)
+{
+	sbuf_put_u32(sb, c->nent);
+	for (unsigned i = 0; i < c->nent; i++) {
+		const struct kvm_cpuid_entry2 *e = &c->entries[i];
+		uint32_t w[7] = { e->function, e->index, e->flags, e->eax, e->ebx, e->ecx, e->edx };
+
+		sbuf_put(sb, w, sizeof(w));
+	}
+}
+
+int snap_cpuid_decode(struct sbuf *sb, struct kvm_cpuid2 **out)
+{
+	uint32_t n = sbuf_get_u32(sb);
+	struct kvm_cpuid2 *c;
+
+	*out = NULL;
+	if (sb->err || n == 0 || n > SNAP_CPUID_MAX || sb->len - sb->pos != (size_t)n * 28)
+		return -EINVAL;
+	c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
+	if (!c)
+		return -ENOMEM;
+	c->nent = n;
+	for (unsigned i = 0; i < n; i++) {
+		struct kvm_cpuid_entry2 *e = &c->entries[i];
+		uint32_t w[7];
+
+		sbuf_get(sb, w, sizeof(w));
+		e->function = w[0];
+		e->index = w[1];
+		e->flags = w[2];
+		e->eax = w[3];
+		e->ebx = w[4];
+		e->ecx = w[5];
+		e->edx = w[6];
+	}
+	*out = c;
+	return 0;
 }
 
 int snap_device_save(struct device *d, struct sbuf *sb)

@@ -1,6 +1,7 @@
 /* vcpu/cpu.c - CPU set-up: CPUID (topology, KVM leaves), MSRs, LAPIC LINT
  * pins, and the register state each boot protocol starts in. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -110,19 +111,71 @@ static struct kvm_cpuid2 *cpuid_ensure_topology(struct kvm_cpuid2 *c)
 	return n;
 }
 
+/* The VM's CPUID table: the saved one on a restore, else what KVM
+ * supports with the topology leaves completed.  0 or -errno. */
+static int cpuid_table(struct vm *vm, const struct kvm_cpuid2 *saved)
+{
+	if (saved) {
+		size_t sz = sizeof(*saved) + saved->nent * sizeof(saved->entries[0]);
+
+		vm->cpuid = malloc(sz);
+		if (!vm->cpuid)
+			return -ENOMEM;
+		memcpy(vm->cpuid, saved, sz);
+		return 0;
+	}
+	errno = 0;
+	vm->cpuid = supported_cpuid(vm->kvm_fd);
+	if (!vm->cpuid)
+		return errno ? -errno : -ENOMEM;
+	vm->cpuid = cpuid_ensure_topology(vm->cpuid);
+	return 0;
+}
+
+static void *cpuid_thread(void *arg)
+{
+	struct vm *vm = arg;
+
+	vm->cpuid_err = cpuid_table(vm, NULL);
+	return NULL;
+}
+
+int cpu_cpuid_prefetch(struct vm *vm)
+{
+	pthread_attr_t a;
+	int r;
+
+	if (vm->cfg->cpuid)
+		return cpuid_table(vm, vm->cfg->cpuid);
+	if (pthread_attr_init(&a))
+		return 0;	/* cpu_cpuid_wait fetches it */
+	pthread_attr_setstacksize(&a, 64 * 1024);
+	r = pthread_create(&vm->cpuid_thread, &a, cpuid_thread, vm);
+	pthread_attr_destroy(&a);
+	vm->cpuid_fetching = r == 0;
+	return 0;
+}
+
+int cpu_cpuid_wait(struct vm *vm)
+{
+	if (vm->cpuid_fetching) {
+		pthread_join(vm->cpuid_thread, NULL);
+		vm->cpuid_fetching = false;
+		if (vm->cpuid_err)
+			return vm->cpuid_err;
+	}
+	return vm->cpuid ? 0 : cpuid_table(vm, vm->cfg->cpuid);
+}
+
 int cpu_setup_cpuid(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
 	struct kvm_cpuid2 *c;
 	size_t sz;
-	int r = 0;
+	int r = cpu_cpuid_wait(vm);
 
-	if (!vm->cpuid) {
-		vm->cpuid = supported_cpuid(vm->kvm_fd);
-		if (!vm->cpuid)
-			return errno ? -errno : -ENOMEM;
-		vm->cpuid = cpuid_ensure_topology(vm->cpuid);
-	}
+	if (r)
+		return r;
 	sz = sizeof(*c) + vm->cpuid->nent * sizeof(c->entries[0]);
 	c = malloc(sz);
 	if (!c)

@@ -58,6 +58,8 @@ int vcpu_create(struct vm *vm, unsigned id, struct vcpu **out)
 		return -errno;
 	}
 	r = cpu_setup_cpuid(v);
+	if (vm->cfg->mem_file)	/* restore: the snapshot's MSRs and LAPIC follow */
+		return r;
 	if (!r)
 		r = cpu_setup_msrs(v);
 	if (!r)

@@ -259,7 +259,8 @@ snap_refusal_base() {	# one good snapshot in $WORK/refusal-base
 # snap_refused NAME EXPECTED_LINE PATCH...: copies the base snapshot,
 # applies the patch command (run in the copy's directory), restores.  In
 # the expected line @DIR@ is the copy, @IDX@ the vCPU section's index,
-# @SIZE@ the state file's size and @FP@ this host's CPU fingerprint.
+# @SIZE@ the state file's size, @VER@ its format version and @FP@ this
+# host's CPU fingerprint.
 snap_refused() {
 	local name=$1 want=$2 base=$WORK/refusal-base
 	shift 2
@@ -274,6 +275,7 @@ snap_refused() {
 	want=${want//@DIR@/$d/snap}
 	want=${want//@IDX@/$(vcpu_section_index "$base/state")}
 	want=${want//@SIZE@/$(stat -c %s "$base/state")}
+	want=${want//@VER@/$(od -An -t u4 -j 8 -N 4 "$base/state" | tr -d ' ')}
 	want=${want//@FP@/$(od -An -t x8 -j 24 -N 8 "$base/state" | tr -d ' ')}
 	snap_ember "$d/out" "$d/err" restore "$d/snap"
 	if [ $snap_rc != 2 ] || [ -s "$d/out" ] || ! grep -qxF -- "$want" "$d/err"; then
@@ -335,8 +337,8 @@ snap_refused snap-refuse-magic \
 	"ember: snapshot '@DIR@/state': not an ember snapshot (bad magic)" \
 	put_bytes state 0 4e4f54454d424552
 snap_refused snap-refuse-newer-version \
-	"ember: snapshot '@DIR@/state': format version 2 is newer than this ember supports (1)" \
-	put_bytes state 8 02000000
+	"ember: snapshot '@DIR@/state': format version 255 is newer than this ember supports (@VER@)" \
+	put_bytes state 8 ff000000
 if command -v python3 >/dev/null; then
 	snap_refused snap-refuse-foreign-cpu \
 		"ember: snapshot '@DIR@/state': taken on a host CPU with different features (CPU fingerprint 0123456789abcdef, this host @FP@)" \

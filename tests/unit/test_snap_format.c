@@ -109,7 +109,27 @@ Test(snap_format, refuses_newer_version)
 	uint8_t *b = make_file(&len);
 
 	put32(b + 8, SNAP_VERSION + 1);	/* checked before the CRC: its layout may differ */
-	refused(b, len, "snapshot 'dir/state': format version 2 is newer than this ember supports (1)");
+	refused(b, len, "snapshot 'dir/state': format version 3 is newer than this ember supports (2)");
+}
+
+Test(snap_format, refuses_older_version)
+{
+	size_t len;
+	uint8_t *b = make_file(&len);
+
+	put32(b + 8, SNAP_VERSION - 1);	/* version 1: no CPUID section */
+	fix_header_crc(b);
+	refused(b, len, "snapshot 'dir/state': format version 1 is older than this ember reads (2); "
+		"take the snapshot again");
+}
+
+Test(snap_format, host_fingerprint_is_stable)
+{
+	uint64_t a = snap_host_fingerprint();
+
+	cr_assert_neq(a, 0);
+	for (int i = 0; i < 100; i++)	/* same on whichever core this runs */
+		cr_assert_eq(snap_host_fingerprint(), a);
 }
 
 Test(snap_format, refuses_header_crc)

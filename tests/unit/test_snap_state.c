@@ -240,6 +240,40 @@ Test(snap_state, vm_round_trip)
 	sbuf_free(&sb);
 }
 
+Test(snap_state, cpuid_round_trip_and_refusals)
+{
+	struct kvm_cpuid2 *in = calloc(1, sizeof(*in) + 3 * sizeof(in->entries[0])), *out;
+	struct sbuf sb, v;
+	uint32_t big = SNAP_CPUID_MAX + 1;
+
+	in->nent = 3;
+	for (unsigned i = 0; i < 3; i++) {
+		in->entries[i].function = 0xb;
+		in->entries[i].index = i;
+		in->entries[i].flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+		in->entries[i].eax = 10 + i;
+		in->entries[i].edx = 0xdead0000 + i;
+	}
+	sbuf_init(&sb);
+	snap_cpuid_encode(in, &sb);
+	sbuf_view(&v, sb.data, sb.len);
+	cr_assert_eq(snap_cpuid_decode(&v, &out), 0);
+	cr_assert_eq(out->nent, 3);
+	cr_assert_eq(memcmp(out->entries, in->entries, 3 * sizeof(in->entries[0])), 0);
+	free(out);
+	sbuf_view(&v, sb.data, sb.len - 1);	/* a short last entry */
+	cr_assert_eq(snap_cpuid_decode(&v, &out), -EINVAL);
+	cr_assert_null(out);
+	memcpy(sb.data, &big, 4);		/* more entries than any CPU has */
+	sbuf_view(&v, sb.data, sb.len);
+	cr_assert_eq(snap_cpuid_decode(&v, &out), -EINVAL);
+	memset(sb.data, 0, 4);			/* none */
+	sbuf_view(&v, sb.data, 4);
+	cr_assert_eq(snap_cpuid_decode(&v, &out), -EINVAL);
+	sbuf_free(&sb);
+	free(in);
+}
+
 /* ---- memory images ---------------------------------------------------- */
 static char tmpdir[64];
 
