@@ -178,6 +178,9 @@ struct vm_config {
 				 * and the vCPUs keep their reset state */
 	const struct kvm_cpuid2 *cpuid;	/* restore: the saved CPUID table; NULL:
 					 * KVM_GET_SUPPORTED_CPUID (vcpu/cpu.c) */
+	bool track_dirty;	/* dirty pages will be tracked (diff snapshots,
+				 * fuzz): KVM's dirty ring goes on before the
+				 * vCPUs exist (monitor/dring.c) */
 	/* Linux guests (monitor/linux.c) */
 	bool kernel_default;	/* --kernel default, or only `-- CMD`: the cached
 				 * guest kernel + initramfs (linux_resolve_default) */
@@ -310,6 +313,7 @@ struct vm {
 	unsigned ncpus;
 	struct vcpu *vcpus[MAX_CPUS];
 	struct kvm_cpuid2 *cpuid;	/* the VM's CPUID table (cpu_cpuid_prefetch) */
+	struct dring *dring;	/* KVM's dirty ring, with cfg->track_dirty */
 	pthread_t cpuid_thread;	/* fetching it, while cpuid_fetching */
 	bool cpuid_fetching;
 	int cpuid_err;		/* the fetch's -errno */
@@ -362,6 +366,27 @@ static inline void *gm_ptr(struct vm *vm, uint64_t gpa, size_t len)
 /* (Re)registers KVM memory slot 0 (RAM below the MMIO gap) or 1 (RAM
  * above 4 GiB) over vm->mem with the given KVM_MEM_* flags.  0 or -errno. */
 int vm_set_memslot(struct vm *vm, unsigned slot, uint32_t flags);
+
+/* ---- KVM's dirty ring (monitor/dring.c) ---- */
+struct dring;
+/* After the memslots, before any vCPU: turns on a dirty ring of `entries`
+ * (a power of two; fewer if KVM allows less) per vCPU and sets vm->dring.
+ * 0 with vm->dring NULL when KVM has no dirty ring (the dirty bitmap is
+ * then used); -errno on failure. */
+int dring_enable(struct vm *vm, unsigned entries);
+/* Maps vCPU v's ring (vcpu_create calls it).  0 or -errno. */
+int dring_map_vcpu(struct vm *vm, struct vcpu *v);
+/* Reads every vCPU's ring into the VM's bitmap of dirtied pages and
+ * re-arms KVM's tracking of them (KVM_RESET_DIRTY_RINGS).  Any thread: a
+ * vCPU calls it when KVM says its ring is full.  0 or -errno. */
+int dring_harvest(struct vm *vm);
+/* Harvests, then calls fn(ctx, first, n) for each run of pages of the
+ * image dirtied since the last consume, and forgets them.  Call with the
+ * vCPUs paused for an exact answer.  0 or -errno. */
+int dring_consume(struct vm *vm, void (*fn)(void *ctx, uint64_t first, uint64_t n),
+		  void *ctx);
+/* Unmaps the rings (before the vCPUs' fds close) and frees. */
+void dring_destroy(struct vm *vm);
 
 /* Asks the VM to stop with exit_code; the reason (may be NULL) is printed
  * as one line on stderr if exit_code is not 0.  Callable from any thread;

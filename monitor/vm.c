@@ -312,6 +312,8 @@ int vm_create(const struct vm_config *cfg, struct vm **out, struct errbuf *err,
 	r = vm_setup_irqchip(vm, err);
 	if (r)
 		return r;
+	if (cfg->track_dirty && (r = dring_enable(vm, 4096)))
+		return err_set(err, -r, "KVM dirty ring: %s", strerror(-r));
 	vm->ts[TS_IRQCHIP] = now_ns();
 	r = vm_setup_devices(vm, err);
 	if (r)
@@ -494,6 +496,7 @@ void vm_destroy(struct vm *vm)
 		return;
 	if (vm->cpuid_fetching)	/* a fetch still running uses kvm_fd and vm */
 		cpu_cpuid_wait(vm);
+	dring_destroy(vm);
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		if (vm->vcpus[i])
 			vcpu_destroy(vm->vcpus[i]);

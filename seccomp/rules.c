@@ -106,6 +106,8 @@ const struct sc_rule sc_rules[] = {
 	VM_IOCTL(BOTH, SC_F_SNAPSHOT, KVM_GET_CLOCK, "KVM clock"),
 	VM_IOCTL(BOTH, SC_F_SNAPSHOT, KVM_GET_DIRTY_LOG, "diff snapshots: pages written since the last"),
 	VM_IOCTL(BOTH, SC_F_SNAPSHOT, KVM_CLEAR_DIRTY_LOG, "diff snapshots: re-arm what was saved"),
+	VM_IOCTL(BOTH, SC_F_SNAPSHOT | SC_F_FUZZ, KVM_RESET_DIRTY_RINGS,
+		 "dirty ring: re-arm the pages read (a vCPU too, when its ring is full)"),
 	VM_IOCTL(BOTH, SC_F_SNAPSHOT, KVM_SET_USER_MEMORY_REGION,
 		 "diff snapshots: turn on dirty logging of guest RAM"),
 	VM_IOCTL(BOTH, SC_F_SNAPSHOT, KVM_CHECK_EXTENSION, "diff snapshots: manual dirty-log protect?"),

@@ -126,6 +126,7 @@ int snap_cmd_restore(int argc, char **argv, uint64_t start_ns)
 	img->cfg.no_seccomp = no_seccomp;
 	if (so.dir)
 		img->cfg.sandbox_features |= SC_F_SNAPSHOT;
+	img->cfg.track_dirty = so.diff;
 	if (!r)
 		r = snap_restore_vm(img, start_ns, &vm, &rt, &err, &status);
 	if (!r)

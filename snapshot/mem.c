@@ -270,9 +270,19 @@ int dirty_start(struct vm *vm, struct dirty_log *d)
 	memset(d, 0, sizeof(*d));
 	d->vm = vm;
 	d->nslots = vm->mem.size > vm->mem.low_size ? 2 : 1;
+	if (vm->dring) {	/* KVM's dirty ring (monitor/dring.c): no bitmaps */
+		for (unsigned s = 0; s < d->nslots; s++) {
+			r = vm_set_memslot(vm, s, KVM_MEM_LOG_DIRTY_PAGES);
+			if (r)
+				return r;
+		}
+		d->on = true;
+		return 0;
+	}
 	cap.args[0] = KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE;
 	d->manual = ioctl(vm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2) > 0 &&
 		    ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) == 0;
+	log_info("dirty tracking: KVM dirty bitmap%s", d->manual ? ", manual protect" : "");
 	for (unsigned s = 0; s < d->nslots; s++) {
 		uint64_t bytes = s == 0 ? vm->mem.low_size : vm->mem.size - vm->mem.low_size;
 
@@ -296,6 +306,8 @@ int dirty_start(struct vm *vm, struct dirty_log *d)
 int dirty_collect(struct dirty_log *d,
 		  void (*fn)(void *ctx, uint64_t first, uint64_t n), void *ctx)
 {
+	if (d->vm->dring)
+		return dring_consume(d->vm, fn, ctx);
 	for (unsigned s = 0; s < d->nslots; s++) {
 		struct kvm_dirty_log log = { .slot = s, .dirty_bitmap = d->bm[s] };
 		uint64_t *bm = d->bm[s], lo = UINT64_MAX, hi = 0, run = 0, start = 0;

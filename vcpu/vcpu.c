@@ -57,7 +57,9 @@ int vcpu_create(struct vm *vm, unsigned id, struct vcpu **out)
 		v->run = NULL;
 		return -errno;
 	}
-	r = cpu_setup_cpuid(v);
+	r = dring_map_vcpu(vm, v);
+	if (!r)
+		r = cpu_setup_cpuid(v);
 	if (vm->cfg->mem_file)	/* restore: the snapshot's MSRs and LAPIC follow */
 		return r;
 	if (!r)
@@ -176,6 +178,17 @@ static int exit_eoi(struct vcpu *v)
 	return 0;
 }
 
+/* KVM stops a vCPU whose dirty ring is full until ember has read it */
+static int exit_dirty_ring_full(struct vcpu *v)
+{
+	int r = dring_harvest(v->vm);
+
+	if (r)
+		vm_request_stop(v->vm, EXIT_HOSTFAIL, "vCPU %u: reading the dirty ring: %s",
+				v->id, strerror(-r));
+	return r ? 1 : 0;
+}
+
 static int exit_nothing(struct vcpu *v)
 {
 	(void)v;
@@ -193,6 +206,7 @@ static const exit_fn exit_table[] = {
 	[KVM_EXIT_SYSTEM_EVENT] = exit_system_event,
 	[KVM_EXIT_IOAPIC_EOI] = exit_eoi,
 	[KVM_EXIT_INTR] = exit_nothing,
+	[KVM_EXIT_DIRTY_RING_FULL] = exit_dirty_ring_full,
 };
 
 int vcpu_handle_exit(struct vcpu *v)
