@@ -62,6 +62,14 @@ int err_set(struct errbuf *e, int errnum, const char *fmt, ...)
 	return -errnum;
 }
 
+uint64_t cpu_time_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 uint64_t now_ns(void)
 {
 	struct timespec ts;

@@ -50,6 +50,8 @@ int err_set(struct errbuf *e, int errnum, const char *fmt, ...)
 
 /* Monotonic nanoseconds. */
 uint64_t now_ns(void);
+/* CPU time of the whole process (every thread), nanoseconds. */
+uint64_t cpu_time_ns(void);
 
 /* ---- physical memory layout (documented in the README) ---------------- */
 #define KiB(x) ((uint64_t)(x) << 10)
@@ -314,6 +316,8 @@ struct vm {
 	struct vcpu *vcpus[MAX_CPUS];
 	struct kvm_cpuid2 *cpuid;	/* the VM's CPUID table (cpu_cpuid_prefetch) */
 	struct dring *dring;	/* KVM's dirty ring, with cfg->track_dirty */
+	uint64_t first_run_cpu_ns;	/* process CPU time (both kinds of thread) when
+					 * vCPU 0 was about to run first */
 	pthread_t cpuid_thread;	/* fetching it, while cpuid_fetching */
 	bool cpuid_fetching;
 	int cpuid_err;		/* the fetch's -errno */
