@@ -16,7 +16,7 @@ static void usage(FILE *f)
 	      "       ember run [--kernel default] [options] [-- CMD ARGS...]\n"
 	      "                  boot the default Linux guest, run CMD (else a shell), exit with\n"
 	      "                  its status (guest from `make guest-kernel`, or $EMBER_KERNEL_DIR)\n"
-	      "       ember jail --id ID --uid U --gid G [jail options] -- run [options]\n"
+	      "       ember jail --id ID --uid U --gid G [jail options] -- run|restore [options]\n"
 	      "       ember restore DIR [--console ..] [--drive id=NAME,path=IMG] [--boot-time]\n"
 	      "       ember fork DIR -n N [--out DIR]   N copy-on-write VMs from one snapshot\n"
 	      "       ember fuzz DIR --inputs DIR [fuzz options] [--no-seccomp]   reset loop (see README)\n"
@@ -136,7 +136,7 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "fuzz"))
 		return snap_cmd_fuzz(argc - 1, argv + 1, start);
 	if (!strcmp(argv[1], "jail"))
-		return jail_main(argc - 1, argv + 1, start, cmd_run);
+		return jail_main(argc - 1, argv + 1, start, cmd_run, snap_cmd_restore);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
 		printf("ember %s\n", EMBER_VERSION);
 		return 0;

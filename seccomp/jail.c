@@ -1,10 +1,11 @@
-/* seccomp/jail.c - `ember jail`: runs `ember run` in new mount, PID, IPC,
- * UTS and network namespaces (or a given network namespace), pivot_rooted
- * into a directory holding only what the VM needs, as an unprivileged
- * uid/gid with rlimits, in its own cgroup, with no inherited fds and an
- * empty environment.  The VM runs in this same process image (no exec: the
- * jail holds no binaries or libraries); the first process waits for it
- * and passes its exit status on (128+signal when it was killed). */
+/* seccomp/jail.c - `ember jail`: runs `ember run` or `ember restore` in
+ * new mount, PID, IPC, UTS and network namespaces (or a given network
+ * namespace), pivot_rooted into a directory holding only what the VM
+ * needs, as an unprivileged uid/gid with rlimits, in its own cgroup, with
+ * no inherited fds and an empty environment.  The VM runs in this same
+ * process image (no exec: the jail holds no binaries or libraries); the
+ * first process waits for it and passes its exit status on (128+signal
+ * when it was killed). */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -357,7 +358,8 @@ static int jail_daemonize(struct jail_cfg *c, uint64_t start_ns, jail_run_fn run
 	return 0;
 }
 
-int jail_main(int argc, char **argv, uint64_t start_ns, jail_run_fn run)
+int jail_main(int argc, char **argv, uint64_t start_ns, jail_run_fn run,
+	      jail_run_fn restore)
 {
 	struct jail_cfg c;
 	struct errbuf err = { "" };
@@ -374,6 +376,8 @@ int jail_main(int argc, char **argv, uint64_t start_ns, jail_run_fn run)
 		jail_cfg_free(&c);
 		return EXIT_BADINPUT;
 	}
+	if (!strcmp(c.run_argv[0], "restore"))
+		run = restore;
 	status = c.daemonize ? jail_daemonize(&c, start_ns, run) :
 		jail_spawn(&c, -1, start_ns, run);
 	jail_cfg_free(&c);

@@ -1,6 +1,6 @@
 /* seccomp/jailcfg.c - the `ember jail` command line: options, the jail id,
- * and the files of the VM (found by parsing the run arguments) that the
- * jail's root must hold. */
+ * and the files of the VM that the jail's root must hold (found by parsing
+ * the run arguments, or by reading the snapshot a restore names). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,9 +209,41 @@ static int collect_files(struct jail_cfg *c, struct errbuf *err)
 	return r;
 }
 
+static int add_need(void *ctx, const struct snap_need *n, struct errbuf *err)
+{
+	return add_file(ctx, n->what, n->path, n->ro, n->create, n->dir, err);
+}
+
+/* Lists the files a jailed `ember restore DIR [options]` opens: reads the
+ * snapshot (and its base chain) here, before the jail exists, and applies
+ * the restore options as `ember restore` does (snapshot/files.c). */
+static int collect_restore_files(struct jail_cfg *c, struct errbuf *err)
+{
+	struct snap_image *img = calloc(1, sizeof(*img));
+	char **argv = calloc((size_t)c->run_argc + 1, sizeof(*argv));
+	int argc = c->run_argc, r;
+	bool no_seccomp, boot_time;
+	struct snap_opts so;
+
+	if (!img || !argv) {
+		free(img);
+		free(argv);
+		return err_set(err, ENOMEM, "jail: out of memory");
+	}
+	memcpy(argv, c->run_argv, (size_t)argc * sizeof(*argv));
+	r = snap_restore_args(&argc, argv, img, &so, &no_seccomp, &boot_time, err);
+	if (!r)
+		r = snap_restore_files(img, &so, add_need, c, err);
+	c->need_tun = img->cfg.nnets > 0;
+	snap_image_free(img);
+	free(img);
+	free(argv);
+	return r;
+}
+
 int jail_parse(int argc, char **argv, struct jail_cfg *c, struct errbuf *err)
 {
-	bool have_uid = false, have_gid = false;
+	bool have_uid = false, have_gid = false, restore;
 	int i, r;
 
 	memset(c, 0, sizeof(*c));
@@ -279,18 +311,21 @@ int jail_parse(int argc, char **argv, struct jail_cfg *c, struct errbuf *err)
 	if (i >= argc)
 		return err_set(err, EINVAL,
 			       "jail: the command to jail must follow '--' (ember jail ... -- run --kernel FILE)");
-	if (strcmp(argv[i], "run") && strncmp(argv[i], "--", 2))
-		return err_set(err, EINVAL, "jail: cannot jail '%s' (only 'run')", argv[i]);
-	/* the command's argv, always starting with "run" */
+	restore = !strcmp(argv[i], "restore");
+	if (strcmp(argv[i], "run") && !restore && strncmp(argv[i], "--", 2))
+		return err_set(err, EINVAL, "jail: cannot jail '%s' (only 'run' or 'restore')",
+			       argv[i]);
+	/* the command's argv, starting with "run" (implied before options)
+	 * or "restore" */
 	c->run_argv = calloc((size_t)(argc - i) + 2, sizeof(char *));
 	if (!c->run_argv)
 		return err_set(err, ENOMEM, "jail: out of memory");
-	c->run_argv[c->run_argc++] = "run";
-	for (int k = strcmp(argv[i], "run") ? i : i + 1; k < argc; k++)
+	c->run_argv[c->run_argc++] = restore ? "restore" : "run";
+	for (int k = strncmp(argv[i], "--", 2) ? i + 1 : i; k < argc; k++)
 		c->run_argv[c->run_argc++] = argv[k];
 	if (!getcwd(c->cwd, sizeof(c->cwd)))
 		return err_set(err, errno, "jail: current directory: %s", strerror(errno));
-	return collect_files(c, err);
+	return restore ? collect_restore_files(c, err) : collect_files(c, err);
 }
 
 void jail_cfg_free(struct jail_cfg *c)

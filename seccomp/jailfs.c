@@ -79,8 +79,8 @@ static int bind_file(const char *root, const struct jail_file *f, uid_t uid, gid
 	if (mkdir_p(target, 0755) < 0)
 		return err_set(err, errno, "jail: mkdir '%s': %s", target, strerror(errno));
 	*slash = '/';
-	if (f->dir) {
-		if (mkdir(target, 0755) < 0)
+	if (f->dir) {	/* may exist: the parent of a file bound before */
+		if (mkdir(target, 0755) < 0 && errno != EEXIST)
 			return err_set(err, errno, "jail: '%s': %s", target, strerror(errno));
 	} else {
 		fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);

@@ -170,16 +170,22 @@ void sc_selftest_arm(struct vm *vm, struct sandbox *sb);
 void sc_selftest_free(struct sandbox *sb);
 
 /* ---- the jail (seccomp/jail.c, jailcfg.c, jailfs.c) ------------------- */
-/* The run command the jail calls inside the jail, in this process:
- * argv[0] is the command ("run"); returns its exit status. */
+/* A command the jail calls inside the jail, in this process: argv[0] is
+ * the command ("run" or "restore"); returns its exit status. */
 typedef int (*jail_run_fn)(int argc, char **argv, uint64_t start_ns);
-/* `ember jail ...` (argv[0] is "jail").  Returns the exit status: the
- * jailed command's (128+signal if it was killed), or EXIT_BADINPUT with
- * an "ember: ..." line on stderr for bad arguments and missing files. */
-int jail_main(int argc, char **argv, uint64_t start_ns, jail_run_fn run);
+/* `ember jail ...` (argv[0] is "jail"): jails `ember run` (run) or
+ * `ember restore` (restore), whichever follows "--".  Returns the exit
+ * status: the jailed command's (128+signal if it was killed), or
+ * EXIT_BADINPUT with an "ember: ..." line on stderr for bad arguments and
+ * missing files. */
+int jail_main(int argc, char **argv, uint64_t start_ns, jail_run_fn run,
+	      jail_run_fn restore);
 
 #define JAIL_ID_MAX 64
-#define JAIL_MAX_FILES (MAX_DRIVES + 8)
+/* run: kernel, initrd, raw image, drives, console, snapshot directory;
+ * restore: a state and a memory file per snapshot of a chain of up to 16
+ * diffs on a full one (SNAP_CHAIN_MAX), drives, console, directory */
+#define JAIL_MAX_FILES (MAX_DRIVES + 2 * 17 + 8)
 #define JAIL_MAX_CGROUPS 16
 #define JAIL_MAX_RLIMITS 8
 struct jail_file {
@@ -201,7 +207,8 @@ struct jail_cfg {
 	struct { int res; uint64_t val; } rlimits[JAIL_MAX_RLIMITS];
 	unsigned nrlimits;
 	bool daemonize;
-	int run_argc;		/* the command after "--", argv[0] "run" */
+	int run_argc;		/* the command after "--", argv[0] "run" or
+				 * "restore" */
 	char **run_argv;
 	struct jail_file files[JAIL_MAX_FILES];
 	unsigned nfiles;
@@ -217,8 +224,9 @@ bool sc_take_no_seccomp(int *argc, char **argv);
 /* Checks an id: 1..64 characters of [A-Za-z0-9-].  0 or -EINVAL with
  * "jail id '...': ..." in err. */
 int jail_check_id(const char *id, struct errbuf *err);
-/* Parses `jail` arguments (argv[0] "jail") into c, then the run arguments
- * after "--" to list the files the VM needs (absolute paths).  0 or
+/* Parses `jail` arguments (argv[0] "jail") into c, then the run or
+ * restore arguments after "--" to list the files the VM needs (absolute
+ * paths; a restore's snapshot is read here, with its base chain).  0 or
  * -errno with a message. */
 int jail_parse(int argc, char **argv, struct jail_cfg *c, struct errbuf *err);
 void jail_cfg_free(struct jail_cfg *c);

@@ -411,3 +411,30 @@ int snap_common_opt(struct snap_image *img, int argc, char **argv, int i,
 int snap_restore_vm(struct snap_image *img, uint64_t start_ns, struct vm **out,
 		    struct restore_times *rt, struct errbuf *err, int *status);
 
+/* ---- files a restore needs (snapshot/files.c) ---- */
+/* Reads `ember restore` arguments (argv[0] "restore") as snap_cmd_restore
+ * does, with its messages: takes the snapshot options into *so and
+ * --no-seccomp out of argv (updating *argc), loads DIR (argv[1]) into img
+ * (snap_image_load; img zeroed beforehand, snap_image_free after, also on
+ * failure) and applies --console, --drive and --boot-time to img->cfg
+ * (snap_common_opt).  0 or -errno with a message. */
+int snap_restore_args(int *argc, char **argv, struct snap_image *img, struct snap_opts *so,
+		      bool *no_seccomp, bool *boot_time, struct errbuf *err);
+/* One file a restore opens.  path: as the restore will open it (absolute,
+ * or relative to the working directory). */
+struct snap_need {
+	const char *what;	/* for messages: "snapshot", "drive", ... */
+	const char *path;
+	bool ro;		/* only read */
+	bool create;		/* the restore creates it (console, --snapshot-dir) */
+	bool dir;		/* a directory (--snapshot-dir) */
+};
+/* Receives one file; returns 0 to go on, or -errno with err filled. */
+typedef int (*snap_file_fn)(void *ctx, const struct snap_need *n, struct errbuf *err);
+/* Calls fn for every file the restore of img (as snap_restore_args left
+ * it) opens: the state and memory file of the chain's full snapshot, the
+ * state and diff file of each diff (oldest first), the drives (read-only
+ * when ro=on), the console file (--console file:PATH) and so->dir.
+ * Returns 0 or the first error of fn. */
+int snap_restore_files(const struct snap_image *img, const struct snap_opts *so,
+		       snap_file_fn fn, void *ctx, struct errbuf *err);

@@ -2,9 +2,10 @@
 # the jail, and from outside the jailed ember is seen in its own
 # namespaces, in a root holding only what the VM needs, as the given
 # uid/gid, without capabilities, with rlimits, an empty environment and in
-# its cgroup; bad ids and missing files give exact errors.  Needs root (the
-# jail does); skipped otherwise.  Sourced by run.sh after t_sandbox.sh
-# (whose helpers it uses).
+# its cgroup; snapshots restore in the jail (`-- restore DIR`) from a root
+# holding only the snapshot's files; bad ids, missing files and bad
+# snapshots give exact errors.  Needs root (the jail does); skipped
+# otherwise.  Sourced by run.sh after t_sandbox.sh (whose helpers it uses).
 
 sb_jail_uid=65534	# nobody: the guests and their directories are world-readable
 sb_jail_base=$WORK/jails
@@ -50,7 +51,9 @@ elif [ ! -f "$GUESTS/sandbox.pvh" ]; then
 fi
 sj_cases="jail-hello jail-smp jail-outside-view jail-daemonize jail-snapshot jail-err-id-chars
 	jail-err-id-long jail-err-missing-kernel jail-err-missing-initrd jail-err-no-command
-	jail-err-netns jail-err-cgroup jail-err-not-root"
+	jail-err-netns jail-err-cgroup jail-err-not-root jail-restore jail-restore-diff
+	jail-restore-outside-view jail-restore-err-missing jail-restore-err-corrupt
+	jail-restore-err-command jail-restore-err-drive"
 if [ -n "$sj_root_reason" ]; then
 	for n in $sj_cases; do
 		# shellcheck disable=SC2053
@@ -82,9 +85,12 @@ if sb_case jail-smp; then
 fi
 
 # ---- the jailed ember seen from outside ----
-# sj_view PID ID: SB_WHY says what is wrong, if anything.
+# sj_view PID ID FILE...: its root holds the device nodes and the FILEs,
+# bound read-only in that order, and nothing else.  SB_WHY says what is
+# wrong, if anything.
 sj_view() {
-	local pid=$1 id=$2 v want got cg
+	local pid=$1 id=$2 v want got cg f
+	shift 2
 	SB_WHY=""
 	sb_proc_checks "$pid" || return 1
 	v=$(awk '$1 == "Uid:" { print $2 $3 $4 $5 }' /proc/"$pid"/status)
@@ -99,19 +105,23 @@ sj_view() {
 		[ "$(readlink /proc/"$pid"/ns/$ns)" != "$(readlink /proc/self/ns/$ns)" ] ||
 			{ SB_WHY="shares our $ns namespace"; return 1; }
 	done
-	# its root: a read-only tmpfs and one read-only bind of the kernel
-	# (mount point, first option, file system type)
-	got=$(awk '{ sub(/,.*/, "", $6); for (i = 7; $i != "-"; i++); print $5, $6, $(i + 1) }' \
-		/proc/"$pid"/mountinfo | tr '\n' '|')
-	want="/ ro tmpfs|$GUESTS/sandbox.pvh ro "
-	if [ "${got#"$want"}" = "$got" ] || [ "$(wc -l </proc/"$pid"/mountinfo)" != 2 ]; then
+	# its root: a read-only tmpfs and a read-only bind of each file
+	# (mount point, first option; the root's file system type)
+	got=$(awk '{ sub(/,.*/, "", $6); for (i = 7; $i != "-"; i++);
+		print $5, $6, (NR == 1 ? $(i + 1) : "") }' /proc/"$pid"/mountinfo | tr '\n' '|')
+	want="/ ro tmpfs|"
+	for f in "$@"; do
+		want="$want$f ro |"
+	done
+	if [ "$got" != "$want" ]; then
 		SB_WHY="mountinfo: $(tr '\n' '|' </proc/"$pid"/mountinfo)"
 		return 1
 	fi
-	# ... holding only the device nodes and the kernel
+	# ... holding only the device nodes and the files (compared as sorted
+	# sets: the files may sort before or after /dev)
 	got=$(cd /proc/"$pid"/root && find . ! -type d | sort | tr '\n' ' ')
-	want=$(printf '%s\n' ./dev/kvm ./dev/urandom ".$GUESTS/sandbox.pvh" | sort | tr '\n' ' ')
-	[ "$got" = "$want" ] || { SB_WHY="root holds: $got"; return 1; }
+	want=$(printf '.%s\n' /dev/kvm /dev/urandom "$@" | sort | tr '\n' ' ')
+	[ "$got" = "$want" ] || { SB_WHY="root holds: $got (expected $want)"; return 1; }
 	v=$(stat -c '%u %a' /proc/"$pid"/root/dev/kvm)
 	[ "$v" = "$sb_jail_uid 600" ] || { SB_WHY="/dev/kvm in the jail: $v"; return 1; }
 	[ "$(tr -d '\0' </proc/"$pid"/environ | wc -c)" = 0 ] ||
@@ -141,7 +151,7 @@ if sb_case jail-outside-view; then
 		sb_fail jail-outside-view "$SB_WHY" "$WORK/jail-outside-view/err"
 	else
 		read -r sj_child </proc/"$SB_PID"/task/"$SB_PID"/children
-		sj_view "$sj_child" it-view
+		sj_view "$sj_child" it-view "$GUESTS/sandbox.pvh"
 		sj_why=$SB_WHY
 		sb_stop
 		if [ -n "$sj_why" ]; then
@@ -214,6 +224,143 @@ if sb_case jail-snapshot; then
 			sb_pass jail-snapshot
 		fi
 	fi
+fi
+
+# ---- restore in the jail ----
+# sj_jail ID: the jail options of the restore cases.
+sj_jail() {
+	SJ_JAIL=(jail --id "$1" --uid "$sb_jail_uid" --gid "$sb_jail_uid" --chroot-base "$sb_jail_base")
+}
+
+# sj_snapshot NAME DIR ARGS...: takes a snapshot of snapcount.pvh into DIR
+# (outside the jail; ARGS: more run options).  Returns 1 (case failed or
+# skipped) if it could not.
+sj_snapshot() {
+	local name=$1 snap=$2 dir=$WORK/$1
+	shift 2
+	if [ ! -f "$GUESTS/snapcount.pvh" ]; then
+		sb_skip "$name" "no $GUESTS/snapcount.pvh"
+		return 1
+	fi
+	if ! (cd "$dir" && exec timeout -k 5 "$TIMEOUT" "$EMBER" run \
+		--kernel "$GUESTS/snapcount.pvh" --snapshot-dir "$snap" "$@") \
+		</dev/null >"$dir/snap.out" 2>"$dir/snap.err" || [ ! -d "$dir/$snap" ]; then
+		sb_fail "$name" "the snapshot run failed" "$dir/snap.out" "$dir/snap.err"
+		return 1
+	fi
+	return 0
+}
+
+# the restore continues where the snapshot was taken (as snap-restore-
+# continues in t_snapshot.sh), the snapshot named relative to the working
+# directory, which the jail keeps
+if sb_case jail-restore; then
+	sj_dir=$WORK/jail-restore
+	for ((i = 13; i <= 30; i++)); do echo "count $i"; done >"$sj_dir/want"
+	echo "done" >>"$sj_dir/want"
+	sj_jail it-restore
+	sj_snapshot jail-restore snap --cmdline "n=30 snap=12" --snapshot-on control-port \
+		--snapshot-exit &&
+		sj_run jail-restore 0 "$sj_dir/want" -- "$EMBER" "${SJ_JAIL[@]}" -- restore snap &&
+		sb_pass jail-restore
+fi
+
+# a diff snapshot: the jail holds its chain (each state file, the diff,
+# the base's memory file), found through the base named in the state file
+if sb_case jail-restore-diff; then
+	sj_dir=$WORK/jail-restore-diff
+	printf 'count 7\ncount 8\ncount 9\ndone\n' >"$sj_dir/want"
+	sj_jail it-restore-diff
+	if sj_snapshot jail-restore-diff snap --cmdline "n=9 snap=3 snap2=6 dirty=100 touch=32" \
+		--snapshot-diff; then
+		if [ ! -f "$sj_dir/snap/2/memory.diff" ]; then
+			sb_fail jail-restore-diff "no diff snapshot" "$sj_dir/snap.err"
+		else
+			sj_run jail-restore-diff 0 "$sj_dir/want" -- "$EMBER" "${SJ_JAIL[@]}" \
+				-- restore "$sj_dir/snap/2" && sb_pass jail-restore-diff
+		fi
+	fi
+fi
+
+# the restored VM seen from outside: its root holds the state and memory
+# files (read-only) and the device nodes, nothing else.  The snapshot is
+# of sandbox.pvh waiting for a command byte (SIGUSR1 after its ready
+# line); restored, it answers '9' (a control-port command ember ignores)
+# with "sandbox: survived 9": then the VM runs.
+if sb_case jail-restore-outside-view; then
+	sj_dir=$WORK/jail-restore-outside-view
+	sj_snap=$sj_dir/snap
+	exec 9>"$sj_dir/sj-marker"
+	if ! sb_start jail-restore-outside-view "$EMBER" run --kernel "$GUESTS/sandbox.pvh" \
+		--snapshot-dir "$sj_snap" --snapshot-on sigusr1 --snapshot-exit; then
+		sb_fail jail-restore-outside-view "the snapshot run: $SB_WHY" "$sj_dir/err"
+	else
+		kill -USR1 "$SB_PID"
+		wait "$SB_PID"
+		sj_status=$?
+		exec 7>&- 8<&-
+		sj_jail it-restore-view
+		if [ $sj_status != 0 ] || [ ! -f "$sj_snap/state" ]; then
+			sb_fail jail-restore-outside-view "the snapshot run: status $sj_status" \
+				"$sj_dir/err"
+		else
+			rm -f "$sj_dir/in" "$sj_dir/out"
+			mkfifo "$sj_dir/in" "$sj_dir/out"
+			exec 7<>"$sj_dir/in"
+			env SJ_SECRET=1 "$EMBER" "${SJ_JAIL[@]}" -- restore "$sj_snap" \
+				<"$sj_dir/in" >"$sj_dir/out" 2>"$sj_dir/err" &
+			SB_PID=$!
+			exec 8<"$sj_dir/out"
+			echo 9 >&7
+			sj_line=""
+			if ! read -t "$TIMEOUT" -r sj_line <&8 || [ "$sj_line" != "sandbox: survived 9" ]; then
+				kill -KILL "$SB_PID" 2>/dev/null
+				wait "$SB_PID" 2>/dev/null
+				exec 7>&- 8<&-
+				sb_fail jail-restore-outside-view "restored: got '$sj_line'" "$sj_dir/err"
+			else
+				read -r sj_child </proc/"$SB_PID"/task/"$SB_PID"/children
+				sj_view "$sj_child" it-restore-view "$sj_snap/state" "$sj_snap/memory"
+				sj_why=$SB_WHY
+				sb_stop
+				if [ -n "$sj_why" ]; then
+					sb_fail jail-restore-outside-view "$sj_why"
+				elif [ "$SB_STATUS" != 0 ]; then
+					sb_fail jail-restore-outside-view "expected status 0, got $SB_STATUS" \
+						"$sj_dir/err"
+				else
+					sb_pass jail-restore-outside-view
+				fi
+			fi
+		fi
+	fi
+	exec 9>&-
+fi
+
+# ---- restore: exact errors ----
+sj_error jail-restore-err-missing "ember: snapshot '/nonexistent/snap/state': No such file or directory" \
+	--id it-err --uid 1 --gid 1 -- restore /nonexistent/snap
+sj_error jail-restore-err-command "ember: jail: cannot jail 'fork' (only 'run' or 'restore')" \
+	--id it-err --uid 1 --gid 1 -- fork /nonexistent/snap
+# one byte of the state file's header flipped: the loader's message
+if sb_case jail-restore-err-corrupt &&
+	sj_snapshot jail-restore-err-corrupt snap --cmdline "n=2 snap=1" --snapshot-exit; then
+	sj_state=$WORK/jail-restore-err-corrupt/snap/state
+	sj_b=$(od -An -tu1 -j44 -N1 "$sj_state" | tr -d ' ')
+	# shellcheck disable=SC2059
+	printf "\\$(printf %03o $((sj_b ^ 255)))" |
+		dd of="$sj_state" bs=1 seek=44 conv=notrunc status=none
+	sj_error jail-restore-err-corrupt \
+		"ember: snapshot 'snap/state': header is corrupt (CRC32 mismatch)" \
+		--id it-err --uid 1 --gid 1 -- restore snap
+fi
+# --drive gives a drive image that is not there
+if sb_case jail-restore-err-drive; then
+	truncate -s 64K "$WORK/jail-restore-err-drive/disk.img"
+	sj_snapshot jail-restore-err-drive snap --cmdline "n=2 snap=1" --snapshot-exit \
+		--drive path=disk.img &&
+		sj_error jail-restore-err-drive "ember: drive '/nonexistent/disk.img': No such file or directory" \
+			--id it-err --uid 1 --gid 1 -- restore snap --drive id=vda,path=/nonexistent/disk.img
 fi
 
 # ---- exact errors ----

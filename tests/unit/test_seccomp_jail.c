@@ -120,7 +120,7 @@ Test(jail_parse, exact_errors)
 	parse_fails("--netns needs a value", (const char *[]){ "--id", "a", "--netns", NULL });
 	parse_fails("jail: the command to jail must follow '--' (ember jail ... -- run --kernel FILE)",
 		    (const char *[]){ "--id", "a", "--uid", "1", "--gid", "2", NULL });
-	parse_fails("jail: cannot jail 'fork' (only 'run')",
+	parse_fails("jail: cannot jail 'fork' (only 'run' or 'restore')",
 		    (const char *[]){ "--id", "a", "--uid", "1", "--gid", "2", "--", "fork", NULL });
 	/* the run arguments are checked as `ember run` checks them */
 	parse_fails("no kernel: give --kernel FILE or --raw FILE[@ADDR]",
