@@ -28,6 +28,7 @@ struct dring {
 	uint64_t slot_page[2];	/* each memslot's first page in the image */
 	uint64_t slot_pages[2];
 	uint64_t stray;		/* entries naming no page of RAM (counted) */
+	bool overflowed;	/* a ring was found wholly full: see harvest */
 };
 
 int dring_enable(struct vm *vm, unsigned entries)
@@ -112,8 +113,9 @@ int dring_harvest(struct vm *vm)
 	pthread_mutex_lock(&d->lock);
 	for (unsigned c = 0; c < vm->ncpus; c++) {
 		struct kvm_dirty_gfn *ring = d->ring[c];
+		unsigned k = 0;
 
-		for (; ring; d->next[c]++, n++) {
+		for (; ring && k < d->entries; d->next[c]++, n++, k++) {
 			struct kvm_dirty_gfn *e = &ring[d->next[c] & (d->entries - 1)];
 
 			if (!(__atomic_load_n(&e->flags, __ATOMIC_ACQUIRE) & KVM_DIRTY_GFN_F_DIRTY))
@@ -121,11 +123,23 @@ int dring_harvest(struct vm *vm)
 			mark(d, e->slot, e->offset);
 			__atomic_store_n(&e->flags, KVM_DIRTY_GFN_F_RESET, __ATOMIC_RELEASE);
 		}
+		/* KVM stops a vCPU at the ring's soft limit, some entries short
+		 * of full; a full ring means KVM went on pushing past it (seen
+		 * with guest writes KVM emulates in a row) and may have
+		 * overwritten pages not yet read: the dirty set is lost */
+		if (k == d->entries && !d->overflowed) {
+			d->overflowed = true;
+			log_error("KVM's dirty ring of vCPU %u overflowed: KVM wrote past the ring's "
+				  "soft limit (its kernel log warns in kvm_dirty_ring_push), so dirty "
+				  "pages may be lost; use the dirty bitmap (--dirty-log bitmap)", c);
+		}
 	}
 	log_debug("dirty ring: %u entries harvested", n);
 	/* write-protects the harvested pages again, for every vCPU */
 	if (n && ioctl(vm->vm_fd, KVM_RESET_DIRTY_RINGS, 0) < 0)
 		r = -errno;
+	if (d->overflowed)
+		r = -EOVERFLOW;
 	pthread_mutex_unlock(&d->lock);
 	return r;
 }

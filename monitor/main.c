@@ -84,7 +84,6 @@ static int cmd_run(int argc, char **argv, uint64_t start_ns)
 	cfg.start_ns = start_ns;
 	if (sopts.dir)	/* vm_create builds the filters */
 		cfg.sandbox_features |= SC_F_SNAPSHOT;
-	cfg.track_dirty = sopts.diff;	/* the dirty ring needs it before the vCPUs */
 	if (linux_share_prepare(&cfg, &err)) {	/* --share DIR: mke2fs -d */
 		fprintf(stderr, "ember: %s\n", err.msg);
 		config_free(&cfg);

@@ -180,9 +180,11 @@ struct vm_config {
 				 * and the vCPUs keep their reset state */
 	const struct kvm_cpuid2 *cpuid;	/* restore: the saved CPUID table; NULL:
 					 * KVM_GET_SUPPORTED_CPUID (vcpu/cpu.c) */
-	bool track_dirty;	/* dirty pages will be tracked (diff snapshots,
-				 * fuzz): KVM's dirty ring goes on before the
-				 * vCPUs exist (monitor/dring.c) */
+	bool dirty_ring;	/* track dirty pages with KVM's dirty ring
+				 * (monitor/dring.c; on before the vCPUs exist):
+				 * the fuzzing reset, whose runs dirty a few
+				 * pages each.  Diff snapshots, with many pages
+				 * between two, use the dirty bitmap. */
 	/* Linux guests (monitor/linux.c) */
 	bool kernel_default;	/* --kernel default, or only `-- CMD`: the cached
 				 * guest kernel + initramfs (linux_resolve_default) */
@@ -315,7 +317,7 @@ struct vm {
 	unsigned ncpus;
 	struct vcpu *vcpus[MAX_CPUS];
 	struct kvm_cpuid2 *cpuid;	/* the VM's CPUID table (cpu_cpuid_prefetch) */
-	struct dring *dring;	/* KVM's dirty ring, with cfg->track_dirty */
+	struct dring *dring;	/* KVM's dirty ring, with cfg->dirty_ring */
 	uint64_t first_run_cpu_ns;	/* process CPU time (both kinds of thread) when
 					 * vCPU 0 was about to run first */
 	pthread_t cpuid_thread;	/* fetching it, while cpuid_fetching */
@@ -382,7 +384,9 @@ int dring_enable(struct vm *vm, unsigned entries);
 int dring_map_vcpu(struct vm *vm, struct vcpu *v);
 /* Reads every vCPU's ring into the VM's bitmap of dirtied pages and
  * re-arms KVM's tracking of them (KVM_RESET_DIRTY_RINGS).  Any thread: a
- * vCPU calls it when KVM says its ring is full.  0 or -errno. */
+ * vCPU calls it when KVM says its ring is full.  0 or -errno; -EOVERFLOW
+ * (logged once, and for good) when a ring was found wholly full: KVM did
+ * not stop the vCPU at the soft limit and pages may have been lost. */
 int dring_harvest(struct vm *vm);
 /* Harvests, then calls fn(ctx, first, n) for each run of pages of the
  * image dirtied since the last consume, and forgets them.  Call with the

@@ -312,7 +312,7 @@ int vm_create(const struct vm_config *cfg, struct vm **out, struct errbuf *err,
 	r = vm_setup_irqchip(vm, err);
 	if (r)
 		return r;
-	if (cfg->track_dirty && (r = dring_enable(vm, 4096)))
+	if (cfg->dirty_ring && (r = dring_enable(vm, 4096)))
 		return err_set(err, -r, "KVM dirty ring: %s", strerror(-r));
 	vm->ts[TS_IRQCHIP] = now_ns();
 	r = vm_setup_devices(vm, err);

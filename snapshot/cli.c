@@ -106,27 +106,11 @@ int snap_cmd_restore(int argc, char **argv, uint64_t start_ns)
 		fprintf(stderr, "ember: out of memory\n");
 		return EXIT_HOSTFAIL;
 	}
-	r = snap_opts_take(&argc, argv, &so, &err);
-	no_seccomp = sc_take_no_seccomp(&argc, argv);
-	if (!r && (argc < 2 || argv[1][0] == '-'))
-		r = err_set(&err, EINVAL, "restore: which snapshot? (ember restore DIR [options])");
-	if (!r)
-		r = snap_image_load(argv[1], img, &err);
-	for (int i = 2; i < argc && !r; i++) {
-		int used = snap_common_opt(img, argc, argv, i, &boot_time, &err);
-
-		if (used < 0)
-			r = used;
-		else if (used == 0)
-			r = err_set(&err, EINVAL, "restore: unknown option '%s' (see 'ember help')", argv[i]);
-		else
-			i += used - 1;
-	}
+	r = snap_restore_args(&argc, argv, img, &so, &no_seccomp, &boot_time, &err);
 	rt.t[RT_READ] = now_ns() - start_ns;
 	img->cfg.no_seccomp = no_seccomp;
 	if (so.dir)
 		img->cfg.sandbox_features |= SC_F_SNAPSHOT;
-	img->cfg.track_dirty = so.diff;
 	if (!r)
 		r = snap_restore_vm(img, start_ns, &vm, &rt, &err, &status);
 	if (!r)

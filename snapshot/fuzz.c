@@ -523,7 +523,7 @@ int fuzz_open(const char *dir, const struct fuzz_opts *o, struct fuzz **out,
 		goto fail;
 	}
 	memset(&rt, 0, sizeof(rt));
-	f->img->cfg.track_dirty = true;	/* KVM's dirty ring, where it has one */
+	f->img->cfg.dirty_ring = true;	/* KVM's dirty ring, where it has one */
 	r = snap_restore_vm(f->img, now_ns(), &f->vm, &rt, err, &status);
 	if (r)
 		goto fail;

@@ -244,7 +244,7 @@ int mem_apply_diff(uint8_t *base, uint64_t size, const char *path,
 int mem_mark_written(struct vm *vm, int pagemap_fd, uint64_t *bitmap);
 
 /* Dirty tracking: through KVM's dirty ring when the VM has one
- * (cfg.track_dirty, monitor/dring.c), else KVM's dirty log.  manual: with
+ * (cfg.dirty_ring, monitor/dring.c), else KVM's dirty log.  manual: with
  * KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 (collect = GET + CLEAR of what was
  * seen); else GET, which clears and re-protects. */
 struct dirty_log {

@@ -184,8 +184,9 @@ static int exit_dirty_ring_full(struct vcpu *v)
 	int r = dring_harvest(v->vm);
 
 	if (r)
-		vm_request_stop(v->vm, EXIT_HOSTFAIL, "vCPU %u: reading the dirty ring: %s",
-				v->id, strerror(-r));
+		vm_request_stop(v->vm, EXIT_HOSTFAIL, "vCPU %u: dirty ring: %s", v->id,
+				r == -EOVERFLOW ? "KVM overflowed it (dirty pages lost)" :
+				strerror(-r));
 	return r ? 1 : 0;
 }
 
