@@ -1,7 +1,9 @@
 /* monitor/gmem.c - guest RAM (one memfd, mapped once), the checked
- * guest-physical translator, and the e820 memory map. */
+ * guest-physical translator, the record of host writes to guest RAM, and
+ * the e820 memory map. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -17,6 +19,8 @@ int gmem_init(struct gmem *m, uint64_t size)
 	m->host = NULL;
 	m->fd = -1;
 	m->size = m->low_size = 0;
+	m->cow = false;
+	m->track = NULL;
 	if (size < MiB(2) || (size & 0xfff))
 		return -EINVAL;
 	fd = memfd_create("ember-ram", MFD_CLOEXEC);
@@ -78,6 +82,7 @@ int gmem_init_file(struct gmem *m, uint64_t size, const char *path)
 
 void gmem_destroy(struct gmem *m)
 {
+	gmem_track_stop(m);
 	if (m->host)
 		munmap(m->host, m->size);
 	if (m->fd >= 0)
@@ -120,6 +125,140 @@ void *gmem_ptr(const struct gmem *m, uint64_t gpa, size_t len)
 	if (gpa >= MMIO_GAP_END && end - MMIO_GAP_END <= m->size - m->low_size)
 		return m->host + m->low_size + (gpa - MMIO_GAP_END);
 	return NULL;
+}
+
+/* ---- host writes ------------------------------------------------------ */
+#define TRACK_PAGE 4096ull
+
+int gmem_track_start(struct gmem *m)
+{
+	struct gmem_track *t;
+
+	if (m->track)
+		return -EBUSY;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->npages = m->size / TRACK_PAGE;
+	t->words = (t->npages + 63) / 64;
+	t->page = calloc(t->words ? t->words : 1, 8);
+	t->sum = calloc((t->words + 63) / 64 ? (t->words + 63) / 64 : 1, 8);
+	if (!t->page || !t->sum) {
+		free(t->page);
+		free(t->sum);
+		free(t);
+		return -ENOMEM;
+	}
+	__atomic_store_n(&m->track, t, __ATOMIC_RELEASE);
+	return 0;
+}
+
+void gmem_track_stop(struct gmem *m)
+{
+	struct gmem_track *t = m->track;
+
+	if (!t)
+		return;
+	__atomic_store_n(&m->track, NULL, __ATOMIC_RELEASE);
+	free(t->page);
+	free(t->sum);
+	free(t);
+}
+
+/* Sets bits [lo, hi] (inclusive, same word) of *w unless they are set. */
+static inline bool set_bits(uint64_t *w, unsigned lo, unsigned hi)
+{
+	uint64_t mask = (hi == 63 ? ~0ull : (1ull << (hi + 1)) - 1) & ~((1ull << lo) - 1);
+
+	if ((__atomic_load_n(w, __ATOMIC_RELAXED) & mask) == mask)
+		return false;	/* the common case: marked already, no locked op */
+	__atomic_fetch_or(w, mask, __ATOMIC_RELAXED);
+	return true;
+}
+
+void gmem_track_mark(struct gmem_track *t, const struct gmem *m, const void *p, size_t len)
+{
+	uint64_t off, first, last;
+
+	if (!len || (const uint8_t *)p < m->host)
+		return;
+	off = (uint64_t)((const uint8_t *)p - m->host);
+	if (off >= m->size)
+		return;
+	if (len > m->size - off)
+		len = m->size - off;
+	first = off / TRACK_PAGE;
+	last = (off + len - 1) / TRACK_PAGE;
+	for (uint64_t w = first / 64; w <= last / 64; w++) {
+		unsigned lo = w == first / 64 ? first % 64 : 0;
+		unsigned hi = w == last / 64 ? last % 64 : 63;
+
+		/* the page bits, then the summary: a collect that misses the
+		 * summary bit finds the page bits next time */
+		set_bits(&t->page[w], lo, hi);
+		set_bits(&t->sum[w / 64], w % 64, w % 64);
+	}
+}
+
+uint64_t gmem_track_collect(struct gmem *m, void (*fn)(void *ctx, uint64_t first, uint64_t n),
+			    void *ctx)
+{
+	struct gmem_track *t = m->track;
+	uint64_t start = 0, run = 0, total = 0;
+
+	if (!t)
+		return 0;
+	for (uint64_t s = 0; s < (t->words + 63) / 64; s++) {
+		uint64_t sum;
+
+		if (!__atomic_load_n(&t->sum[s], __ATOMIC_RELAXED))
+			continue;
+		sum = __atomic_exchange_n(&t->sum[s], 0, __ATOMIC_ACQUIRE);
+		while (sum) {
+			uint64_t w = s * 64 + (uint64_t)__builtin_ctzll(sum);
+			uint64_t bits = __atomic_exchange_n(&t->page[w], 0, __ATOMIC_ACQUIRE);
+
+			sum &= sum - 1;
+			while (bits) {
+				uint64_t pg = w * 64 + (uint64_t)__builtin_ctzll(bits);
+
+				bits &= bits - 1;
+				if (run && start + run == pg) {
+					run++;
+					continue;
+				}
+				if (run)
+					fn(ctx, start, run);
+				total += run;
+				start = pg;
+				run = 1;
+			}
+		}
+	}
+	if (run)
+		fn(ctx, start, run);
+	return total + run;
+}
+
+void gm_mark_dirty(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	struct gmem *m = &vm->mem;
+	uint64_t end, high = m->size - m->low_size;
+
+	if (!m->track || !len)
+		return;
+	if (__builtin_add_overflow(gpa, len, &end))
+		end = UINT64_MAX;
+	/* below the MMIO gap: [0, low_size) */
+	if (gpa < m->low_size)
+		gmem_mark(m, m->host + gpa, (size_t)((end < m->low_size ? end : m->low_size) - gpa));
+	/* above 4 GiB: [MMIO_GAP_END, MMIO_GAP_END + high) */
+	if (high && end > MMIO_GAP_END && gpa < MMIO_GAP_END + high) {
+		uint64_t lo = gpa > MMIO_GAP_END ? gpa : MMIO_GAP_END;
+		uint64_t hi = end < MMIO_GAP_END + high ? end : MMIO_GAP_END + high;
+
+		gmem_mark(m, m->host + m->low_size + (lo - MMIO_GAP_END), (size_t)(hi - lo));
+	}
 }
 
 static void e820_add(struct e820_map *out, uint64_t addr, uint64_t size,

@@ -107,6 +107,8 @@ struct gmem {
 				 * loaders then need not zero a bss, which
 				 * would fault in its pages for nothing */
 	bool cow;		/* a snapshot memory file mapped MAP_PRIVATE */
+	struct gmem_track *track;	/* host writes (gmem_track_start): NULL
+					 * while nobody tracks them */
 };
 
 /* Creates a memfd of `size` bytes and maps it shared, without touching it.
@@ -431,3 +433,49 @@ void vm_print_boot_times(const struct vm *vm);
  * a terminal; restored by console_destroy and at exit). */
 int console_create(struct vm *vm, struct console **out);
 void console_destroy(struct console *c);
+
+/* ---- host writes to guest RAM (monitor/gmem.c) ------------------------ */
+/* KVM's dirty log sees only what the guest writes.  What ember writes on
+ * the guest's behalf (used rings, buffers a device fills, a fuzz input) is
+ * recorded here while someone needs it (a diff-snapshot session, the
+ * fuzzing reset): one bit per 4 KiB page of the mapping (the same page
+ * numbers as a snapshot's memory image), set with an atomic OR (device
+ * threads mark concurrently), plus one summary bit per 64 pages so that a
+ * collect visits only words that may be set.  Off, a mark costs one load
+ * and a branch. */
+struct gmem_track {
+	uint64_t *page;		/* bit p: page p was written by the host */
+	uint64_t *sum;		/* bit w: page[w] may be non-zero */
+	uint64_t npages, words;	/* pages of the mapping, words of page[] */
+};
+/* Starts recording host writes to m (no thread may mark yet, or the
+ * caller publishes m->track to them afterwards).  0, -ENOMEM, or -EBUSY
+ * when m is already tracked. */
+int gmem_track_start(struct gmem *m);
+/* Stops and frees the record (no thread marks any more).  Safe when
+ * tracking is off. */
+void gmem_track_stop(struct gmem *m);
+/* Records a host write of len bytes at host address p (inside m's
+ * mapping; the part outside it is ignored; len 0 marks nothing).  Any
+ * thread.  Use gmem_mark below, which skips the call when off. */
+void gmem_track_mark(struct gmem_track *t, const struct gmem *m, const void *p, size_t len);
+/* Calls fn(ctx, first, n) for each run of pages marked since the last
+ * collect, in ascending order, and clears them (a mark racing with the
+ * collect is either reported now or kept for the next one, never lost).
+ * Returns the number of pages reported; 0 when tracking is off. */
+uint64_t gmem_track_collect(struct gmem *m, void (*fn)(void *ctx, uint64_t first, uint64_t n),
+			    void *ctx);
+
+/* Records that the host wrote [p, p + len) of guest RAM (see above). */
+static inline void gmem_mark(struct gmem *m, const void *p, size_t len)
+{
+	struct gmem_track *t = __atomic_load_n(&m->track, __ATOMIC_ACQUIRE);
+
+	if (__builtin_expect(t != NULL, 0))
+		gmem_track_mark(t, m, p, len);
+}
+
+/* Records a host write to guest-physical [gpa, gpa + len): the parts that
+ * are guest RAM (either side of the MMIO gap) are marked, the rest is
+ * ignored; len 0 marks nothing. */
+void gm_mark_dirty(struct vm *vm, uint64_t gpa, uint64_t len);

@@ -151,6 +151,11 @@ const struct sc_rule sc_rules[] = {
 	SYS(VCPU, SC_F_FUZZ, close, "a saved finding; teardown closes the VM's fds"),
 	SYS(VCPU, SC_F_FUZZ, timer_delete, "teardown: the run timeout's timer"),
 	SYS(VCPU, SC_F_FUZZ, exit_group, "the process ends"),
+	/* drives under the reset loop (virtio/overlay.c): served on this
+	 * thread, the image only read (pread64 and madvise are allowed above
+	 * too; these rows say why the fuzz loop needs them) */
+	SYS(VCPU, SC_F_FUZZ, pread64, "a drive overlay reads the blocks it does not hold from the image"),
+	SYS(VCPU, SC_F_FUZZ, madvise, "a reset releases a drive overlay's blocks (MADV_DONTNEED)"),
 
 	/* test builds: the self-test hands loop tests over by eventfd (write
 	 * above); nothing else */

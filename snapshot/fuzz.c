@@ -2,9 +2,12 @@
  * taken at the guest's "snapshot here" runs one input at a time on the
  * caller's thread (one vCPU, KVM_RUN here, no vCPU thread, no event
  * loop); after each run only what changed is put back: the pages KVM's
- * dirty log saw written plus the pages ember wrote (the input), from a
- * read-only mapping of the snapshot's memory; the devices whose state
- * differs; the KVM clock; and the vCPU.
+ * dirty log saw written plus the pages ember wrote (the input, used rings
+ * and buffers virtio devices filled: gmem_mark), from a read-only mapping
+ * of the snapshot's memory; the devices whose state differs; the drives'
+ * overlays (every virtio-blk write of a run goes to one, never to the
+ * image, served at once on this thread: nothing is in flight at a reset);
+ * the KVM clock; and the vCPU.
  *
  * Control-port protocol (port 0xe80, see devices/devices.h):
  *   0xe84/0xe88  32-bit data register, low/high words of a 64-bit value
@@ -35,6 +38,7 @@
 #include "devices/devices.h"
 #include "seccomp/seccomp.h"
 #include "snapshot/snapshot.h"
+#include "virtio/virtio.h"
 
 #define FUZZ_TIMER_SIGNAL (SIGRTMIN + 2)
 #define PAGE PAGE_SIZE_4K
@@ -71,7 +75,7 @@ struct fuzz {
 	int outcome;		/* -1 while running */
 	uint32_t code;
 	char reason[256];
-	uint64_t host_lo, host_hi;	/* pages ember wrote: [lo, hi) */
+	int ndrives;		/* virtio-blk devices (over overlays) */
 	uint64_t pages;		/* pages put back by this reset */
 	struct fuzz_stats st;
 };
@@ -137,14 +141,8 @@ static int on_ctl(struct vm *vm, unsigned cmd, uint32_t arg, uint64_t data)
 			return 0;
 		}
 		if (n) {
-			uint64_t lo = (uint64_t)(p - vm->mem.host) / PAGE;
-			uint64_t hi = ((uint64_t)(p - vm->mem.host) + n + PAGE - 1) / PAGE;
-
 			memcpy(p, f->in, n);
-			if (lo < f->host_lo)
-				f->host_lo = lo;
-			if (hi > f->host_hi)
-				f->host_hi = hi;
+			gmem_mark(&vm->mem, p, n);
 		}
 		if (set_ctl_data(f, n))
 			end_run(f, FUZZ_ERROR, 0, "control port state");
@@ -240,6 +238,14 @@ static int fast_reset_guard(struct fuzz *f, struct errbuf *err)
 	return 0;
 }
 
+/* KVM's dirty runs join the host's writes: one set, each page once */
+static void add_dirty(void *ctx, uint64_t first, uint64_t n)
+{
+	struct gmem *m = ctx;
+
+	gmem_mark(m, m->host + first * PAGE, n * PAGE);
+}
+
 static void put_back(void *ctx, uint64_t first, uint64_t n)
 {
 	struct fuzz *f = ctx;
@@ -254,13 +260,12 @@ static int reset(struct fuzz *f, struct errbuf *err)
 	int r;
 
 	f->pages = 0;
-	r = dirty_collect(&f->dl, put_back, f);
+	r = dirty_collect(&f->dl, add_dirty, &f->vm->mem);
 	if (r)
 		return err_set(err, -r, "fuzz reset: dirty log: %s", strerror(-r));
-	if (f->host_hi > f->host_lo)
-		put_back(f, f->host_lo, f->host_hi - f->host_lo);
-	f->host_lo = UINT64_MAX;
-	f->host_hi = 0;
+	gmem_track_collect(&f->vm->mem, put_back, f);
+	if (f->ndrives)
+		blk_overlay_reset(f->vm);
 	t1 = now_ns();
 	for (unsigned i = 0; i < f->ndev; i++) {
 		struct fuzz_dev *d = &f->dev[i];
@@ -385,6 +390,8 @@ int fuzz_run(struct fuzz *f, const void *in, size_t len, struct fuzz_result *res
 	f->in = in;
 	f->in_len = len;
 	f->outcome = -1;
+	if (f->ndrives)	/* requests the snapshot (or the reset) left in flight */
+		blk_overlay_poll(f->vm, UINT64_MAX);
 	while (f->outcome < 0) {
 		if (ioctl(f->v->fd, KVM_RUN, 0) < 0) {
 			if (errno != EINTR && errno != EAGAIN) {
@@ -403,6 +410,8 @@ int fuzz_run(struct fuzz *f, const void *in, size_t len, struct fuzz_result *res
 		}
 		if (vcpu_handle_exit(f->v) || atomic_load(&f->vm->stopping))
 			vm_stopped(f);
+		else if (f->ndrives && run->exit_reason == KVM_EXIT_MMIO && run->mmio.is_write)
+			blk_overlay_poll(f->vm, run->mmio.phys_addr);	/* a kick, DRIVER_OK */
 	}
 	if (f->o.timeout_ms)
 		arm_timer(f, 0);
@@ -500,7 +509,6 @@ int fuzz_open(const char *dir, const struct fuzz_opts *o, struct fuzz **out,
 	if (!f)
 		return err_set(err, ENOMEM, "out of memory");
 	f->o = *o;
-	f->host_lo = UINT64_MAX;
 	sbuf_init(&f->scratch);
 	f->img = calloc(1, sizeof(*f->img));
 	if (!f->img) {
@@ -517,9 +525,9 @@ int fuzz_open(const char *dir, const struct fuzz_opts *o, struct fuzz **out,
 			    dir, f->img->cfg.cpus);
 		goto fail;
 	}
-	if (f->img->cfg.ndrives || f->img->cfg.nnets) {
-		r = err_set(err, EINVAL, "fuzz: snapshot '%s' has block or network devices, "
-			    "which the reset loop cannot put back", dir);
+	if (f->img->cfg.nnets) {
+		r = err_set(err, EINVAL, "fuzz: snapshot '%s' has network devices: packets a run "
+			    "sends have left the VM, and a reset cannot take them back", dir);
 		goto fail;
 	}
 	memset(&rt, 0, sizeof(rt));
@@ -539,8 +547,15 @@ int fuzz_open(const char *dir, const struct fuzz_opts *o, struct fuzz **out,
 	if (r)
 		goto fail;
 	r = dirty_start(f->vm, &f->dl);
+	if (!r)
+		r = gmem_track_start(&f->vm->mem);
 	if (r) {
 		err_set(err, -r, "fuzz: dirty logging: %s", strerror(-r));
+		goto fail;
+	}
+	f->ndrives = blk_overlay_start(f->vm, err);
+	if (f->ndrives < 0) {
+		r = f->ndrives;
 		goto fail;
 	}
 	f->vm->ctl_hook = on_ctl;

@@ -2,7 +2,9 @@
  * triggers (the guest's control port command 3, or SIGUSR1), taken on the
  * loop thread with every vCPU parked at an instruction boundary; full
  * snapshots, or with --snapshot-diff a chain DIR/1 (full), DIR/2, ...
- * (each a diff on the one before, from KVM's dirty log). */
+ * (each a diff on the one before: the pages in KVM's dirty log plus those
+ * ember wrote for the guest, e.g. virtio used rings and the buffers
+ * devices filled, which the dirty log never sees: gmem_mark). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -30,12 +32,12 @@ struct snap_session {
 	char base[4096];	/* the last snapshot (or the restore source) */
 	unsigned count;
 	int failures;
-	bool track_host;	/* devices may write guest RAM: add pagemap */
 	int dirfd;		/* --snapshot-dir, opened at start */
 	int pagemap_fd;		/* /proc/self/pagemap, opened at start */
 	struct dirty_log dl;
 	struct cpu_caps caps;	/* queried before the sandbox */
 	bool have_caps;
+	bool tracking;		/* this session started gmem tracking */
 	int (*prev_hook)(struct vm *vm, unsigned cmd, uint32_t arg, uint64_t data);
 	/* libember: a snapshot asked for from another thread */
 	pthread_mutex_t lock;
@@ -119,19 +121,6 @@ int snap_opts_take(int *argc, char **argv, struct snap_opts *o, struct errbuf *e
 	return 0;
 }
 
-/* Devices that never write guest RAM: their pages are all in KVM's log. */
-static bool writes_guest_ram(const struct device *d)
-{
-	static const char *const quiet[] = {
-		"serial", "ioapic", "i8042", "isa-debug-exit", "ctlport",
-	};
-
-	for (unsigned i = 0; i < ARRAY_SIZE(quiet); i++)
-		if (!strcmp(d->ops->name, quiet[i]))
-			return false;
-	return true;
-}
-
 static void mark_run(void *ctx, uint64_t first, uint64_t n)
 {
 	uint64_t *bm = ctx;
@@ -165,8 +154,7 @@ static int take(struct snap_session *s, struct errbuf *err)
 		if (!bm)
 			return err_set(err, ENOMEM, "snapshot: out of memory");
 		r = dirty_collect(&s->dl, mark_run, bm);
-		if (!r && s->track_host && vm->mem.cow)
-			r = mem_mark_written(vm, s->pagemap_fd, bm);
+		gmem_track_collect(&vm->mem, mark_run, bm);
 		if (r) {
 			free(bm);
 			return err_set(err, -r, "snapshot: dirty log: %s", strerror(-r));
@@ -180,6 +168,7 @@ static int take(struct snap_session *s, struct errbuf *err)
 	if (s->o.diff && !diff) {
 		/* the base: what the log saw before it does not matter */
 		r = dirty_collect(&s->dl, mark_nothing, NULL);
+		gmem_track_collect(&vm->mem, mark_nothing, NULL);
 		if (r)
 			return err_set(err, -r, "snapshot: dirty log: %s", strerror(-r));
 	}
@@ -327,15 +316,6 @@ int snap_session_start(struct vm *vm, const struct snap_opts *o, const char *bas
 	s->vm = vm;
 	s->dirfd = s->pagemap_fd = -1;
 	s->o = *o;
-	for (unsigned i = 0; i < vm->ndevices; i++)
-		s->track_host |= writes_guest_ram(vm->devices[i]);
-	if (o->diff && s->track_host && !vm->mem.cow) {
-		snap_session_end(s);
-		return err_set(err, EINVAL,
-			       "--snapshot-diff: this VM's devices write guest memory that the dirty "
-			       "log does not see; diffs work on a restored VM (take a full "
-			       "snapshot, restore it, then take diffs)");
-	}
 	/* diffs of a restored VM go on top of the snapshot it came from */
 	if (o->diff && base && !realpath(base, s->base)) {
 		r = err_set(err, errno, "snapshot '%s': %s", base, strerror(errno));
@@ -345,6 +325,10 @@ int snap_session_start(struct vm *vm, const struct snap_opts *o, const char *bas
 	/* KVM set-up before any sandbox: dirty logging from the start (the
 	 * first snapshot clears what it saw), the vCPU state classes */
 	r = o->diff ? dirty_start(vm, &s->dl) : 0;
+	if (!r && o->diff) {
+		r = gmem_track_start(&vm->mem);
+		s->tracking = !r;
+	}
 	if (r) {
 		snap_session_end(s);
 		return err_set(err, -r, "snapshot: dirty logging: %s", strerror(-r));
@@ -388,6 +372,8 @@ int snap_session_end(struct snap_session *s)
 		return 0;
 	f = s->failures;
 	dirty_stop(&s->dl);
+	if (s->tracking)
+		gmem_track_stop(&s->vm->mem);
 	if (s->have_caps)
 		cpu_caps_free(&s->caps);
 	if (s->dirfd >= 0)

@@ -370,7 +370,7 @@ struct fuzz_stats {
 	uint64_t t_run, t_memory, t_devices, t_vm, t_cpu;	/* ns, summed */
 };
 struct fuzz;
-/* Restores snapshot dir (one vCPU, no block/net devices) for fuzzing on
+/* Restores snapshot dir (one vCPU, no network devices) for fuzzing on
  * the calling thread.  0 or -errno with a message. */
 int fuzz_open(const char *dir, const struct fuzz_opts *o, struct fuzz **out,
 	      struct errbuf *err);

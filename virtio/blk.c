@@ -4,7 +4,12 @@
  * and last) and its status byte and used element are written only when its
  * I/O has completed.  FLUSH is fdatasync, so a write the guest flushed is
  * on disk before it sees the flush complete.  In-flight requests are saved
- * by head and resubmitted on restore (re-running them is harmless). */
+ * by head and resubmitted on restore (re-running them is harmless).
+ *
+ * In a fuzz session (blk_overlay_start) there is no event loop: requests
+ * are served at once on the thread that handles the guest's MMIO exit,
+ * against an overlay (virtio/overlay.c) that takes every write, so the
+ * image is never changed and a reset drops what a run wrote. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
@@ -16,8 +21,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <linux/kvm.h>
 #include <linux/virtio_blk.h>
 #include <linux/virtio_ids.h>
+#include <linux/virtio_mmio.h>
 
 #include "snapshot/sbuf.h"
 #include "virtio/virtio.h"
@@ -59,9 +66,35 @@ struct blk {
 	unsigned inflight;
 	uint16_t pending[BLK_QUEUE_MAX];	/* restored heads to resubmit */
 	unsigned npending;
+	struct overlay *ov;	/* fuzzing: synchronous, writes go here */
 };
 
 static void blk_process(struct blk *b);
+static void req_done(struct blk *b, struct blk_req *r, uint8_t status);
+
+/* Serves r at once over the overlay (fuzzing).  Lock held. */
+static void submit_overlay(struct blk *b, struct blk_req *r)
+{
+	int res = 0;
+
+	switch (r->type) {
+	case VIRTIO_BLK_T_IN:
+		res = ov_read(b->ov, r->data, r->ndata, r->off, r->len);
+		break;
+	case VIRTIO_BLK_T_OUT:
+		res = ov_write(b->ov, r->data, r->ndata, r->off, r->len);
+		break;
+	case VIRTIO_BLK_T_FLUSH:
+		break;	/* nothing reaches the image */
+	default:	/* DISCARD, WRITE_ZEROES: both read as zero after */
+		res = ov_zero(b->ov, r->off, r->len);
+		break;
+	}
+	if (res < 0)
+		log_debug("%s: request type %u at %llu: %s", b->vd.name, r->type,
+			  (unsigned long long)r->off, strerror(-res));
+	req_done(b, r, res < 0 ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK);
+}
 
 static void req_free(struct blk *b, struct blk_req *r)
 {
@@ -111,8 +144,13 @@ static void iov_skip(struct iovec **iov, unsigned *n, size_t bytes)
 
 static void submit(struct blk *b, struct blk_req *r)
 {
-	struct io_uring_sqe *sqe = loop_sqe(b->vd.vm->loop, &r->op);
+	struct io_uring_sqe *sqe;
 
+	if (b->ov) {
+		submit_overlay(b, r);
+		return;
+	}
+	sqe = loop_sqe(b->vd.vm->loop, &r->op);
 	switch (r->type) {
 	case VIRTIO_BLK_T_IN:
 		io_uring_prep_readv(sqe, b->fd, r->data, r->ndata, r->off + r->done);
@@ -279,7 +317,7 @@ static void blk_process(struct blk *b)
 {
 	struct vq *q = &b->vd.q[0].vq;
 
-	if (!virtio_dev_queue_live(&b->vd, 0) || !b->vd.vm->loop)
+	if (!virtio_dev_queue_live(&b->vd, 0) || (!b->vd.vm->loop && !b->ov))
 		return;
 	for (;;) {
 		struct blk_req *r;
@@ -394,6 +432,10 @@ static void blk_destroy(struct virtio_dev *vd)
 
 	if (b->fd >= 0)
 		close(b->fd);
+	if (b->ov) {
+		ov_free(b->ov);
+		free(b->ov);
+	}
 	free(b->reqs);
 	free(b);
 }
@@ -505,4 +547,75 @@ fail:
 	free(b->reqs);
 	free(b);
 	return rc;
+}
+
+/* ---- fuzzing: synchronous, over an overlay ----------------------------- */
+static struct blk *blk_of(struct device *d)
+{
+	struct virtio_dev *vd = virtio_dev_of(d);
+
+	return vd && vd->ops == &blk_ops ? container_of(vd, struct blk, vd) : NULL;
+}
+
+int blk_overlay_start(struct vm *vm, struct errbuf *err)
+{
+	int count = 0;
+
+	for (unsigned i = 0; i < vm->ndevices; i++) {
+		struct blk *b = blk_of(vm->devices[i]);
+		int r;
+
+		if (!b)
+			continue;
+		if (!b->ov) {
+			b->ov = calloc(1, sizeof(*b->ov));
+			if (!b->ov)
+				return err_set(err, ENOMEM, "%s: out of memory", b->vd.name);
+			r = ov_init(b->ov, b->fd, b->sectors * SECTOR);
+			if (r) {
+				free(b->ov);
+				b->ov = NULL;
+				return err_set(err, -r, "%s: overlay: %s", b->vd.name, strerror(-r));
+			}
+		}
+		/* no loop reads the kick eventfd: QueueNotify must trap (the
+		 * transport then signals the eventfd, which nobody needs to
+		 * drain, and blk_overlay_poll serves the queue) */
+		r = virtio_dev_trap_kicks(&b->vd);
+		if (r)
+			return err_set(err, -r, "%s: removing the kick ioeventfd: %s",
+				       b->vd.name, strerror(-r));
+		count++;
+	}
+	return count;
+}
+
+void blk_overlay_poll(struct vm *vm, uint64_t gpa)
+{
+	for (unsigned i = 0; i < vm->ndevices; i++) {
+		struct blk *b = blk_of(vm->devices[i]);
+
+		if (!b || !b->ov || (gpa != UINT64_MAX &&
+				     (gpa < b->vd.base || gpa - b->vd.base >= VIRTIO_MMIO_SIZE)))
+			continue;
+		pthread_mutex_lock(&b->vd.lock);
+		if (b->npending)
+			blk_start_restored(&b->vd);	/* (then the queue) */
+		else
+			blk_process(b);
+		pthread_mutex_unlock(&b->vd.lock);
+	}
+}
+
+void blk_overlay_reset(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->ndevices; i++) {
+		struct blk *b = blk_of(vm->devices[i]);
+
+		if (b && b->ov) {
+			pthread_mutex_lock(&b->vd.lock);
+			ov_reset(b->ov);
+			pthread_mutex_unlock(&b->vd.lock);
+		}
+	}
 }

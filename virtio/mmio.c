@@ -381,6 +381,18 @@ fail:
 	return rc;
 }
 
+int virtio_dev_trap_kicks(struct virtio_dev *vd)
+{
+	for (unsigned i = 0; i < vd->ops->nqueues; i++) {
+		int r = vd->q[i].ioeventfd ? ioeventfd(vd, i, false) : 0;
+
+		if (r)
+			return r;
+		vd->q[i].ioeventfd = false;
+	}
+	return 0;
+}
+
 void virtio_dev_fini(struct virtio_dev *vd)
 {
 	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++) {

@@ -91,7 +91,11 @@ void vq_unpop(struct vq *q, uint16_t n);
  * restore) without touching the avail ring.  Same results as vq_pop. */
 int vq_get_chain(struct vq *q, uint16_t head, struct vq_req *r);
 /* Publishes one used element (head, bytes written) with a release store of
- * used.idx.  Does nothing on a broken or not-ready queue. */
+ * used.idx.  Does nothing on a broken or not-ready queue.  While guest RAM
+ * is tracked (gmem_track_start) it also records as host-written the
+ * element, used.idx and every device-writable buffer of the chain, whole
+ * (walked again from the descriptor table; the core's writes of used
+ * flags and avail_event are recorded where they happen). */
 void vq_push(struct vq *q, uint16_t head, uint32_t written);
 /* After pushes: does the driver want an interrupt?  EVENT_IDX: the used
  * event index was crossed since the last call; otherwise the avail
@@ -206,6 +210,10 @@ int virtio_dev_init(struct virtio_dev *vd, struct vm *vm, unsigned n,
 		    const char *name, struct errbuf *err);
 /* Undoes virtio_dev_init (ioeventfds, eventfds, lock). */
 void virtio_dev_fini(struct virtio_dev *vd);
+/* Removes the KVM ioeventfds of vd's queues: a QueueNotify write then
+ * exits to the vCPU's thread and goes through the transport (a session
+ * with no event loop, e.g. the fuzz loop, serves it there).  0 or -errno. */
+int virtio_dev_trap_kicks(struct virtio_dev *vd);
 /* Handles a kick of queue q as the loop would (takes the lock). */
 void virtio_dev_kick(struct virtio_dev *vd, unsigned q);
 /* vq_pop on queue q; a violation fails the device (virtio_dev_fail).
@@ -254,3 +262,56 @@ int net_create(struct vm *vm, unsigned n, const struct net_cfg *cfg,
 	       struct virtio_dev **out, struct errbuf *err);
 int rng_create(struct vm *vm, unsigned n, struct virtio_dev **out,
 	       struct errbuf *err);
+
+/* ---- fuzzing: drives over a throw-away overlay (virtio/overlay.c) ------ */
+/* A copy-on-write layer over a drive image: writes land in an anonymous
+ * sparse mapping the drive's size (4 KiB blocks, a bitmap of the blocks it
+ * holds), reads see them, the image is only ever read (pread), a reset
+ * drops every write.  Synchronous; single-threaded (the caller holds the
+ * device lock). */
+#define OV_BLOCK 4096u
+struct overlay {
+	int base_fd;		/* the image: only read */
+	uint64_t size;		/* bytes the drive exposes */
+	uint64_t nblocks;
+	uint8_t *data;		/* nblocks * OV_BLOCK bytes, untouched until written */
+	uint64_t *present;	/* bit b: block b is in data[] */
+	uint64_t lo, hi;	/* blocks changed since the last reset: [lo, hi) */
+	bool direct;		/* base_fd is O_DIRECT: read through bounce */
+	uint8_t *bounce;	/* one aligned block (direct only) */
+};
+/* Sets o up over base_fd (size bytes exposed).  0 or -errno. */
+int ov_init(struct overlay *o, int base_fd, uint64_t size);
+/* Frees the overlay (not base_fd). */
+void ov_free(struct overlay *o);
+/* Reads [off, off + len) of the drive into the iovecs (which must hold at
+ * least len bytes): the overlay's blocks where it holds them, the image
+ * elsewhere (zeros past its end).  0, -EINVAL (range outside the drive,
+ * iovecs too short) or a pread error. */
+int ov_read(struct overlay *o, const struct iovec *iov, unsigned n, uint64_t off,
+	    uint64_t len);
+/* Writes len bytes from the iovecs at off into the overlay (a block
+ * covered in part is first copied in from the image).  0 or -errno as
+ * ov_read. */
+int ov_write(struct overlay *o, const struct iovec *iov, unsigned n, uint64_t off,
+	     uint64_t len);
+/* [off, off + len) reads as zero from now on (discard, write-zeroes).
+ * 0 or -errno as ov_read. */
+int ov_zero(struct overlay *o, uint64_t off, uint64_t len);
+/* Drops every change since the last reset: the drive reads as the image. */
+void ov_reset(struct overlay *o);
+
+/* Fuzzing (snapshot/fuzz.c) on a VM restored without an event loop: from
+ * now on each virtio-blk device of vm serves its requests synchronously on
+ * the thread that handles the guest's MMIO exit (blk_overlay_poll), over
+ * an overlay, so the image file is never written.  Its kick ioeventfds
+ * are deassigned (QueueNotify then traps).  Call before the sandbox.
+ * Returns the number of such devices, or -errno with a message. */
+int blk_overlay_start(struct vm *vm, struct errbuf *err);
+/* Serves the overlay drives whose MMIO window holds gpa (UINT64_MAX: all):
+ * requests a restore left in flight, then the available ones.  Call after
+ * the guest's MMIO write exit is handled, and before a run. */
+void blk_overlay_poll(struct vm *vm, uint64_t gpa);
+/* Drops every overlay drive's writes (ov_reset).  Nothing is in flight:
+ * the requests completed while the exit was handled. */
+void blk_overlay_reset(struct vm *vm);

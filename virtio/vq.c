@@ -5,7 +5,15 @@
  * formed and never nested, every buffer wholly inside guest RAM (gm_ptr),
  * readable buffers before writable ones, and never more iovecs than the
  * caller gave room for.  The first violation breaks the queue for good
- * (until reset); the device layer turns that into NEEDS_RESET. */
+ * (until reset); the device layer turns that into NEEDS_RESET.
+ *
+ * Every write of the host into guest RAM on a queue's behalf is recorded
+ * here for dirty tracking (gmem_mark; nothing when nobody tracks): the
+ * used ring's element, index, flags and avail_event, and, when a chain is
+ * given back (vq_push), all of its device-writable buffers.  Whole
+ * buffers rather than the first `written` bytes: a device may write past
+ * what it reports (virtio-blk's status byte ends the chain even when it
+ * reports 1 byte), and marking is only ever too generous. */
 #include <string.h>
 
 #include <linux/virtio_ring.h>
@@ -30,6 +38,12 @@ static inline uint16_t ld16(const uint8_t *p, int order)
 static inline void st16(uint8_t *p, uint16_t v, int order)
 {
 	__atomic_store_n((uint16_t *)(void *)p, v, order);
+}
+
+/* The host wrote [p, p + len) of q's guest RAM. */
+static inline void mark(const struct vq *q, const void *p, size_t len)
+{
+	gmem_mark(&q->vm->mem, p, len);
 }
 
 static inline void st32(uint8_t *p, uint32_t v)
@@ -125,19 +139,25 @@ int vq_set_ready(struct vq *q, uint64_t features, uint16_t max_size)
 	return 0;
 }
 
-/* Appends one buffer to the request. */
+/* Appends one buffer to the request; r NULL: marks it written if it is
+ * device-writable (vq_push's walk), stores nothing. */
 static int add_buf(struct vq *q, const struct vring_desc *d, struct vq_req *r)
 {
 	bool wr = d->flags & VRING_DESC_F_WRITE;
 	void *p;
 
-	if (!wr && r->nwr)
+	if (r && !wr && r->nwr)
 		return VQ_ERR_ORDER;
 	if (d->len == 0)
 		return 0;
 	p = gm_ptr(q->vm, d->addr, d->len);
 	if (!p)
 		return VQ_ERR_ADDR;
+	if (!r) {
+		if (wr)
+			mark(q, p, d->len);
+		return 0;
+	}
 	if (wr) {
 		if (r->nwr >= r->wr_cap)
 			return VQ_ERR_CAPACITY;
@@ -189,7 +209,8 @@ static int walk_indirect(struct vq *q, const struct vring_desc *d,
 	}
 }
 
-/* Walks the chain at head.  1 or a VQ_ERR_*; does not mark broken. */
+/* Walks the chain at head.  1 or a VQ_ERR_*; does not mark broken.  r
+ * NULL: only marks the chain's device-writable buffers as written. */
 static int walk(struct vq *q, uint16_t head, struct vq_req *r)
 {
 	uint32_t hops = 0;
@@ -197,9 +218,11 @@ static int walk(struct vq *q, uint16_t head, struct vq_req *r)
 	struct vring_desc d;
 	int rc;
 
-	r->nrd = r->nwr = 0;
-	r->rd_len = r->wr_len = 0;
-	r->head = head;
+	if (r) {
+		r->nrd = r->nwr = 0;
+		r->rd_len = r->wr_len = 0;
+		r->head = head;
+	}
 	if (head >= q->size)
 		return VQ_ERR_INDEX;
 	for (;;) {
@@ -227,8 +250,10 @@ static int walk(struct vq *q, uint16_t head, struct vq_req *r)
 
 static void publish_avail_event(struct vq *q)
 {
-	if (q->event_idx && q->notify_on)
+	if (q->event_idx && q->notify_on) {
 		st16(avail_event_ptr(q), q->last_avail, __ATOMIC_RELAXED);
+		mark(q, avail_event_ptr(q), 2);
+	}
 }
 
 int vq_pop(struct vq *q, struct vq_req *r)
@@ -292,6 +317,14 @@ void vq_push(struct vq *q, uint16_t head, uint32_t written)
 	q->used_idx++;
 	/* the element (and the buffers' contents) before the index */
 	st16(q->used + USED_IDX, q->used_idx, __ATOMIC_RELEASE);
+	if (__builtin_expect(__atomic_load_n(&q->vm->mem.track, __ATOMIC_RELAXED) != NULL, 0)) {
+		/* the device filled the chain's writable buffers: walk it again
+		 * (bounded like a pop; a chain the driver changed meanwhile,
+		 * against the spec, is marked as far as it is still valid) */
+		mark(q, e, 8);
+		mark(q, q->used + USED_IDX, 2);
+		walk(q, head, NULL);
+	}
 }
 
 bool vq_should_notify(struct vq *q)
@@ -318,9 +351,11 @@ bool vq_set_notify(struct vq *q, bool enable)
 		return false;
 	if (q->event_idx)
 		publish_avail_event(q);
-	else
+	else {
 		st16(q->used, enable ? 0 : VRING_USED_F_NO_NOTIFY,
 		     __ATOMIC_RELAXED);
+		mark(q, q->used, 2);
+	}
 	if (!enable)
 		return false;
 	/* the flag/event store before re-reading avail.idx */

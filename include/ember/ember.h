@@ -91,8 +91,8 @@ struct ember_fuzz_result {
 };
 struct ember_fuzz;
 
-/* Opens a fuzz session on snapshot `dir` (one vCPU, no block or network
- * devices); opts may be NULL (full reset, 1000 ms timeout, no console). */
+/* Opens a fuzz session on snapshot `dir` (one vCPU, no network devices;
+ * drives write to an overlay each reset drops); opts may be NULL (full reset, 1000 ms timeout, no console). */
 int ember_fuzz_open(const char *dir, const struct ember_fuzz_options *opts,
 		    struct ember_fuzz **out, char *err, size_t errlen);
 /* Runs one input and resets the VM.  0 whatever the outcome (in *res),
