@@ -148,29 +148,15 @@ int dring_consume(struct vm *vm, void (*fn)(void *ctx, uint64_t first, uint64_t 
 		  void *ctx)
 {
 	struct dring *d = vm->dring;
-	uint64_t run = 0, start = 0;
+	struct page_runs runs = { .fn = fn, .ctx = ctx };
 	int r = dring_harvest(vm);
 
 	if (r)
 		return r;
 	pthread_mutex_lock(&d->lock);
-	for (uint64_t w = d->lo; d->lo != UINT64_MAX && w <= d->hi; w++) {
-		uint64_t bits = d->bm[w];
-
-		d->bm[w] = 0;
-		for (unsigned b = 0; b < 64; b++) {
-			if ((bits >> b) & 1) {
-				if (!run)
-					start = w * 64 + b;
-				run++;
-			} else if (run) {
-				fn(ctx, start, run);
-				run = 0;
-			}
-		}
-	}
-	if (run)
-		fn(ctx, start, run);
+	if (d->lo != UINT64_MAX)
+		page_runs_bitmap(&runs, d->bm, d->lo, d->hi + 1, 0, true);
+	page_runs_end(&runs);
 	d->lo = UINT64_MAX;
 	d->hi = 0;
 	pthread_mutex_unlock(&d->lock);

@@ -200,11 +200,46 @@ void gmem_track_mark(struct gmem_track *t, const struct gmem *m, const void *p, 
 	}
 }
 
+void page_runs_add(struct page_runs *r, uint64_t page)
+{
+	if (r->n && r->start + r->n == page) {
+		r->n++;
+		return;
+	}
+	if (r->n)
+		r->fn(r->ctx, r->start, r->n);
+	r->total += r->n;
+	r->start = page;
+	r->n = 1;
+}
+
+void page_runs_bitmap(struct page_runs *r, uint64_t *bm, uint64_t w0, uint64_t w1,
+		      uint64_t base, bool clear)
+{
+	for (uint64_t w = w0; w < w1; w++) {
+		uint64_t bits = bm[w];
+
+		if (clear)
+			bm[w] = 0;
+		for (; bits; bits &= bits - 1)
+			page_runs_add(r, base + w * 64 + (uint64_t)__builtin_ctzll(bits));
+	}
+}
+
+uint64_t page_runs_end(struct page_runs *r)
+{
+	if (r->n)
+		r->fn(r->ctx, r->start, r->n);
+	r->total += r->n;
+	r->n = 0;
+	return r->total;
+}
+
 uint64_t gmem_track_collect(struct gmem *m, void (*fn)(void *ctx, uint64_t first, uint64_t n),
 			    void *ctx)
 {
 	struct gmem_track *t = m->track;
-	uint64_t start = 0, run = 0, total = 0;
+	struct page_runs runs = { .fn = fn, .ctx = ctx };
 
 	if (!t)
 		return 0;
@@ -214,30 +249,14 @@ uint64_t gmem_track_collect(struct gmem *m, void (*fn)(void *ctx, uint64_t first
 		if (!__atomic_load_n(&t->sum[s], __ATOMIC_RELAXED))
 			continue;
 		sum = __atomic_exchange_n(&t->sum[s], 0, __ATOMIC_ACQUIRE);
-		while (sum) {
+		for (; sum; sum &= sum - 1) {
 			uint64_t w = s * 64 + (uint64_t)__builtin_ctzll(sum);
 			uint64_t bits = __atomic_exchange_n(&t->page[w], 0, __ATOMIC_ACQUIRE);
 
-			sum &= sum - 1;
-			while (bits) {
-				uint64_t pg = w * 64 + (uint64_t)__builtin_ctzll(bits);
-
-				bits &= bits - 1;
-				if (run && start + run == pg) {
-					run++;
-					continue;
-				}
-				if (run)
-					fn(ctx, start, run);
-				total += run;
-				start = pg;
-				run = 1;
-			}
+			page_runs_bitmap(&runs, &bits, 0, 1, w * 64, false);
 		}
 	}
-	if (run)
-		fn(ctx, start, run);
-	return total + run;
+	return page_runs_end(&runs);
 }
 
 void gm_mark_dirty(struct vm *vm, uint64_t gpa, uint64_t len)

@@ -466,6 +466,22 @@ void gmem_track_mark(struct gmem_track *t, const struct gmem *m, const void *p, 
 uint64_t gmem_track_collect(struct gmem *m, void (*fn)(void *ctx, uint64_t first, uint64_t n),
 			    void *ctx);
 
+/* Runs of pages: pages handed over one at a time, in increasing order,
+ * come out as runs (fn(ctx, first, n)) of consecutive pages.  Every dirty
+ * page walk (dirty log, dirty ring, host writes) goes through these. */
+struct page_runs {
+	void (*fn)(void *ctx, uint64_t first, uint64_t n);
+	void *ctx;
+	uint64_t start, n, total;
+};
+void page_runs_add(struct page_runs *r, uint64_t page);
+/* Adds page base + i for every bit i set in words [w0, w1) of bm, and
+ * zeroes those words when clear is true. */
+void page_runs_bitmap(struct page_runs *r, uint64_t *bm, uint64_t w0, uint64_t w1,
+		      uint64_t base, bool clear);
+/* Hands over the last run; returns how many pages came in all. */
+uint64_t page_runs_end(struct page_runs *r);
+
 /* Records that the host wrote [p, p + len) of guest RAM (see above). */
 static inline void gmem_mark(struct gmem *m, const void *p, size_t len)
 {

@@ -310,37 +310,21 @@ int dirty_collect(struct dirty_log *d,
 		return dring_consume(d->vm, fn, ctx);
 	for (unsigned s = 0; s < d->nslots; s++) {
 		struct kvm_dirty_log log = { .slot = s, .dirty_bitmap = d->bm[s] };
-		uint64_t *bm = d->bm[s], lo = UINT64_MAX, hi = 0, run = 0, start = 0;
+		struct page_runs runs = { .fn = fn, .ctx = ctx };
+		uint64_t *bm = d->bm[s], lo = UINT64_MAX, hi = 0;
 		uint64_t slot_pages = (s == 0 ? d->vm->mem.low_size :
 				       d->vm->mem.size - d->vm->mem.low_size) / PAGE;
 
 		if (ioctl(d->vm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0)
 			return -errno;
-		for (uint64_t w = 0; w < d->words[s]; w++) {
-			uint64_t bits = bm[w];
-
-			if (!bits) {
-				if (run)
-					fn(ctx, d->first_page[s] + start, run);
-				run = 0;
-				continue;
-			}
-			if (w < lo)
+		page_runs_bitmap(&runs, bm, 0, d->words[s], d->first_page[s], false);
+		page_runs_end(&runs);
+		for (uint64_t w = 0; w < d->words[s]; w++) {	/* the span to re-arm */
+			if (bm[w] && w < lo)
 				lo = w;
-			hi = w;
-			for (unsigned b = 0; b < 64; b++) {
-				if ((bits >> b) & 1) {
-					if (!run)
-						start = w * 64 + b;
-					run++;
-				} else if (run) {
-					fn(ctx, d->first_page[s] + start, run);
-					run = 0;
-				}
-			}
+			if (bm[w])
+				hi = w;
 		}
-		if (run)
-			fn(ctx, d->first_page[s] + start, run);
 		if (d->manual && lo != UINT64_MAX) {
 			struct kvm_clear_dirty_log c = { .slot = s };
 			uint64_t end = (hi + 1) * 64;

@@ -190,3 +190,45 @@ Test(vq_track, indirect_chain)
 	cr_assert(!has_page((VT_BUF + 0x7000) / PG), "not the table");
 	cr_assert(has_page(VT_USED(0) / PG));
 }
+
+/* ---- page runs: the one walk from bits to runs of pages ---- */
+struct got_runs {
+	unsigned n;
+	uint64_t first[8], len[8];
+};
+
+static void got_run(void *ctx, uint64_t first, uint64_t n)
+{
+	struct got_runs *g = ctx;
+
+	cr_assert_lt(g->n, 8);
+	g->first[g->n] = first;
+	g->len[g->n++] = n;
+}
+
+Test(page_runs, runs_cross_words_and_clear_on_request)
+{
+	uint64_t bm[3] = { 1ull << 63, 0x7, 1ull << 5 };	/* pages 63..66, 133 */
+	struct got_runs g = { 0 };
+	struct page_runs r = { .fn = got_run, .ctx = &g };
+
+	page_runs_bitmap(&r, bm, 0, 3, 1000, false);
+	cr_assert_eq(page_runs_end(&r), 5);
+	cr_assert_eq(g.n, 2);
+	cr_assert_eq(g.first[0], 1063);
+	cr_assert_eq(g.len[0], 4);
+	cr_assert_eq(g.first[1], 1133);
+	cr_assert_eq(g.len[1], 1);
+	cr_assert_eq(bm[1], 0x7, "not cleared unless asked");
+	memset(&g, 0, sizeof(g));
+	r = (struct page_runs){ .fn = got_run, .ctx = &g };
+	page_runs_bitmap(&r, bm, 1, 3, 0, true);	/* words 1..2 only */
+	page_runs_add(&r, 200);				/* then one page by hand */
+	cr_assert_eq(page_runs_end(&r), 5);
+	cr_assert_eq(g.n, 3);
+	cr_assert_eq(g.first[0], 64);
+	cr_assert_eq(g.len[0], 3);
+	cr_assert_eq(bm[1] | bm[2], 0);
+	cr_assert_eq(bm[0], 1ull << 63, "outside the words: untouched");
+	cr_assert_eq(page_runs_end(&r), 5, "nothing left to hand over");
+}
