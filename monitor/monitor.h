@@ -318,13 +318,10 @@ struct vm {
 
 	unsigned ncpus;
 	struct vcpu *vcpus[MAX_CPUS];
-	struct kvm_cpuid2 *cpuid;	/* the VM's CPUID table (cpu_cpuid_prefetch) */
+	struct kvm_cpuid2 *cpuid;	/* the VM's CPUID table (cpu_setup_cpuid) */
 	struct dring *dring;	/* KVM's dirty ring, with cfg->dirty_ring */
 	uint64_t first_run_cpu_ns;	/* process CPU time (both kinds of thread) when
 					 * vCPU 0 was about to run first */
-	pthread_t cpuid_thread;	/* fetching it, while cpuid_fetching */
-	bool cpuid_fetching;
-	int cpuid_err;		/* the fetch's -errno */
 	struct bus pio, mmio;
 
 	struct loop *loop;

@@ -292,9 +292,6 @@ int vm_create(const struct vm_config *cfg, struct vm **out, struct errbuf *err,
 	vm->vcpu_mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (vm->vcpu_mmap_size <= 0)
 		return err_set(err, errno, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
-	r = cpu_cpuid_prefetch(vm);	/* in parallel with the VM's creation */
-	if (r)
-		return err_set(err, -r, "CPUID: %s", strerror(-r));
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0)
 		return err_set(err, errno, "KVM_CREATE_VM: %s", strerror(errno));
@@ -494,8 +491,6 @@ void vm_destroy(struct vm *vm)
 {
 	if (!vm)
 		return;
-	if (vm->cpuid_fetching)	/* a fetch still running uses kvm_fd and vm */
-		cpu_cpuid_wait(vm);
 	dring_destroy(vm);
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		if (vm->vcpus[i])

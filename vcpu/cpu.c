@@ -1,7 +1,6 @@
 /* vcpu/cpu.c - CPU set-up: CPUID (topology, KVM leaves), MSRs, LAPIC LINT
  * pins, and the register state each boot protocol starts in. */
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -132,47 +131,12 @@ static int cpuid_table(struct vm *vm, const struct kvm_cpuid2 *saved)
 	return 0;
 }
 
-static void *cpuid_thread(void *arg)
-{
-	struct vm *vm = arg;
-
-	vm->cpuid_err = cpuid_table(vm, NULL);
-	return NULL;
-}
-
-int cpu_cpuid_prefetch(struct vm *vm)
-{
-	pthread_attr_t a;
-	int r;
-
-	if (vm->cfg->cpuid)
-		return cpuid_table(vm, vm->cfg->cpuid);
-	if (pthread_attr_init(&a))
-		return 0;	/* cpu_cpuid_wait fetches it */
-	pthread_attr_setstacksize(&a, 64 * 1024);
-	r = pthread_create(&vm->cpuid_thread, &a, cpuid_thread, vm);
-	pthread_attr_destroy(&a);
-	vm->cpuid_fetching = r == 0;
-	return 0;
-}
-
-int cpu_cpuid_wait(struct vm *vm)
-{
-	if (vm->cpuid_fetching) {
-		pthread_join(vm->cpuid_thread, NULL);
-		vm->cpuid_fetching = false;
-		if (vm->cpuid_err)
-			return vm->cpuid_err;
-	}
-	return vm->cpuid ? 0 : cpuid_table(vm, vm->cfg->cpuid);
-}
-
 int cpu_setup_cpuid(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
 	struct kvm_cpuid2 *c;
 	size_t sz;
-	int r = cpu_cpuid_wait(vm);
+	int r = vm->cpuid ? 0 : cpuid_table(vm, vm->cfg->cpuid);
 
 	if (r)
 		return r;

@@ -69,14 +69,10 @@ void vcpu_kick(struct vcpu *v);
 void vcpu_join(struct vcpu *v);
 /* Unmaps and closes (after vcpu_join, or if never started). */
 void vcpu_destroy(struct vcpu *v);
-/* The VM's CPUID table (vm->cpuid): on a restore a copy of cfg->cpuid;
- * else KVM_GET_SUPPORTED_CPUID, fetched on a thread of its own while the
- * caller goes on making the VM (it costs about as much as KVM_CREATE_VM).
- * cpu_cpuid_wait joins it (vm_destroy does too).  0 or -errno. */
-int cpu_cpuid_prefetch(struct vm *vm);
-int cpu_cpuid_wait(struct vm *vm);
-/* CPU set-up for vCPU v (vcpu/cpu.c): the VM's CPUID with this vCPU's
- * APIC ID and the VM's topology; MSRs; LAPIC LINT0/1. */
+/* CPU set-up for vCPU v (vcpu/cpu.c): the VM's CPUID table (vm->cpuid,
+ * made by the first call: on a restore a copy of cfg->cpuid, else
+ * KVM_GET_SUPPORTED_CPUID, about 0.35 ms here) with this vCPU's APIC ID
+ * and the VM's topology; MSRs; LAPIC LINT0/1. */
 int cpu_setup_cpuid(struct vcpu *v);
 int cpu_setup_msrs(struct vcpu *v);
 int cpu_setup_lapic(struct vcpu *v);
