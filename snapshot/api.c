@@ -155,21 +155,8 @@ int ember_vm_restore(const char *dir, const char *const *options,
 		ember_vm_destroy(v);
 		return -ENOMEM;
 	}
-	r = snap_opts_take(&argc, keep, &so, &e);
+	r = snap_restore_args(&argc, keep, v->img, &so, &no_sc, &bt, &e);
 	so.api = true;
-	no_sc = sc_take_no_seccomp(&argc, keep);
-	if (!r)
-		r = snap_image_load(dir, v->img, &e);
-	for (int i = 2; i < argc && !r; i++) {
-		int used = snap_common_opt(v->img, argc, keep, i, &bt, &e);
-
-		if (used < 0)
-			r = used;
-		else if (used == 0)
-			r = err_set(&e, EINVAL, "restore: unknown option '%s'", keep[i]);
-		else
-			i += used - 1;
-	}
 	free(keep);
 	v->img->cfg.no_seccomp = no_sc;
 	if (so.dir)
