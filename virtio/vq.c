@@ -430,48 +430,42 @@ int vq_restore(struct vq *q, struct sbuf *sb, uint16_t max_size)
 }
 
 /* ---- iovec helpers ----------------------------------------------------- */
-size_t vq_iov_read(const struct iovec *iov, unsigned n, size_t off,
-		   void *buf, size_t len)
+/* Copies between buf and the bytes of iov from off on: into the iovecs
+ * when to_iov, else out of them.  Returns the bytes copied. */
+static size_t iov_copy(const struct iovec *iov, unsigned n, size_t off, uint8_t *buf,
+		       size_t len, bool to_iov)
 {
 	size_t done = 0;
 
 	for (unsigned i = 0; i < n && done < len; i++) {
 		size_t l = iov[i].iov_len;
+		uint8_t *p;
 
 		if (off >= l) {
 			off -= l;
 			continue;
 		}
+		p = (uint8_t *)iov[i].iov_base + off;
 		l -= off;
 		if (l > len - done)
 			l = len - done;
-		memcpy((uint8_t *)buf + done, (uint8_t *)iov[i].iov_base + off, l);
+		memcpy(to_iov ? p : buf + done, to_iov ? buf + done : p, l);
 		done += l;
 		off = 0;
 	}
 	return done;
 }
 
+size_t vq_iov_read(const struct iovec *iov, unsigned n, size_t off,
+		   void *buf, size_t len)
+{
+	return iov_copy(iov, n, off, buf, len, false);
+}
+
 size_t vq_iov_write(const struct iovec *iov, unsigned n, size_t off,
 		    const void *buf, size_t len)
 {
-	size_t done = 0;
-
-	for (unsigned i = 0; i < n && done < len; i++) {
-		size_t l = iov[i].iov_len;
-
-		if (off >= l) {
-			off -= l;
-			continue;
-		}
-		l -= off;
-		if (l > len - done)
-			l = len - done;
-		memcpy((uint8_t *)iov[i].iov_base + off, (const uint8_t *)buf + done, l);
-		done += l;
-		off = 0;
-	}
-	return done;
+	return iov_copy(iov, n, off, (uint8_t *)buf, len, true);
 }
 
 int vq_iov_slice(const struct iovec *iov, unsigned n, size_t off, size_t len,
