@@ -238,14 +238,12 @@ bool boot_is_elf(const uint8_t *image, size_t len);
  * Returns 0 or -EINVAL/-ENOEXEC with a message naming file and segment. */
 int boot_elf_parse(struct vm *vm, const struct boot_input *in,
 		   struct elf_image *out, struct errbuf *err);
-/* Checks that entry lies inside one loaded segment; 0 or -EINVAL. */
-int boot_elf_check_entry(const struct boot_input *in,
-			 const struct elf_image *img, uint64_t entry,
-			 struct errbuf *err);
-/* Copies the segments parsed by boot_elf_parse to their p_paddr and zeroes
- * each bss.  Returns 0 or -EFAULT (cannot happen after a good parse). */
+/* Checks that entry lies inside one loaded segment (-EINVAL with a
+ * message, nothing written), then copies the segments parsed by
+ * boot_elf_parse to their p_paddr and zeroes each bss.  Returns 0,
+ * -EINVAL, or -EFAULT (cannot happen after a good parse). */
 int boot_elf_load(struct vm *vm, const struct boot_input *in,
-		  const struct elf_image *img, struct errbuf *err);
+		  const struct elf_image *img, uint64_t entry, struct errbuf *err);
 
 /* ---- Multiboot (monitor/boot/multiboot.c) ----------------------------- */
 /* Finds a Multiboot v1 header (magic, 4-byte aligned, the first 8 KiB).

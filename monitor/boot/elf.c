@@ -274,9 +274,8 @@ int boot_elf_parse(struct vm *vm, const struct boot_input *in,
 	return 0;
 }
 
-int boot_elf_check_entry(const struct boot_input *in,
-			 const struct elf_image *img, uint64_t entry,
-			 struct errbuf *err)
+static int check_entry(const struct boot_input *in, const struct elf_image *img,
+		       uint64_t entry, struct errbuf *err)
 {
 	unsigned i;
 
@@ -290,10 +289,12 @@ int boot_elf_check_entry(const struct boot_input *in,
 }
 
 int boot_elf_load(struct vm *vm, const struct boot_input *in,
-		  const struct elf_image *img, struct errbuf *err)
+		  const struct elf_image *img, uint64_t entry, struct errbuf *err)
 {
 	unsigned i;
 
+	if (check_entry(in, img, entry, err))
+		return -EINVAL;
 	for (i = 0; i < img->nseg; i++) {
 		const struct elf_seg *s = &img->seg[i];
 		uint8_t *dst = gm_ptr(vm, s->paddr, s->memsz);

@@ -51,13 +51,10 @@ int boot_load_elf64(struct vm *vm, const struct boot_input *in,
 	if (img.elfclass != 64)
 		return err_set(err, ENOEXEC, "kernel '%s': not an ELF64 x86-64 image",
 			       in->path);
-	r = boot_elf_check_entry(in, &img, img.entry, err);
-	if (r < 0)
-		return r;
 	r = boot_write_cmdline(vm, in, BOOT_CMDLINE_MAX - 1, err);
 	if (r < 0)
 		return r;
-	r = boot_elf_load(vm, in, &img, err);
+	r = boot_elf_load(vm, in, &img, img.entry, err);
 	if (r < 0)
 		return r;
 	r = boot_place_initrd(vm, in, img.hi, VMLINUX_INITRD_ADDR_MAX + 1,

@@ -129,10 +129,7 @@ static int mb_load_elf(struct vm *vm, const struct boot_input *in,
 	r = boot_elf_parse(vm, in, &img, err);
 	if (r < 0)
 		return r;
-	r = boot_elf_check_entry(in, &img, img.entry, err);
-	if (r < 0)
-		return r;
-	r = boot_elf_load(vm, in, &img, err);
+	r = boot_elf_load(vm, in, &img, img.entry, err);
 	if (r < 0)
 		return r;
 	*entry = img.entry;

@@ -34,13 +34,10 @@ int boot_load_pvh(struct vm *vm, const struct boot_input *in,
 	if (!img.has_pvh)
 		return err_set(err, ENOEXEC, "kernel '%s': no PVH entry note",
 			       in->path);
-	r = boot_elf_check_entry(in, &img, img.pvh_entry, err);
-	if (r < 0)
-		return r;
 	r = boot_write_cmdline(vm, in, BOOT_CMDLINE_MAX - 1, err);
 	if (r < 0)
 		return r;
-	r = boot_elf_load(vm, in, &img, err);
+	r = boot_elf_load(vm, in, &img, img.pvh_entry, err);
 	if (r < 0)
 		return r;
 	/* the initrd goes above the kernel, below 4 GiB for 32-bit kernels */
