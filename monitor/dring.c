@@ -131,7 +131,7 @@ int dring_harvest(struct vm *vm)
 			d->overflowed = true;
 			log_error("KVM's dirty ring of vCPU %u overflowed: KVM wrote past the ring's "
 				  "soft limit (its kernel log warns in kvm_dirty_ring_push), so dirty "
-				  "pages may be lost; use the dirty bitmap (--dirty-log bitmap)", c);
+				  "pages may be lost; the VM stops", c);
 		}
 	}
 	log_debug("dirty ring: %u entries harvested", n);

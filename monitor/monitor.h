@@ -182,6 +182,8 @@ struct vm_config {
 				 * and the vCPUs keep their reset state */
 	const struct kvm_cpuid2 *cpuid;	/* restore: the saved CPUID table; NULL:
 					 * KVM_GET_SUPPORTED_CPUID (vcpu/cpu.c) */
+	bool cpu_time;		/* record the process's CPU time at the first
+				 * KVM_RUN (vm->first_run_cpu_ns; ember fork) */
 	bool dirty_ring;	/* track dirty pages with KVM's dirty ring
 				 * (monitor/dring.c; on before the vCPUs exist):
 				 * the fuzzing reset, whose runs dirty a few

@@ -110,6 +110,7 @@ static void child(struct snap_image *img, unsigned idx, const char *out, int st_
 	snprintf(log, sizeof(log), "%s/child-%u.log", out, idx);
 	img->cfg.console = CONSOLE_FILE;
 	img->cfg.console_path = log;
+	img->cfg.cpu_time = true;
 	for (unsigned i = 0; i < img->cfg.ndrives && !r; i++) {
 		struct drive_cfg *d = &img->cfg.drives[i];
 

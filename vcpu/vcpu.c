@@ -272,9 +272,9 @@ static void *vcpu_thread(void *arg)
 	sigemptyset(&kick);
 	sigaddset(&kick, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
-	/* the CPU time the process took to get here (ember fork reports it;
-	 * a system call, so before the filter) */
-	if (v->id == 0)
+	/* the CPU time the process took to get here, for ember fork (a
+	 * system call, so before the filter) */
+	if (v->id == 0 && vm->cfg->cpu_time)
 		vm->first_run_cpu_ns = cpu_time_ns();
 	/* this thread's seccomp filter, before the guest runs at all */
 	int sr = sc_vm_enter(vm, SC_VCPU);
