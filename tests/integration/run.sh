@@ -56,11 +56,13 @@ show() {
 #   --file PATH       with --file-line: a file whose content is checked
 #   --file-line TEXT  one line of the expected content of --file
 #   --no-kvm          the case needs no /dev/kvm (config errors)
+#   --not-in-l1 WHY   SKIP with WHY inside the L1 lane (EMBER_IN_L1=1): for a
+#                     case the lane cannot run for a reason outside ember
 # Runs `$EMBER run ARGS...` in a scratch directory, stdin from /dev/null.
 expect() {
 	local name=$1
 	shift
-	local status=0 sorted=0 stderr_has="" stderr_line="" file="" needs_kvm=1
+	local status=0 sorted=0 stderr_has="" stderr_line="" file="" needs_kvm=1 not_l1=""
 	local -a lines=() file_lines=()
 	while [ $# -gt 0 ]; do
 		case $1 in
@@ -72,6 +74,7 @@ expect() {
 		--file) file=$2; shift 2 ;;
 		--file-line) file_lines+=("$2"); shift 2 ;;
 		--no-kvm) needs_kvm=0; shift ;;
+		--not-in-l1) not_l1=$2; shift 2 ;;
 		--) shift; break ;;
 		*) echo "run.sh: $name: bad option '$1'" >&2; exit 2 ;;
 		esac
@@ -80,6 +83,11 @@ expect() {
 	[[ $name == $PATTERN ]] || return 0
 	if [ $needs_kvm = 1 ] && [ -n "$kvm_reason" ]; then
 		echo "SKIP $name: $kvm_reason"
+		nskip=$((nskip + 1))
+		return 0
+	fi
+	if [ -n "$not_l1" ] && [ "${EMBER_IN_L1:-0}" = 1 ]; then
+		echo "SKIP $name: in the L1 lane: $not_l1"
 		nskip=$((nskip + 1))
 		return 0
 	fi
