@@ -46,14 +46,15 @@ void serial_set_rx_notify(struct device *d, int efd);
 /* Writes any buffered output. */
 void serial_flush(struct device *d);
 
-/* ---- i8042: reset line only (devices/i8042.c) -------------------------- */
+/* ---- i8042: reset line only (devices/ports.c) -------------------------- */
 int i8042_create(struct vm *vm, struct device **out);
 
-/* ---- isa-debug-exit, port 0xf4 (devices/exitport.c) -------------------- */
+/* ---- isa-debug-exit, ports 0xf4..0xf7 (devices/ports.c) --------------- */
 #define DEBUG_EXIT_PORT 0xf4
+#define DEBUG_EXIT_LEN 4	/* QEMU's iosize=4: outb, outw and outl all exit */
 int debug_exit_create(struct vm *vm, struct device **out);
 
-/* ---- ember control port (devices/ctlport.c); see README --------------- */
+/* ---- ember control port (devices/ports.c); see README --------------- */
 #define CTL_PORT 0xe80		/* 32-bit command register */
 #define CTL_PORT_DATA 0xe84	/* 32-bit argument register (low, high) */
 #define CTL_PORT_LEN 16

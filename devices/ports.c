@@ -94,7 +94,11 @@ static const struct device_ops i8042_ops = {
 	"i8042", portdev_save, portdev_restore, portdev_reset, portdev_destroy,
 };
 
-/* ---- isa-debug-exit ---- */
+/* ---- isa-debug-exit ----
+ * Like QEMU's isa-debug-exit with iosize=4: a write of 1, 2 or 4 bytes at
+ * 0xf4 ends the VM with ((value << 1) | 1) & 0xff; the port is 4 bytes
+ * wide so a 32-bit OUT (test kernels commonly use outl) does not straddle
+ * its end and get dropped. */
 static void debug_exit_write(void *opaque, uint64_t off, const void *data, unsigned size)
 {
 	struct portdev *p = opaque;
@@ -201,7 +205,7 @@ int i8042_create(struct vm *vm, struct device **out)
 int debug_exit_create(struct vm *vm, struct device **out)
 {
 	return portdev_create(vm, &debug_exit_ops, &debug_exit_bus_ops,
-			      DEBUG_EXIT_PORT, 1, out);
+			      DEBUG_EXIT_PORT, DEBUG_EXIT_LEN, out);
 }
 
 int ctlport_create(struct vm *vm, struct device **out)
