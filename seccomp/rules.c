@@ -85,6 +85,8 @@ const struct sc_rule sc_rules[] = {
 
 	/* ---- features ---- */
 	SYS_EQ(LOOP, SC_F_TTY, ioctl, 1, TCSETS, "put the terminal back as it was (console raw mode)"),
+	SYS_EQ(LOOP, SC_F_TTY, ioctl, 1, TCGETS,
+	       "glibc's tcsetattr reads the terminal's settings before it writes them"),
 	SYS_EQ(LOOP, SC_F_RNG, getrandom, 2, 0, "virtio-rng fills the guest's buffers"),
 	IOCTL(LOOP, SC_F_NET, TUNSETOFFLOAD, "virtio-net: TAP offloads follow the driver's features"),
 

@@ -15,6 +15,7 @@
 #include <sys/random.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 #include <linux/capability.h>
 #include <linux/futex.h>
@@ -339,6 +340,23 @@ Test(seccomp_loop, a_feature_adds_its_rows)
 	/* and only the form it needs: flags pinned to 0 */
 	assert_sigsys(in_filtered_child(SC_LOOP, SC_F_RNG, -1, rng_read_nonblock));
 	assert_sigsys(in_filtered_child(SC_VCPU, SC_F_RNG, -1, rng_read));
+}
+
+/* What ember's atexit handler does when stdin is a terminal: glibc's
+ * tcsetattr reads the settings (TCGETS) before it writes them (TCSETS). */
+static void restore_terminal(int fd)
+{
+	struct termios t;
+
+	(void)fd;
+	memset(&t, 0, sizeof(t));
+	tcsetattr(STDIN_FILENO, TCSANOW, &t);	/* fails on a non-tty: fine */
+}
+
+Test(seccomp_loop, the_terminal_is_restored_at_exit)
+{
+	assert_exited_ok(in_filtered_child(SC_LOOP, SC_F_TTY, -1, restore_terminal));
+	assert_sigsys(in_filtered_child(SC_LOOP, 0, -1, restore_terminal));
 }
 
 /* ---- capabilities ---- */
