@@ -44,6 +44,8 @@
 #define PAGE PAGE_SIZE_4K
 #define GUARD_EVERY 256		/* --reset fast checks after run 1, 257, ... */
 #define MSR_IA32_TSC 0x10
+#define HV_X64_MSR_VP_RUNTIME 0x40000010	/* Hyper-V: the vCPU's run time */
+#define HV_X64_MSR_TIME_REF_COUNT 0x40000020	/* Hyper-V: reference time counter */
 #define APIC_TMCCT 0x390
 
 struct fuzz_dev {
@@ -160,18 +162,31 @@ static int on_ctl(struct vm *vm, unsigned cmd, uint32_t arg, uint64_t data)
 }
 
 /* ---- reset ------------------------------------------------------------ */
-static bool msrs_same(const struct kvm_msrs *want, const struct kvm_msrs *now)
+/* MSRs that count time on their own: a run changes them without the guest
+ * doing anything, and a reset need not (cannot) put them back.  KVM on AMD
+ * lists Hyper-V's run-time and reference counters beside the TSC. */
+static bool msr_is_clock(uint32_t index)
+{
+	return index == MSR_IA32_TSC || index == HV_X64_MSR_VP_RUNTIME ||
+	       index == HV_X64_MSR_TIME_REF_COUNT;
+}
+
+/* The first MSR, clocks aside, whose value differs, or NULL. */
+static const struct kvm_msr_entry *msrs_differ(const struct kvm_msrs *want,
+					       const struct kvm_msrs *now, uint64_t *now_val)
 {
 	for (uint32_t i = 0; i < want->nmsrs; i++) {
 		const struct kvm_msr_entry *w = &want->entries[i];
 
-		if (w->index == MSR_IA32_TSC)
+		if (msr_is_clock(w->index))
 			continue;	/* time goes on */
 		for (uint32_t k = 0; k < now->nmsrs; k++)
-			if (now->entries[k].index == w->index && now->entries[k].data != w->data)
-				return false;
+			if (now->entries[k].index == w->index && now->entries[k].data != w->data) {
+				*now_val = now->entries[k].data;
+				return w;
+			}
 	}
-	return true;
+	return NULL;
 }
 
 /* The register contents of two XSAVE images (standard format) are equal:
@@ -187,10 +202,14 @@ static bool xsave_same(const struct cpu_state *a, const struct cpu_state *b)
 	return !memcmp(x, y, 512) && !memcmp(x + 576, y + 576, a->xsave_size - 576);
 }
 
-/* What a fast reset leaves alone that a run changed, or NULL. */
-static const char *fast_reset_misses(const struct cpu_state *want, const struct cpu_state *now)
+/* What a fast reset leaves alone that a run changed, or NULL (buf holds
+ * the text when it needs one). */
+static const char *fast_reset_misses(const struct cpu_state *want, const struct cpu_state *now,
+				     char *buf, size_t len)
 {
 	struct kvm_lapic_state a = want->lapic, b = now->lapic;
+	const struct kvm_msr_entry *m;
+	uint64_t val;
 
 	memset(a.regs + APIC_TMCCT, 0, 4);	/* the timer's current count */
 	memset(b.regs + APIC_TMCCT, 0, 4);
@@ -207,8 +226,11 @@ static const char *fast_reset_misses(const struct cpu_state *want, const struct 
 		return "debug registers";
 	if (want->mp.mp_state != now->mp.mp_state)
 		return "MP state";
-	if (want->msrs && now->msrs && !msrs_same(want->msrs, now->msrs))
-		return "MSRs";
+	if (want->msrs && now->msrs && (m = msrs_differ(want->msrs, now->msrs, &val))) {
+		snprintf(buf, len, "MSR 0x%x (0x%llx, now 0x%llx)", m->index,
+			 (unsigned long long)m->data, (unsigned long long)val);
+		return buf;
+	}
 	return NULL;
 }
 
@@ -219,6 +241,7 @@ static int fast_reset_guard(struct fuzz *f, struct errbuf *err)
 {
 	struct cpu_state now;
 	const char *what;
+	char why[96];
 	int r;
 
 	if (f->st.resets % GUARD_EVERY)
@@ -228,7 +251,7 @@ static int fast_reset_guard(struct fuzz *f, struct errbuf *err)
 		cpu_state_free(&now);
 		return err_set(err, -r, "fuzz reset: reading vCPU state: %s", strerror(-r));
 	}
-	what = fast_reset_misses(&f->cpu, &now);
+	what = fast_reset_misses(&f->cpu, &now, why, sizeof(why));
 	if (what) {
 		log_warn("fuzz: --reset fast: a run changed the vCPU's %s, which a fast reset "
 			 "does not put back; resetting everything from now on", what);
