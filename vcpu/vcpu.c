@@ -118,10 +118,26 @@ static int exit_mmio(struct vcpu *v)
 	return 0;
 }
 
+void vcpu_shutdown_reason(unsigned id, const struct kvm_regs *r, char *buf, size_t len)
+{
+	if (!r)
+		snprintf(buf, len, "guest triple fault on vCPU %u (its registers could not be read)", id);
+	else if (r->rip == 0xfff0 && r->rflags == 0x2 && r->rsp == 0)
+		snprintf(buf, len, "guest triple fault on vCPU %u (KVM reset the vCPU when it "
+			 "stopped it, so where it faulted is not known)", id);
+	else
+		snprintf(buf, len, "guest triple fault on vCPU %u at RIP 0x%llx", id,
+			 (unsigned long long)r->rip);
+}
+
 static int exit_shutdown(struct vcpu *v)
 {
-	vm_request_stop(v->vm, EXIT_TRIPLEFAULT, "guest triple fault on vCPU %u at RIP 0x%llx",
-			v->id, (unsigned long long)vcpu_rip(v));
+	struct kvm_regs r;
+	char why[128];
+	bool ok = ioctl(v->fd, KVM_GET_REGS, &r) == 0;
+
+	vcpu_shutdown_reason(v->id, ok ? &r : NULL, why, sizeof(why));
+	vm_request_stop(v->vm, EXIT_TRIPLEFAULT, "%s", why);
 	return 1;
 }
 

@@ -3,11 +3,13 @@
 #pragma once
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <pthread.h>
 
 struct vm;
 struct kvm_run;
+struct kvm_regs;
 struct boot_entry;
 
 /* ---- buses (vcpu/bus.c) ----------------------------------------------- */
@@ -87,3 +89,9 @@ void vm_resume(struct vm *vm);
 /* Handles one exit (exported for tests).  Returns 0 to run again, or
  * 1 when the VM is stopping. */
 int vcpu_handle_exit(struct vcpu *v);
+/* The message for a triple fault (KVM_EXIT_SHUTDOWN) on vCPU `id` given its
+ * registers after the exit (NULL: unreadable).  KVM on AMD SVM resets the
+ * vCPU when it intercepts the shutdown, so registers at the reset state
+ * (RIP 0xfff0, RFLAGS 0x2, RSP 0) say nothing of where it faulted: the
+ * message then says that instead of naming a misleading RIP. */
+void vcpu_shutdown_reason(unsigned id, const struct kvm_regs *r, char *buf, size_t len);

@@ -132,7 +132,7 @@ Test(exits, statuses)
 		const char *msg;
 	} cases[] = {
 		{ KVM_EXIT_SHUTDOWN, EXIT_TRIPLEFAULT,
-		  "guest triple fault on vCPU 0 at RIP 0xffffffffffffffff" },
+		  "guest triple fault on vCPU 0 (its registers could not be read)" },
 		{ KVM_EXIT_FAIL_ENTRY, EXIT_KVMERROR,
 		  "vCPU 0: KVM could not enter the guest (hardware reason 0x0)" },
 		{ KVM_EXIT_INTERNAL_ERROR, EXIT_KVMERROR,
@@ -168,4 +168,18 @@ Test(exits, system_event_and_first_stop_wins)
 	cr_assert_eq(f->vm.exit_code, EXIT_OK, "only the first stop request counts");
 	cr_assert_str_eq(f->vm.exit_reason, "");
 	fake_free(f);
+}
+
+Test(exits, triple_fault_message)
+{
+	struct kvm_regs r = { .rip = 0x1234, .rflags = 0x202, .rsp = 0x8000 };
+	char buf[128];
+
+	vcpu_shutdown_reason(1, &r, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "guest triple fault on vCPU 1 at RIP 0x1234");
+	/* what KVM on SVM leaves: the architectural reset state */
+	r = (struct kvm_regs){ .rip = 0xfff0, .rflags = 0x2, .rdx = 0x800f12 };
+	vcpu_shutdown_reason(0, &r, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "guest triple fault on vCPU 0 (KVM reset the vCPU when it stopped "
+			      "it, so where it faulted is not known)");
 }
