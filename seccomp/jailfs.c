@@ -216,7 +216,8 @@ static bool file_has_word(const char *path, const char *word, size_t wlen)
 	if (n <= 0)
 		return false;
 	buf[n] = 0;
-	for (char *p = buf; (p = strstr(p, word)); p++)
+	/* word need not end at wlen ("pids.max=10" looks for "pids") */
+	for (char *p = buf; (p = memmem(p, (size_t)(buf + n - p), word, wlen)); p++)
 		if ((p == buf || p[-1] == ' ') && (p[wlen] == ' ' || p[wlen] == '\n' || !p[wlen]))
 			return true;
 	return false;
