@@ -4,6 +4,8 @@
  *   n=N       how many lines (default 40)
  *   snap=K    after line K, ask for a snapshot (control-port command 3)
  *   spin=S    busy-loop S iterations between lines (default 0)
+ *   pace=C    wait until the TSC has advanced C cycles between lines
+ *             (wall-clock pacing: the same on hardware KVM and emulated)
  *   touch=P   before line 1, write one word into each of P pages from
  *             16 MiB (so the snapshot's memory file holds them)
  *   dirty=P   after each snapshot point, check that the pages written at
@@ -37,12 +39,13 @@ int pvh_main(struct hvm_start_info *si)
 {
 	const char *cmdline = si->cmdline_paddr ?
 		(const char *)(uintptr_t)si->cmdline_paddr : "";
-	uint64_t n = 40, snap = 0, spin = 0, touch = 0, dirty = 0, snap2 = 0;
+	uint64_t n = 40, snap = 0, spin = 0, touch = 0, dirty = 0, snap2 = 0, pace = 0;
 	uint32_t filled = 0;
 
 	rt_cmdline_num(cmdline, "n", &n);
 	rt_cmdline_num(cmdline, "snap", &snap);
 	rt_cmdline_num(cmdline, "spin", &spin);
+	rt_cmdline_num(cmdline, "pace", &pace);
 	rt_cmdline_num(cmdline, "touch", &touch);
 	rt_cmdline_num(cmdline, "dirty", &dirty);
 	rt_cmdline_num(cmdline, "snap2", &snap2);
@@ -52,6 +55,8 @@ int pvh_main(struct hvm_start_info *si)
 		rt_put_dec(i);
 		rt_putc('\n');
 		for (volatile uint64_t s = 0; s < spin; s++)
+			;
+		for (uint64_t t0 = rdtsc(); pace && rdtsc() - t0 < pace;)
 			;
 		if (i == snap || i == snap2) {
 			snap_here();
