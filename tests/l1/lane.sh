@@ -84,6 +84,9 @@ fetch_kernel() {
 	touch "$tmp/done"
 	rm -rf "$kdir" && mv "$tmp" "$kdir"
 }
+# What the suite needs in L1, with their dependencies.
+modules="kvm_amd 9pnet_virtio 9p virtio_pci overlay tun veth bridge vsock vhost_vsock
+	loop dm_delay ext4 fuse"
 # Builds the initramfs $1: busybox, init.sh as /init, the modules (with
 # their dependencies, in load order) listed in /modules.list.
 build_initrd() {
@@ -93,8 +96,7 @@ build_initrd() {
 	cp "$busybox" "$ird/bin/busybox" && ln -s busybox "$ird/bin/sh" &&
 		cp "$here/init.sh" "$ird/init" && chmod 755 "$ird/init" || return 1
 	: >"$ird/modules.list"
-	for m in kvm_amd 9pnet_virtio 9p virtio_pci overlay tun veth bridge vsock \
-		vhost_vsock loop dm_delay ext4 fuse; do
+	for m in $modules; do
 		modprobe -d "$kdir/pkg" -S "$kv" --show-depends "$m" >"$ird/deps" 2>&1 ||
 			{ echo "l1: module $m: $(cat "$ird/deps")" >&2; return 1; }
 		while read -r line; do
@@ -111,8 +113,9 @@ build_initrd() {
 	(cd "$ird" && find . | cpio -o -H newc --quiet | gzip -1) >"$out.tmp" || return 1
 	mv "$out.tmp" "$out" && rm -rf "$ird"
 }
-# The initramfs is keyed by init.sh and this script too.
-initrd=$kdir/initrd-$(cat "$here/init.sh" "$0" | sha256sum | cut -c1-16).gz
+# The initramfs is keyed by init.sh and the module list (older ones stay:
+# a lane running beside this one may be using one).
+initrd=$kdir/initrd-$({ cat "$here/init.sh"; echo $modules; } | sha256sum | cut -c1-16).gz
 if [ ! -e "$kdir/done" ] || [ ! -e "$initrd" ]; then
 	exec 9>"$cache/.lock"
 	flock 9
@@ -122,7 +125,6 @@ if [ ! -e "$kdir/done" ] || [ ! -e "$initrd" ]; then
 		fetch_kernel || die "could not fetch the L1 kernel into '$kdir'"
 	fi
 	if [ ! -e "$initrd" ]; then
-		rm -f "$kdir"/initrd-*.gz
 		build_initrd "$initrd" || die "could not build the L1 initramfs '$initrd'"
 	fi
 	exec 9>&-
@@ -131,7 +133,8 @@ fi
 lane=$(mktemp -d "${TMPDIR:-/tmp}/ember-l1.XXXXXX") || die "mktemp failed"
 qpid=""
 cleanup() {
-	[ -n "$qpid" ] && kill -9 "$qpid" 2>/dev/null
+	# timeout leads its own process group, QEMU in it
+	[ -n "$qpid" ] && kill -9 -- "-$qpid" "$qpid" 2>/dev/null
 	[ -n "${L1_LOG:-}" ] && cp "$lane/kernel.log" "$L1_LOG" 2>/dev/null
 	rm -rf "$lane"
 }
