@@ -110,6 +110,21 @@ static struct kvm_cpuid2 *cpuid_ensure_topology(struct kvm_cpuid2 *c)
 	return n;
 }
 
+/* The LAPIC timer's TSC-deadline mode (CPUID.1:ECX[24]): KVM emulates it
+ * with its in-kernel LAPIC, which ember always has (split or full), but
+ * KVM_GET_SUPPORTED_CPUID leaves the bit to the VMM (KVM_CAP_TSC_DEADLINE_TIMER).
+ * Without it Linux calibrates the LAPIC timer, verifies it against PIT
+ * ticks that never come ("APIC timer disabled due to verification
+ * failure") and is left with no timer interrupt: sleep never ends. */
+static void cpuid_tsc_deadline(struct kvm_cpuid2 *c, int kvm_fd)
+{
+	if (ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) <= 0)
+		return;
+	for (unsigned i = 0; i < c->nent; i++)
+		if (c->entries[i].function == 1)
+			c->entries[i].ecx |= 1u << 24;
+}
+
 /* The VM's CPUID table: the saved one on a restore, else what KVM
  * supports with the topology leaves completed.  0 or -errno. */
 static int cpuid_table(struct vm *vm, const struct kvm_cpuid2 *saved)
@@ -128,6 +143,7 @@ static int cpuid_table(struct vm *vm, const struct kvm_cpuid2 *saved)
 	if (!vm->cpuid)
 		return errno ? -errno : -ENOMEM;
 	vm->cpuid = cpuid_ensure_topology(vm->cpuid);
+	cpuid_tsc_deadline(vm->cpuid, vm->kvm_fd);
 	return 0;
 }
 
