@@ -144,11 +144,48 @@ static int vm_setup_memory(struct vm *vm, struct errbuf *err)
 	return 0;
 }
 
+/* --irqchip full: GSI n to PIC pin n (n < 16) and IOAPIC pin n, as KVM's
+ * default routes, except GSI 0 to IOAPIC pin 2, where the MP table puts
+ * ISA IRQ 0 (KVM's default sends it to pin 0, and Linux never saw a PIT
+ * tick); GSI 2 (the cascade) has no route.  0 or -errno. */
+static int vm_full_irq_routes(struct vm *vm)
+{
+	struct kvm_irq_routing *r = calloc(1, sizeof(*r) + (15 + IOAPIC_PINS - 1) *
+					   sizeof(r->entries[0]));
+	int ret = 0;
+
+	if (!r)
+		return -ENOMEM;
+	for (unsigned gsi = 0; gsi < IOAPIC_PINS; gsi++) {
+		struct kvm_irq_routing_entry *e;
+
+		if (gsi == 2)
+			continue;
+		if (gsi < 16) {
+			e = &r->entries[r->nr++];
+			e->gsi = gsi;
+			e->type = KVM_IRQ_ROUTING_IRQCHIP;
+			e->u.irqchip.irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE;
+			e->u.irqchip.pin = gsi % 8;
+		}
+		e = &r->entries[r->nr++];
+		e->gsi = gsi;
+		e->type = KVM_IRQ_ROUTING_IRQCHIP;
+		e->u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
+		e->u.irqchip.pin = gsi ? gsi : 2;
+	}
+	if (ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, r) < 0)
+		ret = -errno;
+	free(r);
+	return ret;
+}
+
 static int vm_setup_irqchip(struct vm *vm, struct errbuf *err)
 {
+	int r;
+
 	if (vm->cfg->irqchip == IRQCHIP_SPLIT) {
 		struct kvm_enable_cap cap = { .cap = KVM_CAP_SPLIT_IRQCHIP };
-		int r;
 
 		cap.args[0] = IOAPIC_PINS;
 		if (ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
@@ -161,6 +198,9 @@ static int vm_setup_irqchip(struct vm *vm, struct errbuf *err)
 	}
 	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
 		return err_set(err, errno, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
+	r = vm_full_irq_routes(vm);
+	if (r)
+		return err_set(err, -r, "KVM_SET_GSI_ROUTING: %s", strerror(-r));
 	if (vm->cfg->pit) {
 		struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 
