@@ -1,47 +1,74 @@
 #!/usr/bin/env bash
-# Linux boot of ember's default guest (guest-kernel-config/): process start
-# -> first guest instruction -> kernel banner -> ember-init's boot-complete
-# marker -> exit, median of N, and QEMU microvm with the same kernel and
-# initramfs in the same run where this host can boot Linux.
+# Linux boot of ember's default guest (guest-kernel-config/), ember against
+# QEMU microvm booting the same vmlinux (PVH entry) and initramfs with the
+# same command line, 256 MiB and 1 vCPU both, in the same run: process
+# start -> first guest instruction -> kernel banner -> ember-init's
+# boot-complete marker -> `true` ran -> exit.  The ember and QEMU runs
+# alternate (one of each kind a round), so load that comes and goes weighs
+# on both alike; the ratio ember/QEMU is what to read, above all in the L1
+# lane, where absolute times mean nothing.
 #
-# Where the figures come from: "first guest instruction" and "boot
-# complete" are ember's --boot-time lines (first KVM_RUN, marker 0), counted
-# from ember's process start; the banner is the time linetime (linetime.c)
-# read the "Linux version" line from the serial console, counted from just
-# before it started ember.  The banner runs add `loglevel=6
-# earlyprintk=ttyS0` (the default `quiet` prints no banner), the others
-# boot the default command line.  QEMU has no boot-complete marker: its
-# "init" is ember-init's "exit status" line (printed when there is no
-# control port, right after the command).
+# Where the figures come from:
+#  - ember: "first guest instruction", "boot-complete marker 0" and "exit
+#    request" (ember-init handing over `true`'s status) are ember's
+#    --boot-time lines, counted from ember's process start; "process exit"
+#    is when linetime (linetime.c) saw `ember run -- true` end, counted
+#    from just before it started ember.
+#  - QEMU has no control port, so: its marker 0 is the exit of a QEMU with
+#    isa-debug-exit at ember's control port 0xe80 (ember-init's marker
+#    write, outl 1, ends QEMU with status 3: the time includes QEMU's own
+#    exit, so it is an upper bound); "`true` ran" is ember-init's
+#    "ember-init: exit status 0" line on the serial console (printed when
+#    the control port does not end the VM), as linetime read it.  QEMU then
+#    halts rather than exits (no ACPI power-off in this microvm): the run is
+#    stopped at that line, and ember's process exit is set against it.
+#  - the banner: the "Linux version" line on the serial console in runs
+#    with `loglevel=6 earlyprintk=ttyS0` added (the default `quiet` prints
+#    no banner), stopped there; the other runs boot the default command
+#    line.
 #
-# Env: EMBER, BENCH_OUT (tests/perf/run.sh sets them); N (default 10).
+# Env: EMBER, BENCH_OUT (tests/perf/run.sh sets them); N rounds (LINUX_N
+# overrides N for this script only; default 10, 5 in the L1 lane);
+# EMBER_KERNEL_DIR (default <cache>/default, as ember's --kernel default).
 set -uo pipefail
-N=${N:-10}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-: "${EMBER:?set EMBER to the ember binary}"
-BENCH_OUT=${BENCH_OUT:-$(dirname "$EMBER")/perf}
-mkdir -p "$BENCH_OUT"
+. "$here/lib.sh"
+N=${LINUX_N:-${N:-$(lane_default 5 10)}}
+SECS=$(lane_default 120 30)	# bound of one boot
 cc -O2 -Wall -o "$BENCH_OUT/linetime" "$here/linetime.c" || exit 1
 LT=$BENCH_OUT/linetime
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ember-bench-linux.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-echo "## Linux boot: default guest, process start -> first guest instruction -> banner -> init (median of $N)"
-if ! kdir=$("$root/guest-kernel-config/build.sh" 2>"$tmp/build.log") ||
-	! initrd=$("$root/guest-kernel-config/initramfs.sh" 2>>"$tmp/build.log"); then
-	echo "(skipped: the guest kernel or initramfs did not build: $(tail -n 1 "$tmp/build.log"))"
-	exit 0
+echo "## Linux boot: default guest, ember vs QEMU microvm ($N rounds)"
+# The guest: what `ember run --kernel default` boots, else built here.
+cache=${EMBER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ember}
+gdir=${EMBER_KERNEL_DIR:-$cache/default}
+if [ ! -s "$gdir/vmlinux" ] || [ ! -s "$gdir/bzImage" ] || [ ! -s "$gdir/initramfs.cpio.gz" ]; then
+	if ! kdir=$("$root/guest-kernel-config/build.sh" 2>"$tmp/build.log") ||
+		! initrd=$("$root/guest-kernel-config/initramfs.sh" 2>>"$tmp/build.log"); then
+		echo "(skipped: no default guest in $gdir and it did not build: $(tail -n 1 "$tmp/build.log"))"
+		exit 0
+	fi
+	gdir=$tmp/guest
+	mkdir -p "$gdir"
+	ln -sf "$kdir/vmlinux" "$kdir/bzImage" "$initrd" "$gdir/"
 fi
-mkdir -p "$tmp/guest"
-ln -sf "$kdir/vmlinux" "$kdir/bzImage" "$initrd" "$tmp/guest/"
-export EMBER_KERNEL_DIR=$tmp/guest
+export EMBER_KERNEL_DIR=$gdir
+vmlinux=$(readlink -f "$gdir/vmlinux")
+initrd=$(readlink -f "$gdir/initramfs.cpio.gz")
+echo "guest: $vmlinux ($(($(stat -L -c %s "$vmlinux") / 1048576)) MiB), $initrd"
 
 hw=""
 if [ -e /sys/module/kvm_pvm ]; then
 	hw="KVM here is kvm_pvm (guest ring 0 emulated; Linux cannot reach init)"
 elif ! grep -qwE 'vmx|svm' /proc/cpuinfo; then
 	hw="no vmx/svm in /proc/cpuinfo"
+fi
+qemu=""
+if command -v qemu-system-x86_64 >/dev/null; then
+	qemu="qemu-system-x86_64"
 fi
 
 # median/min/max of the numbers in file $1: "median min max" (or "- - -")
@@ -51,82 +78,101 @@ stats() {
 		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
 		printf "%.1f %.1f %.1f\n", m, v[1], v[NR] }'
 }
-row() {	# row LABEL FILE
-	local s
-	s=$(stats "$2")
-	# shellcheck disable=SC2086
-	printf '| %-48s | %9s | %8s | %8s |\n' "$1" $s
-}
-
-# one ember run: $1 = seconds bound, $2 = stop text, rest = ember run args.
-# Appends to $tmp/{first,banner,init,exit}: the banner from runs with
-# loglevel= on their command line, init and exit from the others.
-ember_once() {
-	local secs=$1 stop=$2 banner=0
-	shift 2
-	case " $* " in *" loglevel="*) banner=1 ;; esac
-	"$LT" "$secs" "$stop" -- "$EMBER" run --kernel default --boot-time "$@" \
-		>"$tmp/out" 2>"$tmp/err" </dev/null
-	awk '$1 == "first" && $2 == "KVM_RUN" { print $3 }' "$tmp/err" >>"$tmp/first"
-	if [ $banner = 1 ]; then
-		awk '/Linux version/ { print $1; exit }' "$tmp/out" >>"$tmp/banner"
+# row LABEL EMBER-FILE QEMU-FILE|"text": one table row, ember/QEMU of the medians
+row() {
+	local e q r="-"
+	read -r -a e <<<"$(stats "$2")"
+	if [ -f "$3" ]; then
+		read -r -a q <<<"$(stats "$3")"
+		r=$(ratio "${e[0]}" "${q[0]}")
+		printf '| %-46s | %9s | %8s | %8s | %9s | %8s | %8s | %10s |\n' "$1" "${e[@]}" "${q[@]}" "$r"
 	else
-		awk '$1 == "marker" && $2 == "0" { print $3 }' "$tmp/err" >>"$tmp/init"
-		awk '$1 == "exit" && $3 == 0 { print $2 }' "$tmp/out" >>"$tmp/exit"
+		printf '| %-46s | %9s | %8s | %8s | %-30s | %10s |\n' "$1" "${e[@]}" "$3" "$r"
 	fi
 }
 
-echo "| what                                             | median ms |   min ms |   max ms |"
-echo "|--------------------------------------------------|-----------|----------|----------|"
-: >"$tmp/first"; : >"$tmp/init"; : >"$tmp/banner"; : >"$tmp/exit"
+# ember_run SECS STOP ARGS...: one ember run under linetime; appends to
+# $tmp/e.{first,marker,status,exit,banner}
+ember_run() {
+	local secs=$1 stop=$2
+	shift 2
+	"$LT" "$secs" "$stop" -- "$EMBER" run --kernel default --boot-time --console stdio "$@" \
+		>"$tmp/out" 2>"$tmp/err" </dev/null
+	awk '$1 == "first" && $2 == "KVM_RUN" { print $3 }' "$tmp/err" >>"$tmp/e.first"
+	awk '/Linux version/ { print $1; exit }' "$tmp/out" >>"$tmp/e.banner"
+	if [ -z "$stop" ]; then
+		awk '$1 == "marker" && $2 == "0" { print $3 }' "$tmp/err" >>"$tmp/e.marker"
+		awk '$1 == "exit" && $2 == "request" { print $3 }' "$tmp/err" >>"$tmp/e.status"
+		awk '$1 == "exit" && $3 == 0 { print $2 }' "$tmp/out" >>"$tmp/e.exit"
+		cp "$tmp/err" "$tmp/e.last"
+	fi
+}
+
+# qemu_run SECS STOP EXTRA-APPEND [QEMU ARGS...]: one QEMU microvm run under
+# linetime, the same kernel, initramfs and command line as ember's
+qemu_run() {
+	local secs=$1 stop=$2 append=$3
+	shift 3
+	"$LT" "$secs" "$stop" -- "$qemu" -M microvm,acpi=off,pit=off,pic=off,rtc=off \
+		-enable-kvm -cpu host -m 256M -smp 1 -nodefaults -no-user-config \
+		-display none -serial stdio -no-reboot "$@" \
+		-kernel "$vmlinux" -initrd "$initrd" \
+		-append "console=ttyS0 reboot=k panic=-1 quiet ember.cmd=dHJ1ZQA $append" \
+		>"$tmp/out" 2>"$tmp/err" </dev/null
+}
+
+for f in none e.first e.banner e.marker e.status e.exit q.banner q.marker q.status; do : >"$tmp/$f"; done
+: >"$tmp/e.last"
 if [ -z "$hw" ]; then
-	for _ in $(seq "$N"); do ember_once 20 "" --console stdio -- true; done
 	for _ in $(seq "$N"); do
-		ember_once 20 "" --console stdio --cmdline "loglevel=6 earlyprintk=ttyS0" -- true
+		ember_run "$SECS" "" -- true
+		ember_run "$SECS" "Linux version" --cmdline "loglevel=6 earlyprintk=ttyS0" -- true
+		[ -n "$qemu" ] || continue
+		qemu_run "$SECS" "" "" -device isa-debug-exit,iobase=0xe80,iosize=4
+		awk '$1 == "exit" && $3 == 3 { print $2 }' "$tmp/out" >>"$tmp/q.marker"
+		qemu_run "$SECS" "ember-init: exit status" ""
+		awk '/ember-init: exit status 0/ { print $1; exit }' "$tmp/out" >>"$tmp/q.status"
+		qemu_run "$SECS" "Linux version" "loglevel=6 earlyprintk=ttyS0"
+		awk '/Linux version/ { print $1; exit }' "$tmp/out" >>"$tmp/q.banner"
 	done
-	row "ember: first guest instruction (first KVM_RUN)" "$tmp/first"
-	row "ember: kernel banner (earlyprintk runs)" "$tmp/banner"
-	row "ember: ember-init boot complete (marker 0)" "$tmp/init"
-	row "ember: exit after \`true\` (quiet runs)" "$tmp/exit"
+	Q() { if [ -n "$qemu" ]; then echo "$tmp/$1"; else echo "QEMU microvm not installed"; fi; }
+	echo
+	echo "### Linux boot to ember-init's boot-complete marker (ms from process start; $N rounds)"
+	echo "| point                                          | ember med |   min    |   max    | QEMU med  |   min    |   max    | ember/QEMU |"
+	echo "|------------------------------------------------|-----------|----------|----------|-----------|----------|----------|------------|"
+	row "first guest instruction (QEMU: not observable)" "$tmp/e.first" "$tmp/none"
+	row "kernel banner (earlyprintk runs)" "$tmp/e.banner" "$(Q q.banner)"
+	row "boot-complete marker 0 (QEMU: its exit there)" "$tmp/e.marker" "$(Q q.marker)"
+	row "ember-init reports \`true\`'s status" "$tmp/e.status" "$(Q q.status)"
+	row "process exit (QEMU: the status line)" "$tmp/e.exit" "$(Q q.status)"
+	echo
+	med() { stats "$tmp/$1" | cut -d' ' -f1; }
+	if [ -n "$qemu" ]; then
+		echo "ember/QEMU at the boot-complete marker: $(ratio "$(med e.marker)" "$(med q.marker)");" \
+			"at the end of \`true\` (ember's process exit against QEMU's status line):" \
+			"$(ratio "$(med e.exit)" "$(med q.status)")"
+	else
+		echo "QEMU microvm: not installed (Debian: qemu-system-x86), no ratio"
+	fi
+	for f in e.marker e.exit ${qemu:+q.marker q.status}; do
+		n=$(wc -l <"$tmp/$f")
+		[ "$n" -lt "$N" ] && echo "(only $n of $N runs gave $f: a boot failed or ran past ${SECS}s)"
+	done
+	[ -s "$tmp/e.last" ] || cp "$tmp/err" "$tmp/e.last"
 else
 	# the guest never reaches init: stop each run after 300 ms (ember then
 	# prints its --boot-time table) and time one banner under emulation
-	for _ in $(seq "$N"); do ember_once 0.3 "" --console stdio -- true; done
-	row "ember: first guest instruction (first KVM_RUN)" "$tmp/first"
-	: >"$tmp/banner"
-	ember_once 120 "Linux version" --console stdio --boot-protocol pvh \
-		--cmdline "loglevel=6 earlyprintk=ttyS0" -- true
-	row "ember: kernel banner, emulated ring 0 (1 run)" "$tmp/banner"
-	echo "| ember: ember-init boot complete                  | not measurable here |"
-fi
-
-if [ -n "$hw" ]; then
-	echo "| QEMU microvm                                     | not run here (below) |"
-elif ! command -v qemu-system-x86_64 >/dev/null; then
-	echo "| QEMU microvm                                     | not installed |"
-else
-	: >"$tmp/qb"; : >"$tmp/qi"; : >"$tmp/qe"
-	qemu() {	# qemu EXTRA_APPEND: the banner from earlyprintk runs, init from quiet ones
-		"$LT" 30 "" -- qemu-system-x86_64 -M microvm,acpi=off,pit=off,pic=off,rtc=off \
-			-enable-kvm -cpu host -m 256M -smp 1 -nodefaults -no-user-config \
-			-display none -serial stdio -no-reboot \
-			-kernel "$kdir/vmlinux" -initrd "$initrd" \
-			-append "console=ttyS0 reboot=t panic=-1 quiet ember.cmd=dHJ1ZQA $1" \
-			>"$tmp/out" 2>"$tmp/err" </dev/null
-		if [ -n "$1" ]; then
-			awk '/Linux version/ { print $1; exit }' "$tmp/out" >>"$tmp/qb"
-		else
-			awk '/ember-init: exit status 0/ { print $1; exit }' "$tmp/out" >>"$tmp/qi"
-		fi
-		awk '$1 == "exit" { print $2 }' "$tmp/out" >>"$tmp/qe"
-	}
-	for _ in $(seq "$N"); do qemu ""; done
-	for _ in $(seq "$N"); do qemu "loglevel=6 earlyprintk=ttyS0"; done
-	row "QEMU microvm: kernel banner (earlyprintk runs)" "$tmp/qb"
-	row "QEMU microvm: ember-init ran \`true\`" "$tmp/qi"
-	row "QEMU microvm: exit (all runs)" "$tmp/qe"
-fi
-if [ -n "$hw" ]; then
+	for _ in $(seq "$N"); do ember_run 0.3 "(none)" -- true; done
+	: >"$tmp/e.banner"
+	ember_run 120 "Linux version" --boot-protocol pvh --cmdline "loglevel=6 earlyprintk=ttyS0" -- true
+	cp "$tmp/err" "$tmp/e.last"
+	echo
+	echo "### Linux boot to ember-init's boot-complete marker (ms from process start)"
+	echo "| point                                          | ember med |   min    |   max    | QEMU microvm                   | ember/QEMU |"
+	echo "|------------------------------------------------|-----------|----------|----------|--------------------------------|------------|"
+	row "first guest instruction (first KVM_RUN)" "$tmp/e.first" "(not run here, below)"
+	row "kernel banner, emulated ring 0 (1 run)" "$tmp/e.banner" "(not run here, below)"
+	echo "| ember-init boot complete (marker 0)            | not measurable here (below)                 |"
 	echo
 	echo "This host: $hw."
 	echo "Only the early phases are measured: process start to the first guest"
@@ -136,5 +182,5 @@ if [ -n "$hw" ]; then
 	echo "boot this Linux here either."
 fi
 echo
-echo "ember's own per-step times for the last run (--boot-time):"
-sed 's/^/    /' "$tmp/err"
+echo "ember's own per-step times for the last quiet run (--boot-time):"
+sed 's/^/    /' "$tmp/e.last"

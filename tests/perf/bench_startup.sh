@@ -1,26 +1,47 @@
 #!/usr/bin/env bash
 # Start-up: process start -> guest exit for the smallest guest (one OUT to
 # port 0xf4), ember against the floor (a raw KVM program, /bin/true) and
-# QEMU microvm when installed.
+# QEMU microvm when installed.  The commands run interleaved (timeit -i), so
+# the ratios hold even where the load changes during the run.
+# Env: N rounds (default 20, 10 in the L1 lane), W warm-up rounds (3).
 set -uo pipefail
-N=${N:-20}
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+N=${N:-$(lane_default 10 20)}
 W=${W:-3}
-echo "## start-up: process start -> exit, tiny guest ($N runs after $W warm-up)"
-echo "| what                         | median ms |   min ms |   max ms | peak RSS MiB |"
-echo "|------------------------------|-----------|----------|----------|--------------|"
-"$TIMEIT" "/bin/true" "$N" "$W" 0 -- /bin/true
-"$TIMEIT" "raw KVM program" "$N" "$W" 1 -- "$RAWKVM"
-"$TIMEIT" "ember (split irqchip)" "$N" "$W" 1 -- "$EMBER" run --kernel "$EXIT_PVH" --mem 128M --console none
-"$TIMEIT" "ember --irqchip full" "$N" "$W" 1 -- "$EMBER" run --kernel "$EXIT_PVH" --mem 128M --console none --irqchip full
-"$TIMEIT" "ember --pit" "$N" "$W" 1 -- "$EMBER" run --kernel "$EXIT_PVH" --mem 128M --console none --pit
+TINY=(--kernel "$EXIT_PVH" --mem 128M --console none)
+Q="QEMU microvm (same guest)"
+E="ember (split irqchip)"
+
+cmds=("/bin/true" 0 /bin/true
+	:: "$FLOOR" 1 "$RAWKVM"
+	:: "$E" 1 "$EMBER" run "${TINY[@]}"
+	:: "ember --irqchip full" 1 "$EMBER" run "${TINY[@]}" --irqchip full
+	:: "ember --pit" 1 "$EMBER" run "${TINY[@]}" --pit)
+qrow=""
 if command -v qemu-system-x86_64 >/dev/null; then
-	"$TIMEIT" "QEMU microvm" "$N" "$W" 1 -- qemu-system-x86_64 -M microvm,acpi=off,pit=off,pic=off,rtc=off \
-		-enable-kvm -cpu host,-arch-capabilities -m 128M -nodefaults -no-user-config -display none \
-		-device isa-debug-exit,iobase=0xf4,iosize=1 -kernel "$EXIT_PVH" \
-		|| echo "| QEMU microvm                 | (did not run) |"
+	# shellcheck disable=SC2054 # the commas are QEMU's
+	cmds+=(:: "$Q" 1 qemu-system-x86_64 -M microvm,acpi=off,pit=off,pic=off,rtc=off
+		-enable-kvm -cpu host,-arch-capabilities -m 128M -nodefaults -no-user-config
+		-display none -device isa-debug-exit,iobase=0xf4,iosize=1 -kernel "$EXIT_PVH")
 else
-	echo "| QEMU microvm                 | not installed |"
+	qrow="| $(printf '%-28s' "$Q") | not installed |"
 fi
+
+echo "## start-up: process start -> exit, tiny guest ($N interleaved rounds after $W warm-up)"
+echo "| what                         | median ms |   min ms |   max ms | peak RSS MiB | / floor | / QEMU  |"
+echo "|------------------------------|-----------|----------|----------|--------------|---------|---------|"
+"$TIMEIT" -i "$N" "$W" -- "${cmds[@]}" >"$BENCH_OUT/startup.rows" 2>"$BENCH_OUT/startup.err"
+{
+	cat "$BENCH_OUT/startup.rows"
+	[ -n "$qrow" ] && echo "$qrow"
+} | ratio_cols "$FLOOR" "$Q"
+sed 's/^/    /' "$BENCH_OUT/startup.err"
+e=$(row_median "$BENCH_OUT/startup.rows" "$E")
+echo
+echo "ember / raw-KVM floor: $(ratio "$e" "$(row_median "$BENCH_OUT/startup.rows" "$FLOOR")") (target <= 1.5x);" \
+	"ember / QEMU microvm: $(ratio "$e" "$(row_median "$BENCH_OUT/startup.rows" "$Q")")" \
+	"$([ -n "$qrow" ] && echo "(QEMU not installed)")"
 echo
 echo "ember's own per-step times for one run (--boot-time):"
-"$EMBER" run --kernel "$EXIT_PVH" --mem 128M --console none --boot-time 2>&1 | sed 's/^/    /'
+{ "$EMBER" run "${TINY[@]}" --boot-time 2>&1 || :; } | sed 's/^/    /'	# the guest exits with 1

@@ -14,19 +14,41 @@
 # time is between the guest's control-port markers 1 and 2 (ember
 # --boot-time); its length is set from a short probe run to about SECS.
 #
-# Env: EMBER, GUESTS (as for run.sh), BENCH_OUT (scratch dir), R (runs per
-# row, default 3), SECS (default 1.5), IMG_MB (image size, default 256),
-# VIRTIO_BENCH=blk|net|all (default all).
+# The references, measured in the same run: fio on the same image file for
+# virtio-blk (ember/fio), and for virtio-net the host's own UDP path between
+# two network namespaces over a veth pair, driven by the same helper that
+# is the guest's peer (ember/host), the two alternating run by run.  Where
+# the scratch directory has no O_DIRECT (tmpfs), the direct rows use an
+# ext4 image mounted through a loop device there (root only).
+#
+# Env: EMBER, GUESTS (as for run.sh), BENCH_OUT (scratch dir; in the L1
+# lane the lane's own /tmp instead, BENCH_OUT being the 9p-shared tree
+# there), R (runs per row, default 3), SECS (default 1.5, 1 in the lane),
+# IMG_MB (image size, default 256), VIRTIO_BENCH=blk|net|all (default all).
 set -uo pipefail
 : "${EMBER:?set EMBER to the ember binary}" "${GUESTS:?set GUESTS to the guests dir}"
-BENCH_OUT=${BENCH_OUT:-$(dirname "$EMBER")/perf}
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 R=${R:-3}
-SECS=${SECS:-1.5}
+SECS=${SECS:-$(lane_default 1 1.5)}
 IMG_MB=${IMG_MB:-256}
 WHICH=${VIRTIO_BENCH:-all}
-D=$BENCH_OUT/virtio
+if in_l1; then
+	D=$(mktemp -d "${TMPDIR:-/tmp}/ember-bench-virtio.XXXXXX")
+else
+	D=$BENCH_OUT/virtio
+fi
 VB=$GUESTS/vbench.elf64
 mkdir -p "$D"
+LOOPMNT=""
+virtio_cleanup() {
+	[ -n "$LOOPMNT" ] && umount "$LOOPMNT" 2>/dev/null
+	LOOPMNT=""
+	if in_l1; then
+		rm -rf "$D"
+	fi
+}
+trap 'net_cleanup; virtio_cleanup' EXIT
 
 if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ] || [ ! -f "$VB" ]; then
 	echo "## virtio: skipped (needs /dev/kvm and $VB)"
@@ -46,7 +68,12 @@ cat >"$D/vbhelp.c" <<'EOF'
  *                                   prints "sent N"
  *   vbhelp rtt DST PORT COUNT SIZE  COUNT ping-pongs of SIZE bytes; prints
  *                                   "rtt_us median M p99 P min N", then
- *                                   sends "quit" */
+ *                                   sends "quit"
+ *   vbhelp sinkt PORT SECS          the host-only reference: counts UDP
+ *                                   datagrams for SECS from the first one,
+ *                                   then answers "done" to their sender and
+ *                                   prints "pps P packets N"
+ *   vbhelp echo PORT                echoes datagrams until "quit" */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -159,6 +186,65 @@ int main(int argc, char **argv)
 		}
 		printf("packets %llu bytes %llu\n", pk, by);
 		return 0;
+	}
+	if (argc == 4 && !strcmp(argv[1], "sinkt")) {
+		static struct sockaddr_in from[BATCH];
+		struct timeval tv = { 1, 0 };
+		unsigned long long pk = 0;
+		double t0 = 0, t = 0, secs = atof(argv[3]);
+		int idle = 0;
+
+		fd = udp(argv[2], NULL, NULL);
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		for (int i = 0; i < BATCH; i++)
+			m[i].msg_hdr.msg_name = &from[i];
+		printf("ready\n");
+		fflush(stdout);
+		for (;;) {
+			int k;
+
+			for (int i = 0; i < BATCH; i++)
+				m[i].msg_hdr.msg_namelen = sizeof(from[i]);
+			k = recvmmsg(fd, m, BATCH, MSG_WAITFORONE, NULL);
+			if (k <= 0) {
+				if (t0 > 0 && now_us() - t0 > secs * 1e6 + 5e6)
+					break;	/* the sender went away */
+				if (t0 == 0 && ++idle > 60)
+					return 1;	/* nothing came in a minute */
+				continue;
+			}
+			t = now_us();
+			if (t0 == 0) {	/* the first batch starts the clock */
+				t0 = t;
+				continue;
+			}
+			pk += (unsigned)k;
+			if (t - t0 >= secs * 1e6) {
+				for (int i = 0; i < 3; i++)
+					sendto(fd, "done", 4, 0, (struct sockaddr *)&from[k - 1],
+					       sizeof(from[k - 1]));
+				break;
+			}
+		}
+		printf("pps %.0f packets %llu\n", t > t0 ? (double)pk / ((t - t0) / 1e6) : 0.0, pk);
+		return 0;
+	}
+	if (argc == 3 && !strcmp(argv[1], "echo")) {
+		char in[2048];
+
+		fd = udp(argv[2], NULL, NULL);
+		printf("ready\n");
+		fflush(stdout);
+		for (;;) {
+			struct sockaddr_in from;
+			socklen_t fl = sizeof(from);
+			ssize_t k = recvfrom(fd, in, sizeof(in), 0, (struct sockaddr *)&from, &fl);
+
+			if (k == 4 && !memcmp(in, "quit", 4))
+				return 0;
+			if (k > 0)
+				sendto(fd, in, (size_t)k, 0, (struct sockaddr *)&from, fl);
+		}
 	}
 	if (argc == 5 && !strcmp(argv[1], "flood")) {
 		unsigned long long sent = 0;
@@ -351,8 +437,16 @@ blk_bench() {
 		opt="" direct=0
 		if [ $mode = direct ]; then
 			if ! dd if="$IMG" of=/dev/null bs=4096 count=1 iflag=direct status=none 2>/dev/null; then
-				echo "(O_DIRECT not supported under $D: no direct rows)"
-				break
+				if ! loop_ext4; then
+					echo "(O_DIRECT not supported under $D and no loop-mounted ext4 there: no direct rows)"
+					break
+				fi
+				rm -f "$IMG"
+				IMG=$LOOPMNT/disk.img
+				head -c "${IMG_MB}M" /dev/urandom >"$IMG"
+				sync
+				echo
+				echo "(O_DIRECT: $D has none; the image is on an ext4 loop-mounted from a file there)"
 			fi
 			opt=",direct=on" direct=1
 		fi
@@ -369,11 +463,38 @@ blk_bench() {
 		sync
 	done
 	rm -f "$IMG"
+	virtio_cleanup_loop
+}
+
+# loop_ext4: mounts an ext4 image file of D through a loop device at
+# $D/ext4 (LOOPMNT); false where that cannot be done
+loop_ext4() {
+	[ "$(id -u)" = 0 ] && command -v mkfs.ext4 >/dev/null || return 1
+	if ! { truncate -s "$((IMG_MB + 64))M" "$D/ext4.img" &&
+		mkfs.ext4 -q -F "$D/ext4.img" >/dev/null 2>&1 &&
+		mkdir -p "$D/ext4" && mount -o loop "$D/ext4.img" "$D/ext4" 2>/dev/null; }; then
+		rm -f "$D/ext4.img"
+		return 1
+	fi
+	LOOPMNT=$D/ext4
+	if ! dd if=/dev/zero of="$LOOPMNT/probe" bs=4096 count=1 oflag=direct status=none 2>/dev/null; then
+		virtio_cleanup_loop
+		return 1
+	fi
+	rm -f "$LOOPMNT/probe"
+}
+virtio_cleanup_loop() {
+	if [ -n "$LOOPMNT" ]; then
+		umount "$LOOPMNT" 2>/dev/null
+		LOOPMNT=""
+		rm -f "$D/ext4.img"
+	fi
 }
 
 # ===================================== virtio-net =====================================
 NS=""
 TAP=""
+HNS=""
 net_cleanup() {
 	[ -n "${NET_FD:-}" ] && exec {NET_FD}<&- && NET_FD=""
 	if [ -n "$NS" ]; then
@@ -381,6 +502,66 @@ net_cleanup() {
 		ip netns del "$NS" 2>/dev/null
 		NS=""
 	fi
+	if [ -n "$HNS" ]; then
+		ip netns del "$HNS" 2>/dev/null
+		HNS=""
+	fi
+}
+
+# host_ref: the host-only reference, a veth pair from the peer's namespace
+# (10.0.3.1) to one more namespace (10.0.3.2); HNS is set when it works
+host_ref() {
+	local h=ember-bench-h$$
+	if ip netns add "$h" 2>/dev/null; then
+		HNS=$h
+		if ip link add "ebh$$a" netns "$NS" type veth peer name "ebh$$b" netns "$HNS" &&
+			ip -n "$NS" addr add 10.0.3.1/24 dev "ebh$$a" &&
+			ip -n "$HNS" addr add 10.0.3.2/24 dev "ebh$$b" &&
+			ip -n "$NS" link set "ebh$$a" up && ip -n "$HNS" link set "ebh$$b" up &&
+			ip -n "$HNS" link set lo up; then
+			return 0
+		fi
+		ip netns del "$HNS"
+		HNS=""
+	fi
+	return 1
+}
+
+# host_pps SIZE: packets/s of SIZE-byte frames from the peer's namespace to
+# the other over the veth pair for SECS (vbhelp flood -> vbhelp sinkt)
+host_pps() {
+	local sink fd pps=""
+	[ -n "$HNS" ] || return 0
+	rm -f "$D/hfifo"
+	mkfifo "$D/hfifo"
+	ip netns exec "$HNS" "$H" sinkt 9001 "$SECS" >"$D/hfifo" &
+	sink=$!
+	exec {fd}<"$D/hfifo"
+	if read -r -t 10 -u "$fd" _; then
+		ip netns exec "$NS" timeout 120 "$H" flood 10.0.3.2 9001 "$(($1 - 42))" >/dev/null
+		read -r -t 30 -u "$fd" _ pps _ _
+	fi
+	kill "$sink" 2>/dev/null
+	wait "$sink" 2>/dev/null
+	exec {fd}<&-
+	echo "$pps"
+}
+
+# host_rtt: the same round trip as the guest's, between the two namespaces
+host_rtt() {
+	local echo fd
+	[ -n "$HNS" ] || return 0
+	rm -f "$D/hfifo"
+	mkfifo "$D/hfifo"
+	ip netns exec "$HNS" "$H" echo 9001 >"$D/hfifo" &
+	echo=$!
+	exec {fd}<"$D/hfifo"
+	if read -r -t 10 -u "$fd" _; then
+		ip netns exec "$NS" timeout 120 "$H" rtt 10.0.3.2 9001 5000 64
+	fi
+	kill "$echo" 2>/dev/null
+	wait "$echo" 2>/dev/null
+	exec {fd}<&-
 }
 
 # net_ember MODE ARGS: ember with vbench in the namespace, stdout+stderr
@@ -467,8 +648,10 @@ net_row() {
 	n=$(calc "int($probe * $SECS / (${r%% *} + 0.001))")
 	[ "$n" -lt "$probe" ] && n=$probe
 	: >"$D/e.pps"
+	: >"$D/h.pps"
 	: >"$D/extra"
 	for ((i = 0; i < R; i++)); do
+		host_pps "$size" >>"$D/h.pps"	# alternating with ember's runs
 		"net_$dir" "$size" "$n"
 		r=$(cat "$D/result")
 		[[ $r == fail* ]] && continue
@@ -480,18 +663,20 @@ net_row() {
 		k=$xk
 	done
 	read -r e emin emax <<<"$(stats <"$D/e.pps")"
+	read -r h _ _ <<<"$(grep . "$D/h.pps" | stats)"
 	if [ "$dir" = tx ]; then	# delivered to the peer's socket, of n + warm-up
 		extra="$(calc "sprintf(\"%.1f%%\", 100 * $(stats <"$D/extra" | cut -d' ' -f2) / ($n + int($n / 10)))") delivered"
 	else				# the peer offered more than the guest took
 		extra="peer sent $(stats <"$D/extra" | cut -d' ' -f1)"
 	fi
-	printf '| %-26s | %9.0f | %9.0f | %9.0f | %7.2f | %-22s | %6.3f | %6.2f |\n' \
+	[ -n "$HNS" ] || h="n/a"
+	printf '| %-26s | %9.0f | %9.0f | %9.0f | %7.2f | %-22s | %6.3f | %6.2f | %9s | %6s |\n' \
 		"$name" "$e" "$emin" "$emax" "$(calc "$e * $size * 8 / 1e9")" "$extra" \
-		"$(calc "$k / $n")" "$(calc "$rss / 1024")"
+		"$(calc "$k / $n")" "$(calc "$rss / 1024")" "$h" "$(pct "$e" "$h")"
 }
 
 net_bench() {
-	local old_trap rtt
+	local old_trap rtt hrtt
 	echo
 	echo "### virtio-net: guest 10.0.2.2 <-> peer 10.0.2.1 on a TAP in a network namespace"
 	if ! command -v ip >/dev/null; then
@@ -505,7 +690,7 @@ net_bench() {
 	NS=ember-bench-$$
 	TAP=ebt$$
 	old_trap=$(trap -p EXIT)
-	trap net_cleanup EXIT
+	trap 'net_cleanup; virtio_cleanup' EXIT
 	if ! { ip netns add "$NS" && ip -n "$NS" tuntap add dev "$TAP" mode tap &&
 		ip -n "$NS" addr add 10.0.2.1/24 dev "$TAP" &&
 		ip -n "$NS" link set "$TAP" up && ip -n "$NS" link set lo up &&
@@ -517,8 +702,15 @@ net_bench() {
 	fi
 	PEERMAC=$(ip netns exec "$NS" cat "/sys/class/net/$TAP/address")
 	echo "UDP to port 9000; frame sizes include the Ethernet header; 256 buffers in flight; exits/pkt = guest kicks"
-	echo "| direction, frame           | packets/s | min       | max       | Gbit/s  | delivered              | exits/pkt | peak RSS MiB |"
-	echo "|----------------------------|-----------|-----------|-----------|---------|------------------------|--------|--------|"
+	if host_ref; then
+		echo "host pkt/s: the same helper sending to a sink in one more namespace over a veth"
+		echo "pair, $SECS s, alternating with ember's runs (median of $R); ember/host = ember's"
+		echo "packets/s over it"
+	else
+		echo "(no veth pair between namespaces here: no host reference)"
+	fi
+	echo "| direction, frame           | packets/s | min       | max       | Gbit/s  | delivered              | exits/pkt | peak RSS MiB | host pkt/s | ember/host |"
+	echo "|----------------------------|-----------|-----------|-----------|---------|------------------------|--------|--------|-----------|--------|"
 	net_row "guest -> peer, 1514 B" tx 1514 20000
 	net_row "guest -> peer, 60 B" tx 60 20000
 	net_row "peer -> guest, 1514 B" rx 1514 20000
@@ -530,6 +722,13 @@ net_bench() {
 	fi
 	net_finish
 	echo "round trip, UDP 64 B payload, one in flight, 5000 times: ${rtt:-failed} (peak RSS $(calc "sprintf(\"%.2f\", $(cat "$D/rss") / 1024)") MiB)"
+	hrtt=$(host_rtt)
+	if [ -n "$hrtt" ]; then
+		echo "the same between two namespaces over a veth pair (host only): $hrtt;" \
+			"ember/host (medians): $(ratio "$(echo "$rtt" | awk '{ print $3 }')" "$(echo "$hrtt" | awk '{ print $3 }')")"
+	else
+		echo "(no host reference for the round trip)"
+	fi
 	net_cleanup
 	eval "$old_trap"
 }
