@@ -9,8 +9,9 @@
  *  5. mounts ember.share read-only at /mnt/share;
  *  6. writes the boot-complete marker to ember's control port
  *     (outl 0x00000001 to 0xe80: command 1, marker 0);
- *  7. runs the ember.cmd command (or /bin/sh) in a new session on the
- *     serial console (/dev/ttyS0, else /dev/console); for a command the
+ *  7. runs the ember.cmd command (or /bin/sh) as the foreground process
+ *     group of the serial console (/dev/ttyS0, else /dev/console), whose
+ *     session PID 1 leads (console_take says why); for a command the
  *     terminal neither echoes input nor turns "\n" into "\r\n", so its
  *     output reaches ember's stdout byte for byte;
  *  8. reaps every child until the command ends, syncs the disks, waits
@@ -59,6 +60,7 @@
 
 static bool port_ok;		/* ioperm granted: ember's control port */
 static bool test_mode;
+static int tty_fd = -1;		/* the serial console: the session's terminal */
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...)
@@ -276,34 +278,49 @@ static void ctl(uint32_t cmd, uint32_t arg)
 		outl((arg << 8) | cmd, CTL_PORT);
 }
 
-/* The child: a session of its own on the serial console, then exec. */
+/* PID 1 leads the session that owns the serial console; the command runs
+ * in a process group of its own in the foreground.  Were the command the
+ * session leader, its exit would hang the terminal up, and a hangup
+ * throws away what the UART has not sent yet: the command's last lines
+ * were lost that way when the guest's CPUs were slow to take the UART's
+ * interrupt.  PID 1 ignores SIGTTOU so that, from the background, it can
+ * still take the foreground back and wait for the output to drain. */
+static void console_take(void)
+{
+	setsid();
+	tty_fd = open("/dev/ttyS0", O_RDWR | O_CLOEXEC);
+	if (tty_fd < 0)
+		tty_fd = open("/dev/console", O_RDWR | O_CLOEXEC);
+	if (tty_fd < 0) {
+		say("no serial console: %s", strerror(errno));
+		return;
+	}
+	if (ioctl(tty_fd, TIOCSCTTY, 0) < 0)
+		say("the serial console is not this session's terminal: %s", strerror(errno));
+	signal(SIGTTOU, SIG_IGN);
+}
+
+/* The child: its own process group in the foreground of the serial
+ * console, then exec. */
 static void child(char **argv, bool shell)
 {
 	static char *const sh[] = { "/bin/sh", NULL };
 	char *const *av = shell ? sh : argv;
 	int e;
 
-	if (!test_mode) {
-		int fd;
+	if (!test_mode && tty_fd >= 0) {
+		struct termios t;
 
-		setsid();
-		fd = open("/dev/ttyS0", O_RDWR);
-		if (fd < 0)
-			fd = open("/dev/console", O_RDWR);
-		if (fd >= 0) {
-			struct termios t;
-
-			ioctl(fd, TIOCSCTTY, 0);
-			if (!shell && tcgetattr(fd, &t) == 0) {
-				t.c_oflag &= ~(tcflag_t)OPOST;
-				t.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-				tcsetattr(fd, TCSANOW, &t);
-			}
-			for (int i = 0; i < 3; i++)
-				dup2(fd, i);
-			if (fd > 2)
-				close(fd);
+		setpgid(0, 0);
+		tcsetpgrp(tty_fd, getpid());	/* SIGTTOU is still ignored here */
+		signal(SIGTTOU, SIG_DFL);
+		if (!shell && tcgetattr(tty_fd, &t) == 0) {
+			t.c_oflag &= ~(tcflag_t)OPOST;
+			t.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+			tcsetattr(tty_fd, TCSANOW, &t);
 		}
+		for (int i = 0; i < 3; i++)
+			dup2(tty_fd, i);
 	}
 	execvp(av[0], av);
 	e = errno;
@@ -322,17 +339,23 @@ static int run(char **argv)
 	}
 	if (pid == 0)
 		child(argv, argv == NULL);
+	if (!test_mode && tty_fd >= 0) {
+		setpgid(pid, pid);	/* whichever of the two runs first */
+		tcsetpgrp(tty_fd, pid);
+	}
 	/* PID 1 adopts orphans: reap them all until the command ends */
 	while ((p = wait(&st)) != pid)
 		if (p < 0 && errno != EINTR)
 			return STATUS_SETUP;
+	if (!test_mode && tty_fd >= 0)
+		tcsetpgrp(tty_fd, getpgrp());
 	return init_exit_status(st);
 }
 
 static __attribute__((noreturn)) void finish(int status)
 {
 	sync();
-	tcdrain(STDOUT_FILENO);
+	tcdrain(tty_fd >= 0 ? tty_fd : STDOUT_FILENO);
 	ctl(CTL_EXIT, (uint32_t)status);
 	if (test_mode)
 		exit(status);
@@ -392,6 +415,8 @@ int main(void)
 		if (mount_dev(a.share, "/mnt/share", "ext4", true) < 0)
 			finish(STATUS_SETUP);
 	}
+	if (!test_mode)
+		console_take();
 	ctl(CTL_MARKER, 0);	/* boot complete */
 	status = run(a.argv);
 	finish(status);

@@ -28,7 +28,7 @@ else
 fi
 LX_HW_CASES="linux-true linux-false linux-status-42 linux-killed linux-echo
 	linux-drive-read linux-drive-write linux-share linux-root-disk linux-net-ping
-	linux-smp-2 linux-smp-4"
+	linux-smp-2 linux-smp-4 linux-output-tail"
 LX_EARLY_CASES="linux-pvh-early linux-elf64-early linux-bzimage-decompressor linux-bzimage-early"
 LX_INIT_CASES="init-host-command init-host-status init-host-net init-host-badcmd
 	init-host-notfound init-host-root-share"
@@ -208,6 +208,16 @@ lx_hw_cases() {
 	fi
 	lx_run linux-smp-2 --has 2 -- --cpus 2 -- sh -c 'grep -c ^processor /proc/cpuinfo'
 	lx_run linux-smp-4 --has 4 -- --cpus 4 -- sh -c 'grep -c ^processor /proc/cpuinfo'
+	# the command's output ends at once with its exit: none of it may be
+	# lost (a hangup of the console at the command's exit used to discard
+	# what the UART had not sent yet)
+	if lx_run linux-output-tail --has 6000 -- --cpus 2 -- seq 1 6000; then
+		if [ "$(grep -cx '[0-9]*' "$WORK/linux-output-tail/out")" != 6000 ]; then
+			npass=$((npass - 1))
+			lx_fail linux-output-tail "not all 6000 lines of the command's output arrived" \
+				"$WORK/linux-output-tail"
+		fi
+	fi
 	lx_net_case
 }
 
