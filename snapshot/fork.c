@@ -9,6 +9,7 @@
  * alive, then lets them exit. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,8 @@ struct child_rec {
 	int32_t status;
 	uint64_t first_run_ns;	/* CLOCK_MONOTONIC of the first KVM_RUN, 0 if none */
 	uint64_t first_run_cpu_ns;	/* the child's CPU time until then */
-	uint64_t anon_kb, pss_kb;
+	uint64_t anon_kb, priv_kb, huge_kb;	/* Anonymous, Private_*, AnonHugePages */
+	uint64_t ram_kb;	/* Private_* of the guest RAM mapping: what the guest wrote */
 };
 
 static uint64_t meminfo_kb(const char *key)
@@ -47,21 +49,45 @@ static uint64_t meminfo_kb(const char *key)
 	return v;
 }
 
-/* This process's memory from /proc/self/smaps_rollup, opened beforehand
- * (the sandbox opens nothing) and read once. */
-static void self_mem(int fd, uint64_t *anon, uint64_t *pss)
+static uint64_t rollup_kb(const char *buf, const char *key)
 {
-	char buf[4096], *p;
-	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	const char *p = strstr(buf, key);
 
-	*anon = *pss = 0;
+	return p ? strtoull(p + strlen(key), NULL, 10) : 0;
+}
+
+/* This process's memory, from /proc/self/smaps_rollup and /proc/self/smaps
+ * opened beforehand (the sandbox opens nothing), each read once.
+ * Anonymous counts the parent's pages a child still shares; Private_*
+ * counts only its own; the guest RAM mapping's own Private_* is what the
+ * guest wrote since the restore. */
+static void self_mem(int rollup, int smaps, const void *ram, struct child_rec *rec)
+{
+	static char buf[1 << 18];
+	char head[32];
+	size_t got = 0;
+	ssize_t n = rollup >= 0 ? read(rollup, buf, sizeof(buf) - 1) : -1;
+	const char *p;
+
 	if (n <= 0)
 		return;
 	buf[n] = 0;
-	if ((p = strstr(buf, "\nAnonymous:")))
-		*anon = strtoull(p + 11, NULL, 10);
-	if ((p = strstr(buf, "\nPss:")))
-		*pss = strtoull(p + 5, NULL, 10);
+	rec->anon_kb = rollup_kb(buf, "\nAnonymous:");
+	rec->priv_kb = rollup_kb(buf, "\nPrivate_Clean:") + rollup_kb(buf, "\nPrivate_Dirty:");
+	rec->huge_kb = rollup_kb(buf, "\nAnonHugePages:");
+	while (smaps >= 0 && got < sizeof(buf) - 1 &&
+	       (n = read(smaps, buf + got, sizeof(buf) - 1 - got)) > 0)
+		got += (size_t)n;
+	buf[got] = 0;
+	snprintf(head, sizeof(head), "\n%08lx-", (unsigned long)(uintptr_t)ram);
+	if (!strncmp(buf, head + 1, strlen(head + 1)))
+		p = buf;
+	else
+		p = strstr(buf, head);
+	if (p)
+		rec->ram_kb = rollup_kb(p, "\nPrivate_Clean:") + rollup_kb(p, "\nPrivate_Dirty:");
+	else
+		rec->ram_kb = UINT64_MAX;	/* not found: reported as such */
 }
 
 /* A private copy of a drive image: reflink, else a plain copy. */
@@ -103,7 +129,8 @@ static void child(struct snap_image *img, unsigned idx, const char *out, int st_
 	struct errbuf err = { "" };
 	struct vm *vm = NULL;
 	char log[4200], img_path[MAX_DRIVES][4200];
-	int status, r = 0, smaps = open("/proc/self/smaps_rollup", O_RDONLY | O_CLOEXEC);
+	int status, r = 0, rollup = open("/proc/self/smaps_rollup", O_RDONLY | O_CLOEXEC);
+	int smaps = open("/proc/self/smaps", O_RDONLY | O_CLOEXEC);
 	char c;
 
 	memset(&rt, 0, sizeof(rt));
@@ -130,7 +157,7 @@ static void child(struct snap_image *img, unsigned idx, const char *out, int st_
 		rec.status = vm_run(vm);
 		rec.first_run_ns = vm->ts[TS_FIRST_RUN];
 		rec.first_run_cpu_ns = vm->first_run_cpu_ns;
-		self_mem(smaps, &rec.anon_kb, &rec.pss_kb);
+		self_mem(rollup, smaps, vm->mem.host, &rec);
 	}
 	if (write(st_fd, &rec, sizeof(rec)) != sizeof(rec))
 		rec.status = EXIT_HOSTFAIL;
@@ -146,6 +173,15 @@ static int cmp_u64(const void *a, const void *b)
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
 	return (x > y) - (x < y);
+}
+
+/* The median of one field of the records, sorted in tmp (got entries). */
+static uint64_t median_kb(const struct child_rec *recs, unsigned got, uint64_t *tmp, size_t off)
+{
+	for (unsigned i = 0; i < got; i++)
+		tmp[i] = *(const uint64_t *)((const char *)&recs[i] + off);
+	qsort(tmp, got, sizeof(*tmp), cmp_u64);
+	return tmp[got / 2];
 }
 
 static int parse_args(int argc, char **argv, struct snap_image *img, unsigned *n,
@@ -269,14 +305,15 @@ int snap_cmd_fork(int argc, char **argv, uint64_t start_ns)
 	qsort(lat, got, sizeof(*lat), cmp_u64);
 	printf("fork: %u children of '%s': %u exited 0, %u did not\n", n, argv[1], n - bad, bad);
 	if (got) {
-		uint64_t *anon = lat;	/* reuse for the median of anon */
+		uint64_t anon, priv, huge, ram;
 
 		printf("fork: all %u at their first guest instruction %.3f ms after the first fork "
 		       "(%.0f children/s); median child %.3f ms\n", got, (double)last / 1e6,
 		       last ? got / ((double)last / 1e9) : 0.0, (double)lat[got / 2] / 1e6);
-		for (unsigned i = 0; i < got; i++)
-			anon[i] = recs[i].anon_kb;
-		qsort(anon, got, sizeof(*anon), cmp_u64);
+		anon = median_kb(recs, got, lat, offsetof(struct child_rec, anon_kb));
+		priv = median_kb(recs, got, lat, offsetof(struct child_rec, priv_kb));
+		huge = median_kb(recs, got, lat, offsetof(struct child_rec, huge_kb));
+		ram = median_kb(recs, got, lat, offsetof(struct child_rec, ram_kb));
 		/* what a core can do when children do not share it with guests
 		 * already running: CPU time per child up to its first run */
 		printf("fork: CPU per child to its first guest instruction %.3f ms (fork %.3f + "
@@ -284,10 +321,11 @@ int snap_cmd_fork(int argc, char **argv, uint64_t start_ns)
 		       (double)(cpu_fork + cpu_sum) / got / 1e6, (double)cpu_fork / n / 1e6,
 		       (double)cpu_sum / got / 1e6, 1e9 * got / (double)(cpu_fork + cpu_sum));
 		printf("fork: memory with all alive: host MemAvailable down %.1f MiB (%.0f KiB a child); "
-		       "a child's anonymous memory %llu KiB (median); guest RAM %llu MiB each\n",
+		       "a child's guest RAM copied %llu KiB; its own (private) memory %llu KiB, "
+		       "anonymous %llu KiB, in huge pages %llu KiB (medians); guest RAM %llu MiB each\n",
 		       (double)((int64_t)avail0 - (int64_t)avail1) / 1024.0,
 		       (double)((int64_t)avail0 - (int64_t)avail1) / got,
-		       (unsigned long long)anon[got / 2],
+		       (unsigned long long)ram, (unsigned long long)priv, (unsigned long long)anon, (unsigned long long)huge,
 		       (unsigned long long)(img->cfg.mem_size >> 20));
 	}
 	r = bad || got < n ? 1 : 0;
