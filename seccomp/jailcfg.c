@@ -120,6 +120,35 @@ static int parse_cgroup(struct jail_cfg *c, const char *v, struct errbuf *err)
 	return 0;
 }
 
+/* Normalises an absolute path in place: "//" and "/./" become "/", a
+ * trailing "/" goes.  A ".." component is refused (-1): the jail makes
+ * each file's directories under its root, and ".." would take that
+ * outside it. */
+static int path_clean(char *p)
+{
+	char *w = p;
+
+	for (const char *r = p; *r;) {
+		size_t n;
+
+		while (*r == '/')
+			r++;
+		n = strcspn(r, "/");
+		if (n == 2 && r[0] == '.' && r[1] == '.')
+			return -1;
+		if (n && !(n == 1 && r[0] == '.')) {
+			*w++ = '/';
+			memmove(w, r, n);
+			w += n;
+		}
+		r += n;
+	}
+	if (w == p)
+		*w++ = '/';
+	*w = 0;
+	return 0;
+}
+
 /* Adds path (made absolute against cwd) to the jail's files after
  * checking it exists.  A file ember creates (console) may be missing. */
 static int add_file(struct jail_cfg *c, const char *what, const char *path, bool ro,
@@ -135,6 +164,11 @@ static int add_file(struct jail_cfg *c, const char *what, const char *path, bool
 		abs = NULL;
 	if (!abs)
 		return err_set(err, ENOMEM, "jail: out of memory");
+	if (path_clean(abs)) {
+		free(abs);
+		return err_set(err, EINVAL, "jail: %s '%s': a path with '..' is refused (name it "
+			       "without)", what, path);
+	}
 	for (unsigned i = 0; i < c->nfiles; i++) {
 		if (!strcmp(c->files[i].path, abs)) {	/* the same file twice */
 			c->files[i].ro &= ro;

@@ -224,6 +224,7 @@ int ember_fuzz_open(const char *dir, const struct ember_fuzz_options *opts,
 		o.cov_gpa = opts->coverage_gpa;
 		o.cov_len = opts->coverage_out ? opts->coverage_len : 0;
 		o.cov_out = opts->coverage_out;
+		o.drives = opts->drives;
 		if (c && !strcmp(c, "stdio")) {
 			o.console = CONSOLE_STDIO;
 		} else if (c && !strncmp(c, "file:", 5) && c[5]) {

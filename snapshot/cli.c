@@ -10,42 +10,103 @@
 #include "seccomp/seccomp.h"
 #include "snapshot/snapshot.h"
 
-/* --drive id=NAME,path=IMG: the drive NAME (default names vda, vdb, ..)
- * uses IMG instead of the image it was snapshotted with. */
-static int drive_opt(struct vm_config *cfg, const char *v, struct errbuf *err)
+/* Splits an id=NAME,KEY=VALUE option (a copy kept in cfg->owned) into
+ * the name and the value of key.  0 or -EINVAL with a message. */
+static int id_opt(struct vm_config *cfg, const char *opt, const char *key, const char *v,
+		  char *id, size_t idcap, const char **val, struct errbuf *err)
 {
-	char id[64] = "", *path = NULL, *copy = strdup(v), *save = NULL;
+	char *copy = strdup(v), *save = NULL;
 
+	*id = 0;
+	*val = NULL;
 	if (!copy || cfg->nowned == ARRAY_SIZE(cfg->owned)) {
 		free(copy);
-		return err_set(err, ENOMEM, "--drive: too many options");
+		return err_set(err, ENOMEM, "%s: too many options", opt);
 	}
 	cfg->owned[cfg->nowned++] = copy;
 	for (char *kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(kv, '=');
 
 		if (!eq)
-			return err_set(err, EINVAL, "--drive: '%s' is not key=value", kv);
+			return err_set(err, EINVAL, "%s: '%s' is not key=value", opt, kv);
 		*eq++ = 0;
 		if (!strcmp(kv, "id"))
-			snprintf(id, sizeof(id), "%s", eq);
-		else if (!strcmp(kv, "path") && *eq)
-			path = eq;
+			snprintf(id, idcap, "%s", eq);
+		else if (!strcmp(kv, key) && *eq)
+			*val = eq;
 		else
-			return err_set(err, EINVAL, "--drive: restore takes only id= and path=, not '%s'", kv);
+			return err_set(err, EINVAL, "%s: a restore takes only id= and %s=, not '%s'",
+				       opt, key, kv);
 	}
-	if (!id[0] || !path)
-		return err_set(err, EINVAL, "--drive: restore needs id=NAME,path=IMG");
-	for (unsigned i = 0; i < cfg->ndrives; i++) {
-		char def[8];
+	if (!*id || !*val)
+		return err_set(err, EINVAL, "%s: a restore needs id=NAME,%s=%s", opt, key,
+			       !strcmp(key, "path") ? "IMG" : "TAP");
+	return 0;
+}
 
-		snprintf(def, sizeof(def), "vd%c", 'a' + i);
-		if (!strcmp(cfg->drives[i].id ? cfg->drives[i].id : def, id)) {
+/* The name of drive i: its id, else vda, vdb, ... */
+static const char *drive_name(const struct drive_cfg *d, unsigned i, char def[8])
+{
+	snprintf(def, 8, "vd%c", 'a' + i);
+	return d->id ? d->id : def;
+}
+
+int snap_drive_opt(struct snap_image *img, const char *v, struct errbuf *err)
+{
+	struct vm_config *cfg = &img->cfg;
+	const char *path;
+	char id[64], def[8];
+	int r = id_opt(cfg, "--drive", "path", v, id, sizeof(id), &path, err);
+
+	for (unsigned i = 0; !r && i < cfg->ndrives; i++) {
+		if (!strcmp(drive_name(&cfg->drives[i], i, def), id)) {
 			cfg->drives[i].path = path;
+			img->drive_given[i] = true;
 			return 0;
 		}
 	}
-	return err_set(err, EINVAL, "--drive: the snapshot has no drive '%s'", id);
+	return r ? r : err_set(err, EINVAL, "--drive: the snapshot has no drive '%s'", id);
+}
+
+int snap_net_opt(struct snap_image *img, const char *v, struct errbuf *err)
+{
+	struct vm_config *cfg = &img->cfg;
+	const char *tap;
+	char id[64], def[16];
+	int r = id_opt(cfg, "--net", "tap", v, id, sizeof(id), &tap, err);
+
+	for (unsigned i = 0; !r && i < cfg->nnets; i++) {
+		snprintf(def, sizeof(def), "net%u", i % 100);
+		if (!strcmp(def, id)) {
+			cfg->nets[i].tap = tap;
+			img->net_given[i] = true;
+			return 0;
+		}
+	}
+	return r ? r : err_set(err, EINVAL, "--net: the snapshot has no network device '%s'", id);
+}
+
+int snap_paths_check(const struct snap_image *img, const char *cmd, struct errbuf *err)
+{
+	const struct vm_config *cfg = &img->cfg;
+	char def[8];
+
+	for (unsigned i = 0; i < cfg->ndrives; i++) {
+		const char *id = drive_name(&cfg->drives[i], i, def);
+
+		if (!img->drive_given[i])
+			return err_set(err, EINVAL, "%s: the snapshot's drive '%s' needs --drive "
+				       "id=%s,path=IMG (it was made with '%s'; a snapshot is not trusted "
+				       "to choose the files it opens)", cmd, id, id, cfg->drives[i].path);
+	}
+	for (unsigned i = 0; i < cfg->nnets; i++) {
+		if (!img->net_given[i])
+			return err_set(err, EINVAL, "%s: the snapshot's network device 'net%u' needs "
+				       "--net id=net%u,tap=TAP (it was made with TAP '%s'; a snapshot is "
+				       "not trusted to choose the devices it opens)", cmd, i, i,
+				       cfg->nets[i].tap);
+	}
+	return 0;
 }
 
 int snap_common_opt(struct snap_image *img, int argc, char **argv, int i,
@@ -59,7 +120,8 @@ int snap_common_opt(struct snap_image *img, int argc, char **argv, int i,
 		*boot_time = true;
 		return 1;
 	}
-	if (!((n == 9 && !strncmp(a, "--console", 9)) || (n == 7 && !strncmp(a, "--drive", 7))))
+	if (!((n == 9 && !strncmp(a, "--console", 9)) || (n == 7 && !strncmp(a, "--drive", 7)) ||
+	      (n == 5 && !strncmp(a, "--net", 5))))
 		return 0;
 	if (a[n] == '=') {
 		v = a + n + 1;
@@ -69,7 +131,10 @@ int snap_common_opt(struct snap_image *img, int argc, char **argv, int i,
 	} else {
 		return err_set(err, EINVAL, "%s needs a value", a);
 	}
-	r = n == 9 ? config_parse_console(v, &img->cfg, err) : drive_opt(&img->cfg, v, err);
+	if (n == 9)
+		r = config_parse_console(v, &img->cfg, err);
+	else
+		r = n == 7 ? snap_drive_opt(img, v, err) : snap_net_opt(img, v, err);
 	return r ? r : used;
 }
 

@@ -33,7 +33,7 @@ int snap_restore_args(int *argc, char **argv, struct snap_image *img, struct sna
 		else
 			i += used - 1;
 	}
-	return r;
+	return r ? r : snap_paths_check(img, "restore", err);
 }
 
 /* Calls fn for a memory file (diff or full) and, before it, the state

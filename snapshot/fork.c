@@ -218,7 +218,7 @@ static int parse_args(int argc, char **argv, struct snap_image *img, unsigned *n
 	}
 	if (!*n)
 		return err_set(err, EINVAL, "fork: how many? (-n N)");
-	return 0;
+	return snap_paths_check(img, "fork", err);
 }
 
 int snap_cmd_fork(int argc, char **argv, uint64_t start_ns)

@@ -539,6 +539,10 @@ int fuzz_open(const char *dir, const struct fuzz_opts *o, struct fuzz **out,
 		return err_set(err, ENOMEM, "out of memory");
 	}
 	r = snap_image_load(dir, f->img, err);
+	for (const char *const *d = o->drives; !r && d && *d; d++)
+		r = snap_drive_opt(f->img, *d, err);
+	if (!r)
+		r = snap_paths_check(f->img, "fuzz", err);
 	if (r)
 		goto fail;
 	f->img->cfg.console = o->console;

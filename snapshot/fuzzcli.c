@@ -142,6 +142,8 @@ struct fuzz_args {
 	uint64_t runs;
 	bool stats;
 	struct fuzz_opts o;
+	const char *drives[MAX_DRIVES + 1];	/* --drive id=NAME,path=IMG */
+	unsigned ndrives;
 };
 
 static int parse(int argc, char **argv, struct fuzz_args *a, struct errbuf *err)
@@ -180,6 +182,10 @@ static int parse(int argc, char **argv, struct fuzz_args *a, struct errbuf *err)
 				a->o.reset_fast = true;
 			else if (strcmp(v, "full"))
 				return err_set(err, EINVAL, "fuzz: --reset '%s' is not full or fast", v);
+		} else if (!strcmp(o, "--drive")) {
+			if (a->ndrives == MAX_DRIVES)
+				return err_set(err, EINVAL, "fuzz: more than %d --drive", MAX_DRIVES);
+			a->drives[a->ndrives++] = v;
 		} else if (!strcmp(o, "--console")) {
 			if (!strcmp(v, "stdio"))
 				a->o.console = CONSOLE_STDIO;
@@ -193,6 +199,7 @@ static int parse(int argc, char **argv, struct fuzz_args *a, struct errbuf *err)
 	}
 	if (!a->inputs)
 		return err_set(err, EINVAL, "fuzz: --inputs DIR is needed");
+	a->o.drives = a->drives;
 	return 0;
 }
 

@@ -316,11 +316,22 @@ int snap_session_start(struct vm *vm, const struct snap_opts *o, const char *bas
 	s->vm = vm;
 	s->dirfd = s->pagemap_fd = -1;
 	s->o = *o;
-	/* diffs of a restored VM go on top of the snapshot it came from */
+	/* diffs of a restored VM go on top of the snapshot it came from when
+	 * that is inside DIR: a restore accepts a diff's base only in the
+	 * diff's own directory (snap_image_load).  From elsewhere, the first
+	 * snapshot is a full one. */
 	if (o->diff && base && !realpath(base, s->base)) {
 		r = err_set(err, errno, "snapshot '%s': %s", base, strerror(errno));
 		snap_session_end(s);
 		return r;
+	}
+	if (o->diff && base) {
+		char rd[PATH_MAX];
+		size_t n;
+
+		if (!o->dir || !realpath(o->dir, rd) || strncmp(s->base, rd, n = strlen(rd)) ||
+		    s->base[n] != '/')
+			s->base[0] = 0;
 	}
 	/* KVM set-up before any sandbox: dirty logging from the start (the
 	 * first snapshot clears what it saw), the vCPU state classes */

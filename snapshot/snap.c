@@ -4,6 +4,7 @@
  * device list, copy diffs over the mapped memory file and load the VM,
  * device and vCPU state. */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,6 +186,30 @@ static int resolve_base(char *out, size_t cap, const char *dir, const char *base
 	return join(out, cap, dir, base);
 }
 
+/* A diff's base must resolve (realpath) inside the directory that holds
+ * the diff: the snapshot is untrusted input and may not point a restore
+ * at other files (an absolute path, "..").  bdir becomes the resolved
+ * path.  0 or -EPERM/-errno with a message. */
+static int base_inside(const char *cur, char bdir[PATH_MAX], const char *base,
+		       struct errbuf *err)
+{
+	char rc[PATH_MAX], rb[PATH_MAX];
+	const char *slash;
+	size_t n;
+
+	if (!realpath(cur, rc) || !realpath(bdir, rb))
+		return err_set(err, errno, "snapshot '%s': its base '%s': %s", cur, base,
+			       strerror(errno));
+	slash = strrchr(rc, '/');
+	n = slash && slash != rc ? (size_t)(slash - rc) : 0;	/* rc's parent, "" for "/" */
+	if (strncmp(rb, rc, n) || rb[n] != '/' || !strcmp(rb, rc))
+		return err_set(err, EPERM, "snapshot '%s': its base '%s' is not in '%.*s' (a diff's "
+			       "base must be in the directory that holds the diff)", cur, base,
+			       n ? (int)n : 1, n ? rc : "/");
+	memcpy(bdir, rb, PATH_MAX);
+	return 0;
+}
+
 /* A memory file must be exactly the guest's RAM (mapping beyond its end
  * would fault).  0 or -EINVAL with a message. */
 static int check_size(const char *path, uint64_t size, struct errbuf *err)
@@ -245,7 +270,7 @@ int snap_image_load(const char *dir, struct snap_image *img, struct errbuf *err)
 		img->mem.nruns = 0;
 		while (m.diff) {
 			struct snap_file bf;
-			char bdir[4096];
+			char bdir[PATH_MAX];
 
 			if (n == SNAP_CHAIN_MAX) {
 				snap_mem_free(&m);
@@ -254,10 +279,14 @@ int snap_image_load(const char *dir, struct snap_image *img, struct errbuf *err)
 				goto chain_fail;
 			}
 			if (join(chain[n].path, sizeof(chain[n].path), cur, m.file) ||
-			    resolve_base(bdir, sizeof(bdir), cur, m.base) ||
-			    join(path, sizeof(path), bdir, SNAP_STATE_NAME)) {
-				snap_mem_free(&m);
+			    resolve_base(bdir, sizeof(bdir), cur, m.base))
 				r = err_set(err, ENAMETOOLONG, "snapshot '%s': base name too long", dir);
+			else
+				r = base_inside(cur, bdir, m.base, err);
+			if (!r && join(path, sizeof(path), bdir, SNAP_STATE_NAME))
+				r = err_set(err, ENAMETOOLONG, "snapshot '%s': base name too long", dir);
+			if (r) {
+				snap_mem_free(&m);
 				goto chain_fail;
 			}
 			chain[n++].mem = m;

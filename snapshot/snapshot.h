@@ -292,6 +292,9 @@ struct snap_image {
 	char mem_path[4096];	/* the full memory file at the chain's root */
 	unsigned ndiffs;	/* diffs to apply over it, oldest first */
 	struct snap_diff diffs[SNAP_CHAIN_MAX];
+	/* each drive's image and each network device's TAP must come from the
+	 * user (--drive id=,path= / --net id=,tap=), never from the file */
+	bool drive_given[MAX_DRIVES], net_given[MAX_NETS];
 };
 /* Reads dir's state file and its base chain, and fills img (cfg from the
  * file).  0 or -errno with a message. */
@@ -358,6 +361,7 @@ struct fuzz_opts {
 	uint64_t cov_gpa;	/* copied to cov_out after each run, before */
 	size_t cov_len;		/* the reset (0: nothing) */
 	void *cov_out;
+	const char *const *drives;	/* "id=NAME,path=IMG" each, NULL-ended */
 };
 struct fuzz_result {
 	int outcome;		/* enum fuzz_outcome */
@@ -400,10 +404,21 @@ int snap_cmd_fork(int argc, char **argv, uint64_t start_ns);
 int snap_cmd_fuzz(int argc, char **argv, uint64_t start_ns);
 /* `ember run`'s snapshot options for the usage text. */
 extern const char snap_usage[];
-/* Options restore/fork share: --console, --drive id=NAME,path=P (override
- * a drive's image), --boot-time.  Applied to img->cfg.  argv[i] is the
+/* Options restore/fork share: --console, --drive id=NAME,path=IMG (a
+ * drive's image), --net id=netN,tap=TAP (a network device's TAP),
+ * --boot-time.  Applied to img->cfg.  argv[i] is the
  * option; returns how many arguments it used (1 or 2), 0 if it is not one
  * of these, or -EINVAL with a message. */
+/* --drive id=NAME,path=IMG and --net id=netN,tap=TAP of a restore, fork or
+ * fuzz: set the drive's image or the device's TAP and mark it given.  0 or
+ * -EINVAL with a message. */
+int snap_drive_opt(struct snap_image *img, const char *spec, struct errbuf *err);
+int snap_net_opt(struct snap_image *img, const char *spec, struct errbuf *err);
+/* A snapshot is untrusted input: the paths and TAP names its config
+ * remembers are shown, never opened.  -EINVAL with a message naming the
+ * first drive or network device the user did not give (cmd: "restore",
+ * "fork", "fuzz"), else 0. */
+int snap_paths_check(const struct snap_image *img, const char *cmd, struct errbuf *err);
 int snap_common_opt(struct snap_image *img, int argc, char **argv, int i,
 		    bool *boot_time, struct errbuf *err);
 /* Creates the VM of img and restores it.  0 or -errno with a message;

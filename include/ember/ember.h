@@ -39,8 +39,10 @@ struct ember_vm;
 int ember_vm_create(const char *const *options, struct ember_vm **out,
 		    char *err, size_t errlen);
 /* A VM restored from snapshot directory `dir`, with `ember restore`
- * options (--console, --drive id=NAME,path=IMG, --snapshot-*); options
- * may be NULL.  Guest RAM is the snapshot's memory file, mapped
+ * options (--console, --drive id=NAME,path=IMG, --net id=netN,tap=TAP,
+ * --snapshot-*); options may be NULL.  Every drive and network device of
+ * the snapshot must be named by an option: the paths a snapshot remembers
+ * are not opened.  Guest RAM is the snapshot's memory file, mapped
  * copy-on-write.  Not running yet. */
 int ember_vm_restore(const char *dir, const char *const *options,
 		     struct ember_vm **out, char *err, size_t errlen);
@@ -80,6 +82,10 @@ struct ember_fuzz_options {
 	uint64_t coverage_gpa;
 	size_t coverage_len;
 	void *coverage_out;
+	/* each drive of the snapshot: "id=NAME,path=IMG", NULL-ended.  A
+	 * snapshot is not trusted to choose the files it opens: a drive not
+	 * named here is refused. */
+	const char *const *drives;
 };
 struct ember_fuzz_result {
 	int outcome;		/* enum ember_fuzz_outcome */

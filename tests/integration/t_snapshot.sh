@@ -254,7 +254,7 @@ if snap_case snap-virtio-blk-in-flight; then
 	if [ -z "$why" ]; then
 		# the disk as the first process left it; the restored guest
 		# waits for its 8 writes, flushes and reads back
-		snap_ember "$d/r.out" "$d/r.err" restore "$d/snap"
+		snap_ember "$d/r.out" "$d/r.err" restore "$d/snap" --drive "id=vda,path=$d/disk.img"
 		[ $snap_rc = 0 ] && [ "$(cat "$d/r.out")" = "blk: B read back" ] ||
 			why="restore: status $snap_rc"
 	fi

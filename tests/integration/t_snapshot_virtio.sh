@@ -42,7 +42,7 @@ if snap_case snap-virtio-fuzz-blk; then
 		# the guest reports crash 0xb1 if a run reads what another wrote,
 		# 0xb2 if the drive does not read back what the run wrote
 		snap_ember "$d/$mode.out" "$d/$mode.err" fuzz "$d/snap" --inputs "$d/in" \
-			--runs 100 --reset $mode
+			--runs 100 --reset $mode --drive "id=vda,path=$d/disk.img"
 		[ $snap_rc = 0 ] && grep -qxF "fuzz: 100 runs: 100 ok, 0 crashes, 0 timeouts, 0 exits" \
 			"$d/$mode.out" || why="--reset $mode: status $snap_rc"
 		[ -z "$why" ] && [ -s "$d/$mode.err" ] && why="--reset $mode: messages on stderr"
@@ -72,7 +72,7 @@ if snap_case snap-virtio-fuzz-blk-in-flight; then
 	printf 'x' >"$d/in/x"
 	if [ -z "$why" ]; then
 		snap_ember "$d/out" "$d/err" fuzz "$d/snap" --inputs "$d/in" --runs 3 \
-			--console "file:$d/console"
+			--console "file:$d/console" --drive "id=vda,path=$d/disk.img"
 		{
 			for i in 1 2 3; do
 				echo "fuzz: run $i: input '$d/in/x': exit: guest exit, status 0"
@@ -108,15 +108,30 @@ if snap_case snap-virtio-diff-blk; then
 		why="the snapshot run: status $snap_rc"
 	[ -z "$why" ] && [ ! -f "$d/snap/2/memory.diff" ] && why="no diff file"
 	if [ -z "$why" ]; then
-		snap_ember "$d/r.out" "$d/r.err" restore "$d/snap/2"
+		snap_ember "$d/r.out" "$d/r.err" restore "$d/snap/2" --drive "id=vda,path=$d/disk.img"
 		[ $snap_rc = 0 ] && [ "$(cat "$d/r.out")" = "$line" ] ||
 			why="restore of the diff: status $snap_rc, not the line the drive read"
 	fi
 	if [ -z "$why" ] && [ "$(du -k "$d/snap/2/memory.diff" | cut -f1)" -gt 1024 ]; then
 		why="the diff is larger than 1 MiB"
 	fi
+	# a snapshot is untrusted: the image it remembers is not opened on
+	# its own, by restore, fork or fuzz
+	for cmd in restore fork fuzz; do
+		[ -n "$why" ] && break
+		case $cmd in
+		restore) set -- ;;
+		fork) set -- -n 1 --out "$d/children" ;;
+		fuzz) mkdir -p "$d/in1" && printf x >"$d/in1/x" && set -- --inputs "$d/in1" ;;
+		esac
+		snap_ember "$d/$cmd-unnamed.out" "$d/$cmd-unnamed.err" $cmd "$d/snap/2" "$@"
+		want="ember: $cmd: the snapshot's drive 'vda' needs --drive id=vda,path=IMG (it was made with '$d/disk.img'; a snapshot is not trusted to choose the files it opens)"
+		[ $snap_rc = 2 ] && [ "$(cat "$d/$cmd-unnamed.err")" = "$want" ] ||
+			why="$cmd without --drive: status $snap_rc, not the refusal"
+	done
 	if [ -n "$why" ]; then
-		snap_fail snap-virtio-diff-blk "$why" "$d/run.out" "$d/run.err" "$d/r.out" "$d/r.err"
+		snap_fail snap-virtio-diff-blk "$why" "$d/run.out" "$d/run.err" "$d/r.out" "$d/r.err" \
+			"$d/restore-unnamed.err" "$d/fork-unnamed.err" "$d/fuzz-unnamed.err"
 	else
 		snap_pass snap-virtio-diff-blk
 	fi

@@ -172,12 +172,13 @@ Test(jail_restore, the_snapshot_its_drives_and_the_tun_device)
 {
 	struct jail_cfg c;
 	struct errbuf err = { "" };
-	char state[300], mem[300];
+	char state[300], mem[300], drive[300];
 
 	snprintf(state, sizeof(state), "%s/state", at("full"));
 	snprintf(mem, sizeof(mem), "%s/memory", at("full"));
-	cr_assert_eq(parse(&c, &err, (const char *[]){ "restore", at("full"), NULL }), 0,
-		     "%s", err.msg);
+	snprintf(drive, sizeof(drive), "id=vda,path=%s", at("disk.img"));
+	cr_assert_eq(parse(&c, &err, (const char *[]){ "restore", at("full"), "--drive", drive,
+		"--net", "id=net0,tap=tap1", NULL }), 0, "%s", err.msg);
 	cr_assert_eq(c.nfiles, 3, "%u files", c.nfiles);
 	file_is(&c, 0, state, true, false, false);
 	file_is(&c, 1, mem, true, false, false);
@@ -185,7 +186,7 @@ Test(jail_restore, the_snapshot_its_drives_and_the_tun_device)
 	cr_assert(c.need_tun);
 	cr_assert_null(c.kernel_dir);
 	/* the jailed command: restore and its arguments as given */
-	cr_assert_eq(c.run_argc, 2);
+	cr_assert_eq(c.run_argc, 6);
 	cr_assert_str_eq(c.run_argv[0], "restore");
 	cr_assert_str_eq(c.run_argv[1], at("full"));
 	jail_cfg_free(&c);
@@ -232,11 +233,11 @@ Test(jail_restore, a_diff_chain_down_to_the_full_snapshot)
 	cr_assert_eq(parse(&c, &err, (const char *[]){ "restore", at("d2"), NULL }), 0,
 		     "%s", err.msg);
 	/* the full snapshot, then each diff oldest first, reached through
-	 * the bases as the restore reaches them */
-	snprintf(want[0], sizeof(want[0]), "%s/d2/../d1/../plain/state", tmp);
-	snprintf(want[1], sizeof(want[1]), "%s/d2/../d1/../plain/memory", tmp);
-	snprintf(want[2], sizeof(want[2]), "%s/d2/../d1/state", tmp);
-	snprintf(want[3], sizeof(want[3]), "%s/d2/../d1/memory.diff", tmp);
+	 * the bases as the restore resolves them */
+	snprintf(want[0], sizeof(want[0]), "%s/plain/state", tmp);
+	snprintf(want[1], sizeof(want[1]), "%s/plain/memory", tmp);
+	snprintf(want[2], sizeof(want[2]), "%s/d1/state", tmp);
+	snprintf(want[3], sizeof(want[3]), "%s/d1/memory.diff", tmp);
 	cr_assert_eq(c.nfiles, 6, "%u files", c.nfiles);
 	for (unsigned i = 0; i < 4; i++)
 		file_is(&c, i, want[i], true, false, false);
@@ -264,16 +265,23 @@ Test(jail_restore, exact_errors)
 		    (const char *[]){ "restore", "/nonexistent/snap", NULL });
 	parse_fails("restore: unknown option '--cpus' (see 'ember help')",
 		    (const char *[]){ "restore", at("full"), "--cpus", "2", NULL });
-	parse_fails("--drive: restore takes only id= and path=, not 'ro'",
+	parse_fails("--drive: a restore takes only id= and path=, not 'ro'",
 		    (const char *[]){ "restore", at("full"), "--drive", "id=vda,ro=on", NULL });
+	parse_fails("--net: a restore takes only id= and tap=, not 'mac'",
+		    (const char *[]){ "restore", at("full"), "--net", "id=net0,mac=02:00:00:00:00:01",
+				      NULL });
+	parse_fails("--net: the snapshot has no network device 'net1'",
+		    (const char *[]){ "restore", at("full"), "--net", "id=net1,tap=t", NULL });
 	parse_fails("--drive: the snapshot has no drive 'vdb'",
 		    (const char *[]){ "restore", at("full"), "--drive", "id=vdb,path=/x", NULL });
 	/* a replacement drive must be there (the restore opens it in the jail) */
 	parse_fails("drive '/nonexistent/disk.img': No such file or directory",
 		    (const char *[]){ "restore", at("full"), "--drive",
-				      "id=vda,path=/nonexistent/disk.img", NULL });
+				      "id=vda,path=/nonexistent/disk.img", "--net", "id=net0,tap=t",
+				      NULL });
 	parse_fails("drive '/tmp': is a directory",
-		    (const char *[]){ "restore", at("full"), "--drive", "id=vda,path=/tmp", NULL });
+		    (const char *[]){ "restore", at("full"), "--drive", "id=vda,path=/tmp",
+				      "--net", "id=net0,tap=t", NULL });
 	/* the loader's own message for a corrupt state file */
 	snprintf(path, sizeof(path), "%s/full/state", tmp);
 	{
@@ -293,6 +301,79 @@ Test(jail_restore, exact_errors)
 	cr_assert_eq(unlink(path), 0);
 	snprintf(msg, sizeof(msg), "snapshot memory '%s': No such file or directory", path);
 	parse_fails(msg, (const char *[]){ "restore", at("d2"), NULL });
+}
+
+/* A snapshot is untrusted input: the paths and TAPs it remembers are
+ * shown, never opened; each must come from the command line. */
+Test(jail_restore, the_snapshot_does_not_choose_its_files)
+{
+	char msg[512], drive[300];
+
+	snprintf(msg, sizeof(msg), "restore: the snapshot's drive 'vda' needs --drive id=vda,"
+		 "path=IMG (it was made with '%s'; a snapshot is not trusted to choose the files "
+		 "it opens)", at("disk.img"));
+	parse_fails(msg, (const char *[]){ "restore", at("full"), NULL });
+	parse_fails(msg, (const char *[]){ "restore", at("full"), "--net", "id=net0,tap=t", NULL });
+	snprintf(drive, sizeof(drive), "id=vda,path=%s", at("disk.img"));
+	parse_fails("restore: the snapshot's network device 'net0' needs --net id=net0,tap=TAP "
+		    "(it was made with TAP 'tap0'; a snapshot is not trusted to choose the devices "
+		    "it opens)", (const char *[]){ "restore", at("full"), "--drive", drive, NULL });
+	snprintf(msg, sizeof(msg), "restore: the snapshot's drive 'data' needs --drive id=data,"
+		 "path=IMG (it was made with '%s'; a snapshot is not trusted to choose the files "
+		 "it opens)", at("disk.img"));
+	parse_fails(msg, (const char *[]){ "restore", at("ro"), NULL });
+	/* a path with ".." would make the jail create files outside its root */
+	snprintf(drive, sizeof(drive), "id=vda,path=%s/sub/../disk.img", tmp);
+	snprintf(msg, sizeof(msg), "jail: drive '%s/sub/../disk.img': a path with '..' is refused "
+		 "(name it without)", tmp);
+	parse_fails(msg, (const char *[]){ "restore", at("full"), "--drive", drive,
+					   "--net", "id=net0,tap=t", NULL });
+}
+
+/* A diff's base must be in the directory that holds the diff. */
+Test(jail_restore, a_base_outside_the_snapshots_directory_is_refused)
+{
+	struct jail_cfg c;
+	struct errbuf err = { "" };
+	struct vm_config cfg;
+	char other[64], base[300], msg[1024], cmd[128];
+
+	snprintf(other, sizeof(other), "/tmp/ember-jail-other-XXXXXX");
+	cr_assert_not_null(mkdtemp(other));
+	base_config(&cfg);
+	/* a full snapshot outside tmp, named by an absolute path and by ".." */
+	{
+		char keep[64];
+
+		memcpy(keep, tmp, sizeof(keep));
+		memcpy(tmp, other, sizeof(tmp));
+		make_snapshot("snap", &cfg, NULL);
+		memcpy(tmp, keep, sizeof(tmp));
+	}
+	snprintf(base, sizeof(base), "%s/snap", other);
+	make_snapshot("abs", &cfg, base);
+	snprintf(msg, sizeof(msg), "snapshot '%s': its base '%s' is not in '%s' (a diff's base "
+		 "must be in the directory that holds the diff)", at("abs"), base, tmp);
+	parse_fails(msg, (const char *[]){ "restore", at("abs"), NULL });
+	snprintf(base, sizeof(base), "../../%s/snap", other + strlen("/tmp/"));
+	make_snapshot("dots", &cfg, base);
+	snprintf(msg, sizeof(msg), "snapshot '%s': its base '%s' is not in '%s' (a diff's base "
+		 "must be in the directory that holds the diff)", at("dots"), base, tmp);
+	parse_fails(msg, (const char *[]){ "restore", at("dots"), NULL });
+	/* a diff naming itself */
+	make_snapshot("self", &cfg, "../self");
+	snprintf(msg, sizeof(msg), "snapshot '%s': its base '../self' is not in '%s' (a diff's "
+		 "base must be in the directory that holds the diff)", at("self"), tmp);
+	parse_fails(msg, (const char *[]){ "restore", at("self"), NULL });
+	/* an absolute base inside the directory is fine (a restored VM's
+	 * first diff names the snapshot it came from so) */
+	snprintf(base, sizeof(base), "%s/plain", tmp);
+	make_snapshot("absin", &cfg, base);
+	cr_assert_eq(parse(&c, &err, (const char *[]){ "restore", at("absin"), NULL }), 0,
+		     "%s", err.msg);
+	jail_cfg_free(&c);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", other);
+	cr_assert_eq(system(cmd), 0);
 }
 
 /* snap_restore_files on an image filled in by hand: what it lists. */
