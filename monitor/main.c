@@ -83,8 +83,10 @@ static int cmd_run(int argc, char **argv, uint64_t start_ns)
 		return EXIT_BADINPUT;
 	}
 	cfg.start_ns = start_ns;
-	if (sopts.dir)	/* vm_create builds the filters */
+	if (sopts.dir) {	/* vm_create builds the filters */
 		cfg.sandbox_features |= SC_F_SNAPSHOT;
+		cfg.write_dirs[cfg.nwrite_dirs++] = sopts.dir;
+	}
 	if (linux_share_prepare(&cfg, &err)) {	/* --share DIR: mke2fs -d */
 		fprintf(stderr, "ember: %s\n", err.msg);
 		config_free(&cfg);

@@ -176,6 +176,13 @@ struct vm_config {
 	bool no_seccomp;	/* --no-seccomp: no filters (debugging; warns) */
 	unsigned sandbox_features;	/* SC_F_* (seccomp/seccomp.h) a command needs
 					 * beyond what the options imply */
+	/* the only directories the sandbox lets ember write beneath, by
+	 * path (Landlock): the snapshot directory, the fuzz crash directory;
+	 * write_anywhere (libember, whose snapshots go where the program
+	 * says at run time): no such confinement */
+	const char *write_dirs[2];
+	unsigned nwrite_dirs;
+	bool write_anywhere;
 	uint64_t start_ns;	/* process start (now_ns), 0: when the VM is created */
 	const char *mem_file;	/* restore (snapshot/): guest RAM is this snapshot
 				 * memory file (gmem_init_file); nothing is loaded

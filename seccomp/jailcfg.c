@@ -120,10 +120,11 @@ static int parse_cgroup(struct jail_cfg *c, const char *v, struct errbuf *err)
 	return 0;
 }
 
-/* Normalises an absolute path in place: "//" and "/./" become "/", a
- * trailing "/" goes.  A ".." component is refused (-1): the jail makes
- * each file's directories under its root, and ".." would take that
- * outside it. */
+/* Normalises an absolute path in place, as the jail will resolve it: "//"
+ * and "/./" become "/", "x/.." goes (lexically: inside the jail every
+ * directory on the way is a plain one the jail made), a trailing "/"
+ * goes.  A ".." above "/" is refused (-1).  So the jail never joins a
+ * ".." to its root when it makes a file's directories there. */
 static int path_clean(char *p)
 {
 	char *w = p;
@@ -134,9 +135,12 @@ static int path_clean(char *p)
 		while (*r == '/')
 			r++;
 		n = strcspn(r, "/");
-		if (n == 2 && r[0] == '.' && r[1] == '.')
-			return -1;
-		if (n && !(n == 1 && r[0] == '.')) {
+		if (n == 2 && r[0] == '.' && r[1] == '.') {
+			if (w == p)
+				return -1;
+			while (w > p && *--w != '/')
+				;
+		} else if (n && !(n == 1 && r[0] == '.')) {
 			*w++ = '/';
 			memmove(w, r, n);
 			w += n;
@@ -166,8 +170,7 @@ static int add_file(struct jail_cfg *c, const char *what, const char *path, bool
 		return err_set(err, ENOMEM, "jail: out of memory");
 	if (path_clean(abs)) {
 		free(abs);
-		return err_set(err, EINVAL, "jail: %s '%s': a path with '..' is refused (name it "
-			       "without)", what, path);
+		return err_set(err, EINVAL, "jail: %s '%s': its '..' leads above '/'", what, path);
 	}
 	for (unsigned i = 0; i < c->nfiles; i++) {
 		if (!strcmp(c->files[i].path, abs)) {	/* the same file twice */

@@ -49,6 +49,7 @@ static struct sandbox *sandbox_new(struct vm *vm)
 		return NULL;
 	sb->vm = vm;
 	sb->st_efd = -1;
+	sb->landlock_fd = -1;
 	sb->on = !(vm->cfg && vm->cfg->no_seccomp);
 	sb->features = sc_vm_features(vm);
 	sb->params.vm_fd = vm->vm_fd;
@@ -73,6 +74,24 @@ static void warn_no_seccomp(void)
 	      stderr);
 }
 
+/* The write ruleset; without Landlock, the sandbox goes on and says what
+ * it does not cover (only when the command writes files at all). */
+static void landlock_setup(struct sandbox *sb, const struct vm_config *cfg)
+{
+	char why[256];
+	int fd = sc_landlock_build(cfg->write_dirs, cfg->nwrite_dirs, why, sizeof(why));
+
+	if (fd >= 0) {
+		sb->landlock_fd = fd;
+		return;
+	}
+	if (cfg->nwrite_dirs)
+		fprintf(stderr, "ember: sandbox: %s: writes under '%s' are confined by seccomp's "
+			"openat flags only, not by path\n", why, cfg->write_dirs[0]);
+	else
+		log_info("sandbox: %s", why);
+}
+
 int sc_vm_setup(struct vm *vm, struct errbuf *err)
 {
 	struct sandbox *sb = vm->sandbox ? vm->sandbox : sandbox_new(vm);
@@ -89,6 +108,8 @@ int sc_vm_setup(struct vm *vm, struct errbuf *err)
 	if (sb->on && !sb->prog[SC_VCPU].filter && (r = build(sb, SC_VCPU)))
 		return err_set(err, -r, "sandbox: building the vCPU seccomp filter: %s",
 			       strerror(-r));
+	if (sb->on && sb->landlock_fd < 0 && vm->cfg && !vm->cfg->write_anywhere)
+		landlock_setup(sb, vm->cfg);
 #ifdef EMBER_TEST_HOOKS
 	r = sc_selftest_setup(vm, sb);
 	if (r)
@@ -119,6 +140,9 @@ int sc_vm_enter(struct vm *vm, enum sc_kind kind)
 			return r;
 		t0 = now_ns();
 	}
+	r = sc_landlock_enter(sb->landlock_fd);
+	if (r)
+		return r;
 	r = sc_install(&sb->prog[kind]);
 	sb->times.install_ns[kind] = now_ns() - t0;
 	if (kind == SC_LOOP)
@@ -139,6 +163,8 @@ void sc_vm_free(struct vm *vm)
 		 sb->times.install_ns[SC_LOOP] / 1e6);
 	for (int k = 0; k < SC_KIND__COUNT; k++)
 		sc_prog_free(&sb->prog[k]);
+	if (sb->landlock_fd >= 0)
+		close(sb->landlock_fd);
 #ifdef EMBER_TEST_HOOKS
 	sc_selftest_free(sb);
 #endif

@@ -125,6 +125,7 @@ struct sandbox {
 	struct sc_params params;
 	struct sock_fprog prog[SC_KIND__COUNT];
 	struct sc_times times;
+	int landlock_fd;	/* the write ruleset each thread applies, or -1 */
 	/* the self-test (EMBER_TEST_HOOKS builds) */
 	int st_efd;
 	uint64_t st_val;
@@ -133,12 +134,15 @@ struct sandbox {
 };
 /* Called by vm_run on the main thread before the ring and any other
  * thread exist: creates vm->sandbox, drops every capability and, unless
- * cfg->no_seccomp, compiles the vCPU filter.  0 or -errno with err
- * filled. */
+ * cfg->no_seccomp, compiles the vCPU filter and builds the Landlock write
+ * ruleset (cfg->write_dirs; none with cfg->write_anywhere; where Landlock
+ * is missing it says so on stderr and goes on without).  0 or -errno with
+ * err filled. */
 int sc_vm_setup(struct vm *vm, struct errbuf *err);
-/* The calling thread (of kind `kind`) installs its filter: vCPU threads
- * at start, the loop thread after vcpu_start() of every vCPU (it compiles
- * its own first).  Does nothing when seccomp is off.  0 or -errno. */
+/* The calling thread (of kind `kind`) applies the Landlock ruleset and
+ * installs its filter: vCPU threads at start, the loop thread after
+ * vcpu_start() of every vCPU (it compiles its own first).  Does nothing
+ * when seccomp is off.  0 or -errno. */
 int sc_vm_enter(struct vm *vm, enum sc_kind kind);
 /* The SC_F_* bits vm's configuration needs. */
 unsigned sc_vm_features(const struct vm *vm);
@@ -146,6 +150,15 @@ unsigned sc_vm_features(const struct vm *vm);
 void sc_vm_free(struct vm *vm);
 /* What the sandbox cost (ns): capability drop, filter builds, installs. */
 const struct sc_times *sc_vm_times(const struct vm *vm);
+
+/* ---- Landlock (seccomp/landlock.c) ---------------------------------- */
+/* A ruleset that allows path-based writes only beneath dirs[0..n) (none
+ * at all when n is 0).  Its fd, or -errno with why filled: Landlock
+ * missing or disabled, or a directory that cannot be opened. */
+int sc_landlock_build(const char *const *dirs, unsigned n, char *why, size_t whylen);
+/* The calling thread (and threads it makes later) applies the ruleset;
+ * nothing when ruleset_fd < 0.  0 or -errno. */
+int sc_landlock_enter(int ruleset_fd);
 
 /* ---- test hooks (seccomp/selftest.c, EMBER_TEST_HOOKS builds only) ---- */
 /* Control-port command 0x7f "sandbox self-test" (test builds only): the
@@ -160,6 +173,9 @@ enum sc_selftest {
 	SC_ST_VCPU_MMAP_EXEC = 3,	/* vCPU thread: mmap with PROT_EXEC */
 	SC_ST_LOOP_IOCTL = 4,	/* loop thread: KVM_CHECK_EXTENSION on the VM fd */
 	SC_ST_LOOP_URING = 5,	/* loop thread: an io_uring opcode not allowed */
+	SC_ST_LOOP_WRITE_OUTSIDE = 6,	/* loop thread: openat(O_CREAT) and mkdirat
+					 * beside the snapshot directory (Landlock
+					 * refuses both: status 100) */
 };
 /* Chains the self-test command in front of vm->ctl_hook; creates the
  * eventfd that hands loop-thread tests over.  0 or -errno. */

@@ -5,10 +5,12 @@
 #ifdef EMBER_TEST_HOOKS
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/kvm.h>
@@ -56,6 +58,37 @@ static void on_uring_done(struct loop_op *op, int res, uint32_t flags)
 			res);
 }
 
+/* Loop thread: creating a file and a directory beside the snapshot
+ * directory, with the very flags seccomp lets a snapshot use.  Landlock
+ * refuses both (status 100); either coming through means nothing
+ * confines the path (101). */
+static void write_outside(struct vm *vm)
+{
+	const char *dir = vm->cfg && vm->cfg->nwrite_dirs ? vm->cfg->write_dirs[0] : NULL;
+	char path[4200];
+	int fd, e1, e2;
+
+	if (!dir) {
+		vm_request_stop(vm, ST_SURVIVED, "sandbox self-test: no directory to write beside");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/../ember-selftest-outside", dir);
+	log_warn("sandbox self-test: the loop thread creates '%s'", path);
+	fd = openat(AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	e1 = fd < 0 ? errno : 0;
+	if (fd >= 0)
+		close(fd);
+	strcat(path, ".d");
+	e2 = mkdirat(AT_FDCWD, path, 0755) < 0 ? errno : 0;
+	if (e1 == EACCES && e2 == EACCES)
+		vm_request_stop(vm, 100, "sandbox self-test: Landlock refused writing outside '%s' "
+				"(openat: %s, mkdirat: %s)", dir, strerror(e1), strerror(e2));
+	else
+		vm_request_stop(vm, ST_SURVIVED, "sandbox self-test: a write outside '%s' came "
+				"through (openat: %s, mkdirat: %s)", dir, e1 ? strerror(e1) : "created",
+				e2 ? strerror(e2) : "created");
+}
+
 static void st_arm_read(struct vm *vm, struct sandbox *sb)
 {
 	struct io_uring_sqe *sqe = loop_sqe(vm->loop, &sb->st_op);
@@ -78,6 +111,9 @@ static void on_st_event(struct loop_op *op, int res, uint32_t flags)
 		break;
 	case SC_ST_LOOP_IOCTL:
 		forbidden_ioctl(vm, "loop");
+		break;
+	case SC_ST_LOOP_WRITE_OUTSIDE:
+		write_outside(vm);
 		break;
 	case SC_ST_LOOP_URING: {
 		struct io_uring_sqe *sqe = loop_sqe(vm->loop, &sb->st_uring_op);
@@ -118,6 +154,7 @@ static int st_hook(struct vm *vm, unsigned cmd, uint32_t arg, uint64_t data)
 	case SC_ST_LOOP_SYSCALL:
 	case SC_ST_LOOP_IOCTL:
 	case SC_ST_LOOP_URING:
+	case SC_ST_LOOP_WRITE_OUTSIDE:
 		if (write(sb->st_efd, &v, sizeof(v)) < 0)
 			log_warn("sandbox self-test: eventfd: %m");
 		return 0;

@@ -115,6 +115,7 @@ int ember_vm_create(const char *const *options, struct ember_vm **out,
 
 		r = config_parse_run(argc, keep, &v->cfg, &e);
 		v->cfg.no_seccomp = no_sc;
+		v->cfg.write_anywhere = true;	/* ember_vm_snapshot names its directory */
 		if (so.dir)
 			v->cfg.sandbox_features |= SC_F_SNAPSHOT;
 	}
@@ -159,6 +160,7 @@ int ember_vm_restore(const char *dir, const char *const *options,
 	so.api = true;
 	free(keep);
 	v->img->cfg.no_seccomp = no_sc;
+	v->img->cfg.write_anywhere = true;	/* ember_vm_snapshot names its directory */
 	if (so.dir)
 		v->img->cfg.sandbox_features |= SC_F_SNAPSHOT;
 	if (!r)

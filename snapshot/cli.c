@@ -174,8 +174,10 @@ int snap_cmd_restore(int argc, char **argv, uint64_t start_ns)
 	r = snap_restore_args(&argc, argv, img, &so, &no_seccomp, &boot_time, &err);
 	rt.t[RT_READ] = now_ns() - start_ns;
 	img->cfg.no_seccomp = no_seccomp;
-	if (so.dir)
+	if (so.dir) {
 		img->cfg.sandbox_features |= SC_F_SNAPSHOT;
+		img->cfg.write_dirs[img->cfg.nwrite_dirs++] = so.dir;
+	}
 	if (!r)
 		r = snap_restore_vm(img, start_ns, &vm, &rt, &err, &status);
 	if (!r)

@@ -594,11 +594,13 @@ fail:
 	return r;
 }
 
-int fuzz_sandbox(struct fuzz *f, bool seccomp, struct errbuf *err)
+int fuzz_sandbox(struct fuzz *f, bool seccomp, const char *write_dir, struct errbuf *err)
 {
 	int r;
 
 	f->img->cfg.no_seccomp = !seccomp;	/* f->vm->cfg */
+	if (write_dir)
+		f->img->cfg.write_dirs[f->img->cfg.nwrite_dirs++] = write_dir;
 	f->img->cfg.sandbox_features |= SC_F_FUZZ;
 	/* the timeout's signal handler and timer exist before the filter */
 	if (f->o.timeout_ms && (r = setup_timer(f)))

@@ -245,7 +245,7 @@ int snap_cmd_fuzz(int argc, char **argv, uint64_t start_ns)
 			status = EXIT_HOSTFAIL;
 	}
 	if (!r) {
-		r = fuzz_sandbox(f, !no_seccomp, &err);
+		r = fuzz_sandbox(f, !no_seccomp, a.crashes, &err);
 		if (r)
 			status = EXIT_HOSTFAIL;
 	}

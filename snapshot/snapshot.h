@@ -381,10 +381,11 @@ int fuzz_open(const char *dir, const struct fuzz_opts *o, struct fuzz **out,
 /* `ember fuzz`: on the thread that will call fuzz_run, after every file
  * the command needs is open: sets up the timeout's timer for this thread,
  * drops every capability (sc_vm_setup; the process must have one thread)
- * and, if seccomp, installs the vCPU filter with SC_F_FUZZ.  Not for
- * library users (the filter would hold their whole thread).  0 or -errno
- * with err filled. */
-int fuzz_sandbox(struct fuzz *f, bool seccomp, struct errbuf *err);
+ * and, if seccomp, installs the vCPU filter with SC_F_FUZZ and the
+ * Landlock ruleset that lets it write files beneath write_dir (the crash
+ * directory; NULL: nowhere).  Not for library users (the filter would
+ * hold their whole thread).  0 or -errno with err filled. */
+int fuzz_sandbox(struct fuzz *f, bool seccomp, const char *write_dir, struct errbuf *err);
 /* Runs the guest with input `in` until the run ends, then resets it to
  * the snapshot.  Call from one thread (the timeout signal is bound to
  * it).  0 (whatever the outcome), or -errno when the host failed. */

@@ -120,7 +120,7 @@ expect sandbox-no-seccomp-warns --line "ember demo guest: hello from PVH" \
 : "${EMBER_TEST:=$(dirname "$EMBER")/ember-test}"
 sb_selftests="sandbox-sigsys-vcpu sandbox-sigsys-loop sandbox-sigsys-vcpu-ioctl
 	sandbox-sigsys-vcpu-exec-mmap sandbox-sigsys-loop-ioctl sandbox-uring-refuses-openat
-	sandbox-selftest-no-seccomp"
+	sandbox-selftest-no-seccomp sandbox-landlock-write-outside"
 if [ -x "$EMBER_TEST" ] && [ -f "$GUESTS/sandbox.pvh" ]; then
 	sb_saved_ember=$EMBER
 	EMBER=$EMBER_TEST
@@ -145,6 +145,12 @@ if [ -x "$EMBER_TEST" ] && [ -f "$GUESTS/sandbox.pvh" ]; then
 	expect sandbox-uring-refuses-openat --status 100 --line "sandbox: ready" \
 		--stderr-line "ember: sandbox self-test: the ring refused IORING_OP_OPENAT: Permission denied" \
 		-- --kernel "$GUESTS/sandbox.pvh" --cmdline selftest=5
+	# a compromised loop thread may create files with the flags a
+	# snapshot uses, but only beneath --snapshot-dir (Landlock)
+	mkdir -p "$WORK/landlock"
+	expect sandbox-landlock-write-outside --status 100 --line "sandbox: ready" \
+		--stderr-line "ember: sandbox self-test: Landlock refused writing outside '$WORK/landlock/snap' (openat: Permission denied, mkdirat: Permission denied)" \
+		-- --kernel "$GUESTS/sandbox.pvh" --cmdline selftest=6 --snapshot-dir "$WORK/landlock/snap"
 	# and without filters the same call comes back (the self-test then
 	# stops the VM with 101)
 	expect sandbox-selftest-no-seccomp --status 101 --line "sandbox: ready" \
