@@ -245,9 +245,10 @@ bool virtio_dev_queue_live(struct virtio_dev *vd, unsigned q);
  * new budget) and ends.  64: a quarter of the queue sizes ember offers
  * (256), so one pass never covers a whole ring, and twice the depth the
  * benchmarks keep in flight (32); a driver that publishes more at once
- * gets the rest one loop turn later, which costs a NOP.  With no event loop (the fuzz session serves drives on the vCPU
- * thread, the guest stopped) there is nothing to yield to: no budget.
- * Loop thread (or no loop), lock held. */
+ * gets the rest one loop turn later, which costs a NOP.  With no event
+ * loop (the fuzz session serves drives on the vCPU thread, the guest
+ * stopped) there is nothing to yield to: no budget.  Loop thread (or no
+ * loop), lock held. */
 #define VIRTIO_BUDGET 64
 struct virtio_pass {
 	struct virtio_dev *vd;
