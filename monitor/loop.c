@@ -61,6 +61,16 @@ void loop_poll(struct loop *l, int fd, unsigned poll_mask, bool multishot,
 	io_uring_sqe_set_data(sqe, op);
 }
 
+void loop_post(struct loop *l, struct loop_op *op)
+{
+	struct io_uring_sqe *sqe = loop_sqe(l, op);
+
+	/* a NOP completes as soon as it is submitted, i.e. on the next turn,
+	 * in the same batch as whatever else has completed by then */
+	io_uring_prep_nop(sqe);
+	io_uring_sqe_set_data(sqe, op);
+}
+
 void loop_stop(struct loop *l)
 {
 	l->stop = true;

@@ -297,6 +297,10 @@ struct io_uring_sqe *loop_sqe(struct loop *l, struct loop_op *op);
  * with IORING_CQE_F_MORE set while it stays armed). */
 void loop_poll(struct loop *l, int fd, unsigned poll_mask, bool multishot,
 	       struct loop_op *op);
+/* Calls op->fn (res 0) on the next turn of the loop, with the other
+ * completions of that turn: how work that must not hold the loop thread
+ * yields and goes on later (an IORING_OP_NOP).  Loop thread only. */
+void loop_post(struct loop *l, struct loop_op *op);
 /* Submits and dispatches completions until loop_stop().  0 or -errno. */
 int loop_run(struct loop *l);
 /* Ends loop_run after the current batch (loop thread only). */

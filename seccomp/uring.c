@@ -14,7 +14,7 @@ static const struct {
 	uint8_t op;
 	const char *why;
 } uring_ops[] = {
-	{ IORING_OP_NOP, "wake-ups and tests" },
+	{ IORING_OP_NOP, "loop_post: a device's next pass after its budget; tests" },
 	{ IORING_OP_READ, "signalfd, stdin console, eventfds, TAP receive" },
 	{ IORING_OP_WRITE, "console and TAP writes" },
 	{ IORING_OP_READV, "virtio-blk reads" },

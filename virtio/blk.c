@@ -312,18 +312,20 @@ static void blk_start(struct blk *b, struct blk_req *r)
 		submit(b, r);
 }
 
-/* Starts every available request there is a slot for.  Lock held. */
+/* Starts the available requests there is a slot for, within a pass's
+ * budget (the rest on the loop's next turn).  Lock held. */
 static void blk_process(struct blk *b)
 {
-	struct vq *q = &b->vd.q[0].vq;
+	struct virtio_pass p;
 
 	if (!virtio_dev_queue_live(&b->vd, 0) || (!b->vd.vm->loop && !b->ov))
 		return;
+	virtio_pass_begin(&p, &b->vd, 0);
 	for (;;) {
 		struct blk_req *r;
 
 		while ((r = req_alloc(b))) {
-			int rc = virtio_dev_pop(&b->vd, 0, &r->vqr);
+			int rc = virtio_pass_pop(&p, &r->vqr);
 
 			if (rc <= 0) {
 				req_free(b, r);
@@ -334,7 +336,7 @@ static void blk_process(struct blk *b)
 			blk_start(b, r);
 		}
 		/* out of slots: a completion calls us again */
-		if (!b->free || !vq_set_notify(q, true))
+		if (!b->free || !virtio_pass_more(&p))
 			return;
 	}
 }

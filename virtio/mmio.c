@@ -6,6 +6,7 @@
  * the event loop.  The interrupt is a level-triggered GSI: high while
  * InterruptStatus is not 0. */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -90,6 +91,68 @@ int virtio_dev_pop(struct virtio_dev *vd, unsigned q, struct vq_req *r)
 		virtio_dev_fail(vd, why, rc);
 	}
 	return rc;
+}
+
+/* ---- passes: the budget ------------------------------------------------- */
+void virtio_pass_begin(struct virtio_pass *p, struct virtio_dev *vd, unsigned q)
+{
+	p->vd = vd;
+	p->q = q;
+	p->left = vd->vm->loop ? VIRTIO_BUDGET : UINT_MAX;
+}
+
+int virtio_pass_pop(struct virtio_pass *p, struct vq_req *r)
+{
+	int rc;
+
+	if (!p->left)
+		return 0;
+	rc = virtio_dev_pop(p->vd, p->q, r);
+	if (rc > 0)
+		p->left--;
+	return rc;
+}
+
+/* The next pass over queue q, on the loop's next turn.  Lock held. */
+static void post_pass(struct virtio_dev *vd, unsigned q)
+{
+	struct virtio_queue *vq = &vd->q[q];
+
+	if (vq->rerun || !vd->vm->loop)
+		return;
+	vq->rerun = true;
+	loop_post(vd->vm->loop, &vq->rerun_op);
+}
+
+bool virtio_pass_more(struct virtio_pass *p)
+{
+	if (!vq_set_notify(&p->vd->q[p->q].vq, true))
+		return false;
+	if (p->left)
+		return true;
+	post_pass(p->vd, p->q);
+	return false;
+}
+
+static void on_rerun(struct loop_op *op, int res, uint32_t flags)
+{
+	struct virtio_queue *vq = container_of(op, struct virtio_queue, rerun_op);
+
+	(void)res;
+	(void)flags;
+	pthread_mutex_lock(&vq->vd->lock);
+	vq->rerun = false;
+	if (virtio_dev_queue_live(vq->vd, vq->index))	/* (a reset may have come) */
+		vq->vd->ops->notify(vq->vd, vq->index);
+	pthread_mutex_unlock(&vq->vd->lock);
+}
+
+/* After a restore: serve what the guest left available.  Lock held. */
+static void post_pending(struct virtio_dev *vd)
+{
+	for (unsigned q = 0; q < vd->ops->nqueues; q++)
+		if (virtio_dev_queue_live(vd, q) && vq_has_avail(&vd->q[q].vq))
+			post_pass(vd, q);
 }
 
 /* ---- kicks ---------------------------------------------------------------- */
@@ -353,6 +416,7 @@ int virtio_dev_init(struct virtio_dev *vd, struct vm *vm, unsigned n,
 		vd->q[i].vd = vd;
 		vd->q[i].index = i;
 		vd->q[i].kick_op.fn = on_kick;
+		vd->q[i].rerun_op.fn = on_rerun;
 		vq_init(&vd->q[i].vq, vm);
 	}
 	for (unsigned i = 0; i < ops->nqueues; i++) {
@@ -413,11 +477,14 @@ void virtio_start(struct vm *vm)
 
 		if (!vd || !vm->loop)
 			continue;
-		for (unsigned q = 0; q < vd->ops->nqueues; q++)
-			loop_poll(vm->loop, vd->q[q].efd, POLLIN, true, &vd->q[q].kick_op);
 		pthread_mutex_lock(&vd->lock);
+		for (unsigned q = 0; q < vd->ops->nqueues; q++) {
+			loop_poll(vm->loop, vd->q[q].efd, POLLIN, true, &vd->q[q].kick_op);
+			vd->q[q].rerun = false;	/* a new loop: nothing of ours on it */
+		}
 		if (vd->ops->start)
 			vd->ops->start(vd);
+		post_pending(vd);
 		pthread_mutex_unlock(&vd->lock);
 	}
 }
@@ -488,6 +555,7 @@ static int dev_restore(struct device *d, struct sbuf *sb)
 		isr_set(vd, isr);
 		if (vd->vm->loop && vd->ops->start)
 			vd->ops->start(vd);
+		post_pending(vd);
 	}
 	pthread_mutex_unlock(&vd->lock);
 	return rc ? -EINVAL : 0;

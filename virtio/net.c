@@ -232,12 +232,16 @@ static void on_tx(struct loop_op *op, int res, uint32_t flags)
 	pthread_mutex_unlock(&n->vd.lock);
 }
 
+/* Sends the available frames there is a slot for, within a pass's budget
+ * (the rest on the loop's next turn).  Lock held. */
 static void tx_process(struct net *n)
 {
 	struct vq *q = &n->vd.q[TXQ].vq;
+	struct virtio_pass p;
 
 	if (!virtio_dev_queue_live(&n->vd, TXQ) || !n->vd.vm->loop)
 		return;
+	virtio_pass_begin(&p, &n->vd, TXQ);
 	for (;;) {
 		struct net_tx *t;
 
@@ -247,7 +251,7 @@ static void tx_process(struct net *n)
 
 			t->vqr = (struct vq_req){ .rd = t->rd, .wr = t->wr,
 						  .rd_cap = NET_IOV, .wr_cap = 2 };
-			rc = virtio_dev_pop(&n->vd, TXQ, &t->vqr);
+			rc = virtio_pass_pop(&p, &t->vqr);
 			if (rc < 0)
 				return;
 			if (rc == 0)
@@ -264,7 +268,7 @@ static void tx_process(struct net *n)
 			sqe = loop_sqe(n->vd.vm->loop, &t->op);
 			io_uring_prep_writev(sqe, n->tap, t->rd, t->vqr.nrd, 0);
 		}
-		if (!n->tx_free || !vq_set_notify(q, true))
+		if (!n->tx_free || !virtio_pass_more(&p))
 			return;
 	}
 }

@@ -48,11 +48,13 @@ static void rng_notify(struct virtio_dev *vd, unsigned qi)
 	struct vq_req req = { .rd = r->rd, .wr = r->wr, .rd_cap = RNG_SEGS,
 			      .wr_cap = RNG_SEGS };
 	struct vq *q = &vd->q[qi].vq;
+	struct virtio_pass p;
 
+	virtio_pass_begin(&p, vd, qi);
 	do {
-		while (virtio_dev_pop(vd, qi, &req) > 0)
+		while (virtio_pass_pop(&p, &req) > 0)
 			vq_push(q, req.head, fill(req.wr, req.nwr, RNG_REQ_MAX));
-	} while (vq_set_notify(q, true));
+	} while (virtio_pass_more(&p));
 	virtio_dev_notify_used(vd, qi);
 }
 

@@ -176,6 +176,8 @@ struct virtio_queue {
 	int efd;		/* kick eventfd (KVM ioeventfd when possible) */
 	bool ioeventfd;		/* registered with KVM */
 	struct loop_op kick_op;
+	bool rerun;		/* a next pass is posted on vm->loop (rerun_op) */
+	struct loop_op rerun_op;
 };
 
 struct virtio_dev {
@@ -232,6 +234,36 @@ void virtio_dev_fail(struct virtio_dev *vd, const char *why, int err);
 /* The queue's processing prologue: true if q may be worked on now (driver
  * OK, queue ready, not broken, device not NEEDS_RESET).  Lock held. */
 bool virtio_dev_queue_live(struct virtio_dev *vd, unsigned q);
+
+/* A pass: a device's loop over the avail ring of one queue, with a budget.
+ * A chain that completes at once (a bad request, GET_ID, a dropped frame)
+ * frees its slot at once, so a guest that keeps publishing such chains
+ * would never let a plain "while the ring is not empty" loop end, and the
+ * event loop (signals, console, every other device) would starve.  A pass
+ * takes at most VIRTIO_BUDGET chains; if more are left it posts the next
+ * pass on the loop (loop_post: ops->notify(vd, q) on the next turn, with a
+ * new budget) and ends.  64: a quarter of the queue sizes ember offers
+ * (256), so one pass never covers a whole ring, and twice the depth the
+ * benchmarks keep in flight (32); a driver that publishes more at once
+ * gets the rest one loop turn later, which costs a NOP.  With no event
+ * loop (the fuzz session serves drives on the vCPU thread, the guest
+ * stopped) there is nothing to yield to: no budget.  Loop thread (or no
+ * loop), lock held. */
+#define VIRTIO_BUDGET 64
+struct virtio_pass {
+	struct virtio_dev *vd;
+	unsigned q;
+	unsigned left;		/* chains it may still take */
+};
+/* Starts a pass over queue q with a full budget. */
+void virtio_pass_begin(struct virtio_pass *p, struct virtio_dev *vd, unsigned q);
+/* virtio_dev_pop within the budget: 0 also once the budget is spent. */
+int virtio_pass_pop(struct virtio_pass *p, struct vq_req *r);
+/* After virtio_pass_pop returned 0: asks for kicks again (vq_set_notify)
+ * and returns true if chains came meanwhile and the budget allows more
+ * (pop again).  False: the ring is empty (a kick will come), or the budget
+ * is spent, and then the next pass is posted on the loop. */
+bool virtio_pass_more(struct virtio_pass *p);
 /* MMIO register access (exported for tests; the bus calls these). */
 void virtio_mmio_read(void *opaque, uint64_t off, void *data, unsigned size);
 void virtio_mmio_write(void *opaque, uint64_t off, const void *data,
@@ -240,7 +272,10 @@ void virtio_mmio_write(void *opaque, uint64_t off, const void *data,
 extern const struct device_ops virtio_device_ops;
 
 /* Called once by the loop thread when vm->loop exists (before loop_run):
- * arms every virtio device's kick polls and calls ops->start. */
+ * arms every virtio device's kick polls, calls ops->start, and posts a
+ * pass for every live queue with chains available (after a restore: a
+ * pass posted at snapshot time, or a kick not yet read, is not in the
+ * snapshot, and the guest may not kick again). */
 void virtio_start(struct vm *vm);
 /* The virtio device behind d, or NULL if d is not one. */
 struct virtio_dev *virtio_dev_of(struct device *d);

@@ -190,6 +190,61 @@ expect virtio-hostile "${vt_hostile_lines[@]}" \
 	-- --kernel "$GUESTS/vhostile.pvh" --mem 64M \
 	--drive "path=$VT/hostile-a.img" --drive "path=$VT/hostile-b.img"
 
+# --- a guest that floods its drive with bad requests for ever (vflood.pvh):
+# the rng must still be served meanwhile, and SIGTERM must still end ember
+# within a second, with 143 (128 + SIGTERM).  ember's stdout goes into a
+# FIFO read line by line, each wait bounded by `read -t`; after SIGTERM
+# the guest prints nothing more, so the read's end of file (ember exited)
+# or its timeout of 1 s is the verdict (a builtin: starting `timeout` and
+# `cat` costs a sixth of that second in the L1 lane).  Unless it has
+# exited, ember is killed before the case ends. ---
+vt_flood() {
+	local name=virtio-flood-sigterm dir=$VT/flood pid fd line why="" st
+	local served="vflood: rng served 3 times while flooding" starved="vflood: rng starved"
+	vt_want $name || return 0
+	mkdir -p "$dir"
+	vt_ff "$dir/img" 65536
+	mkfifo "$dir/fifo"
+	"$EMBER" run --kernel "$GUESTS/vflood.pvh" --mem 64M --drive "path=$dir/img" --rng \
+		</dev/null >"$dir/fifo" 2>"$dir/err" &
+	pid=$!
+	exec {fd}<"$dir/fifo"
+	: >"$dir/out"
+	while IFS= read -r -t "$TIMEOUT" -u "$fd" line; do
+		echo "$line" >>"$dir/out"
+		[ "$line" = "$served" ] || [ "$line" = "$starved" ] && break
+	done
+	if [ "$line" = "$starved" ]; then
+		why="the rng was not served while the drive was flooded"
+	elif [ "$line" != "$served" ]; then
+		why="no '$served' line within ${TIMEOUT}s"
+	fi
+	kill -TERM "$pid" 2>/dev/null
+	IFS= read -r -t 1 -u "$fd" line
+	st=$?
+	if [ $st = 0 ]; then
+		echo "$line" >>"$dir/out"
+		why=${why:-"a line after SIGTERM"}
+	elif [ $st -gt 128 ]; then
+		why="${why:+$why; }ember still ran 1 s after SIGTERM"
+	fi
+	[ $st != 1 ] && kill -KILL "$pid" 2>/dev/null	# 1: end of file, ember is gone
+	wait "$pid" 2>/dev/null
+	st=$?
+	exec {fd}<&-
+	if [ -z "$why" ] && [ "$st" != 143 ]; then
+		why="ember ended with status $st after SIGTERM, not 143"
+	fi
+	if [ -z "$why" ] && [ "$(cat "$dir/out")" != "vflood: flooding"$'\n'"$served" ]; then
+		why="unexpected output"
+	fi
+	if [ -z "$why" ] && ! grep -qxF "ember: stopped by signal Terminated" "$dir/err"; then
+		why="stderr does not say 'ember: stopped by signal Terminated'"
+	fi
+	vt_result $name "$why" "$dir/out" "$dir/err"
+}
+vt_flood
+
 # --- bad drive options: exit 2 with the reason, before the guest runs ---
 expect virtio-err-missing-image --status 2 \
 	--stderr-line "ember: drive '$VT/nope.img': No such file or directory" \

@@ -41,3 +41,10 @@ uint32_t vt_used_len(unsigned q, unsigned slot);
 /* Dispatches loop completions until used.idx of q is n (a 10 s deadline,
  * never reached when things work).  True when it got there. */
 bool vt_pump_until_used(struct loop *l, unsigned q, uint16_t n);
+/* One turn of the loop as loop_run makes it: submits, waits for one
+ * completion if wait (10 s deadline), dispatches every completion there
+ * is.  Returns how many it dispatched (0: none came).  (A NOP, and a poll
+ * of an fd that is ready, complete as they are submitted.) */
+unsigned vt_loop_turn(struct loop *l, bool wait);
+/* Makes chain `head` available n times (a guest republishing it). */
+void vt_avail_repeat(unsigned q, uint16_t head, unsigned n);

@@ -259,6 +259,46 @@ Test(blk, save_restore_in_flight)
 	sbuf_free(&sb);
 }
 
+/* Requests that complete at once (an unknown type, an out-of-range
+ * sector, GET_ID), republished on one chain as a flooding guest would: a
+ * kick serves one pass of VIRTIO_BUDGET and posts the next pass on the
+ * loop; each later turn of the loop serves one more pass, so the loop's
+ * other completions get their turn in between. */
+static void flood(uint32_t type, uint64_t sector, uint32_t len)
+{
+	const uint16_t n = 200, b = VIRTIO_BUDGET;
+
+	post(0, type, sector, len);	/* one chain, head 0 ... */
+	vt_avail_repeat(0, 0, n - 1);	/* ... made available n times */
+	vt_wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	for (uint16_t want = b; ; want = want + b < n ? want + b : n) {
+		cr_assert_eq(vt_loop_turn(&loop, true), 1, "one completion a turn");
+		cr_assert_eq(vt_used_idx(0), want, "one pass a turn");
+		cr_assert_eq(vt_vd->q[0].rerun, want < n, "the next pass is posted");
+		if (want == n)
+			break;
+	}
+}
+
+Test(blk, flood_unknown_type_yields)
+{
+	flood(99, 0, 0);
+	cr_assert_eq(status(0), VIRTIO_BLK_S_UNSUPP);
+}
+
+Test(blk, flood_out_of_range_yields)
+{
+	flood(VIRTIO_BLK_T_IN, IMG_SECTORS + 1, 512);
+	cr_assert_eq(status(0), VIRTIO_BLK_S_IOERR);
+}
+
+Test(blk, flood_get_id_yields)
+{
+	flood(VIRTIO_BLK_T_GET_ID, 0, VIRTIO_BLK_ID_BYTES);
+	cr_assert_eq(status(0), VIRTIO_BLK_S_OK);
+	cr_assert_str_eq((char *)vt_g(DATA(0)), "vda");
+}
+
 Test(blk_ro, writes_refused)
 {
 	uint8_t buf[512], zero[512] = { 0 };

@@ -129,28 +129,41 @@ uint32_t vt_used_len(unsigned q, unsigned slot)
 	return v;
 }
 
+unsigned vt_loop_turn(struct loop *l, bool wait)
+{
+	struct __kernel_timespec ts = { .tv_sec = 10 };
+	struct io_uring_cqe *cqe;
+	unsigned head, k = 0;
+
+	io_uring_submit(&l->ring);
+	if (wait && io_uring_wait_cqe_timeout(&l->ring, &cqe, &ts) < 0)
+		return 0;
+	io_uring_for_each_cqe(&l->ring, head, cqe) {
+		struct loop_op *op = io_uring_cqe_get_data(cqe);
+
+		k++;
+		if (op && op->fn)
+			op->fn(op, cqe->res, cqe->flags);
+	}
+	io_uring_cq_advance(&l->ring, k);
+	return k;
+}
+
 bool vt_pump_until_used(struct loop *l, unsigned q, uint16_t n)
 {
 	for (unsigned round = 0; round < 100000; round++) {
-		struct __kernel_timespec ts = { .tv_sec = 10 };
-		struct io_uring_cqe *cqe;
-		unsigned head, k = 0;
-
 		if (vt_used_idx(q) == n)
 			return true;
-		io_uring_submit(&l->ring);
-		if (io_uring_wait_cqe_timeout(&l->ring, &cqe, &ts) < 0)
+		if (!vt_loop_turn(l, true))
 			return vt_used_idx(q) == n;
-		io_uring_for_each_cqe(&l->ring, head, cqe) {
-			struct loop_op *op = io_uring_cqe_get_data(cqe);
-
-			k++;
-			if (op && op->fn)
-				op->fn(op, cqe->res, cqe->flags);
-		}
-		io_uring_cq_advance(&l->ring, k);
 	}
 	return false;
+}
+
+void vt_avail_repeat(unsigned q, uint16_t head, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		vt_avail_add(q, head);
 }
 
 void vt_post_write(unsigned q, uint16_t head, uint64_t addr, uint32_t len)
