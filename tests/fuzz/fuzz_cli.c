@@ -31,10 +31,21 @@
 #define MAX_ARGS 64
 
 static char kdir[64];
+static const char *const kfiles[] = { "vmlinux", "bzImage", "initramfs.cpio.gz" };
+
+static void remove_kdir(void)
+{
+	char path[128];
+
+	for (unsigned i = 0; i < ARRAY_SIZE(kfiles); i++) {
+		snprintf(path, sizeof(path), "%s/%s", kdir, kfiles[i]);
+		unlink(path);
+	}
+	rmdir(kdir);
+}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static const char *const files[] = { "vmlinux", "bzImage", "initramfs.cpio.gz" };
 	char path[128];
 
 	(void)argc;
@@ -43,10 +54,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(kdir, sizeof(kdir), "/tmp/ember-fuzz-kernelXXXXXX");
 	if (!mkdtemp(kdir))
 		abort();
-	for (unsigned i = 0; i < ARRAY_SIZE(files); i++) {
+	atexit(remove_kdir);
+	for (unsigned i = 0; i < ARRAY_SIZE(kfiles); i++) {
 		int fd;
 
-		snprintf(path, sizeof(path), "%s/%s", kdir, files[i]);
+		snprintf(path, sizeof(path), "%s/%s", kdir, kfiles[i]);
 		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		if (fd < 0)
 			abort();
