@@ -115,4 +115,7 @@ clean:
 	rm -rf build build-san
 	$(MAKE) -C tests/guests clean OUT=$(GUESTS_OUT)
 
+# `make fuzz` (FUZZ_S=seconds per target): the libFuzzer targets.
+include tests/fuzz/fuzz.mk
+
 -include $(LIB_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(O)/monitor/main.d $(TEST_OBJS:.o=.d)

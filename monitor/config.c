@@ -142,12 +142,23 @@ static int parse_raw(const char *arg, struct vm_config *cfg, struct errbuf *err)
 	uint64_t addr = 0x7c00;
 
 	if (at) {
+		unsigned slot = cfg->nowned;
+
 		if (parse_size(at + 1, &addr) || addr >= LOWMEM_RAM_END)
 			return err_set(err, EINVAL, "--raw: bad load address '%s' (must be below 0x%llx)",
 				       at + 1, (unsigned long long)LOWMEM_RAM_END);
-		cfg->raw = strndup(arg, (size_t)(at - arg));
-		if (cfg->raw)
-			cfg->owned[cfg->nowned++] = (char *)cfg->raw;
+		/* a later --raw replaces an earlier one: reuse its copy's slot
+		 * (each repeat taking a new one overran cfg->owned) */
+		for (unsigned i = 0; i < cfg->nowned; i++)
+			if (cfg->raw && cfg->owned[i] == cfg->raw)
+				slot = i;
+		if (slot == ARRAY_SIZE(cfg->owned))
+			return err_set(err, EINVAL, "--raw: too many options");
+		if (slot < cfg->nowned)
+			free(cfg->owned[slot]);
+		cfg->raw = cfg->owned[slot] = strndup(arg, (size_t)(at - arg));
+		if (slot == cfg->nowned)
+			cfg->nowned++;
 	} else {
 		cfg->raw = arg;
 	}
@@ -297,7 +308,7 @@ int config_parse_run(int argc, char **argv, struct vm_config *cfg,
 			}
 			/* drive/net specs are cut up in place: work on a copy */
 			if (!strcmp(name, "--drive") || !strcmp(name, "--net")) {
-				if (cfg->nowned == ARRAY_SIZE(cfg->owned) - 1)
+				if (cfg->nowned >= ARRAY_SIZE(cfg->owned) - 1)
 					return err_set(err, EINVAL, "too many %s options", name);
 				v = strdup(v);
 				if (!v)

@@ -1,6 +1,7 @@
 /* Unit tests of `ember run` argument parsing. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "monitor/monitor.h"
@@ -139,4 +140,30 @@ Test(config, sizes)
 	cr_assert_eq(parse_size("12Q", &v), -EINVAL);
 	cr_assert_eq(parse_size("", &v), -EINVAL);
 	cr_assert_eq(parse_size("99999999999T", &v), -EINVAL);
+}
+
+/* Found by tests/fuzz/fuzz_cli: each `--raw FILE@ADDR` took a new slot of
+ * cfg->owned, so 17 of them wrote past its end.  A later --raw replaces
+ * an earlier one. */
+Test(config, repeated_raw_with_address)
+{
+	char *argv[64], name[40][16];
+	struct vm_config c;
+	struct errbuf e;
+	int argc = 0;
+
+	argv[argc++] = "run";
+	for (int i = 0; i < 30; i++) {
+		snprintf(name[i], sizeof(name[i]), "f%d@0x%x", i, 0x1000 + i * 16);
+		argv[argc++] = "--raw";
+		argv[argc++] = name[i];
+	}
+	argv[argc++] = "--drive";
+	argv[argc++] = "path=a.img";
+	argv[argc] = NULL;
+	cr_assert_eq(config_parse_run(argc, argv, &c, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(c.raw, "f29");
+	cr_assert_eq(c.raw_addr, 0x1000 + 29 * 16);
+	cr_assert_eq(c.nowned, 2, "one copy for the raw image, one for the drive");
+	config_free(&c);
 }
