@@ -43,8 +43,12 @@ size_t serial_input(struct device *d, const uint8_t *buf, size_t len);
 /* The UART writes 1 to efd when the guest has emptied a receive buffer
  * that serial_input() found full (-1: no notification). */
 void serial_set_rx_notify(struct device *d, int efd);
-/* Writes any buffered output. */
+/* Writes any buffered output.  Once the VM is stopping, only what the
+ * console takes without blocking: the rest is dropped and counted. */
 void serial_flush(struct device *d);
+/* Bytes of guest output dropped because the console took none while the
+ * VM was stopping (a pipe nobody reads, a stuck terminal). */
+uint64_t serial_dropped(struct device *d);
 
 /* ---- i8042: reset line only (devices/ports.c) -------------------------- */
 int i8042_create(struct vm *vm, struct device **out);

@@ -447,6 +447,7 @@ int vm_run(struct vm *vm)
 	struct loop loop;
 	struct vm_events ev = { .vm = vm, .sig_fd = -1 };
 	sigset_t sigs;
+	uint64_t dropped;
 	int r;
 
 	sigemptyset(&sigs);
@@ -524,6 +525,9 @@ int vm_run(struct vm *vm)
 		close(ev.sig_fd);
 	if (vm->exit_reason[0])
 		fprintf(stderr, "ember: %s\n", vm->exit_reason);
+	if (vm->serial && (dropped = serial_dropped(vm->serial)))
+		log_warn("console: %llu bytes of guest output dropped: the console took "
+			 "no more when the VM stopped", (unsigned long long)dropped);
 	return vm->exit_code;
 }
 
