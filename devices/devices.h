@@ -71,6 +71,9 @@ enum ctl_cmd {
 	CTL_CRASH = 6,		/* fuzzing: crash report */
 };
 int ctlport_create(struct vm *vm, struct device **out);
+/* Sets the 64-bit data register (0xe84 low, 0xe88 high): how a command
+ * hands a result back to the guest, which reads it after its OUT. */
+void ctlport_set_data(struct device *d, uint64_t v);
 
 /* ---- IOAPIC in userspace, for KVM's split irqchip (devices/ioapic.c) ---- */
 #define IOAPIC_PINS 24

@@ -349,6 +349,7 @@ struct vm {
 	void *loop_ctx;		/* the session's (loop_hook and its ctl_hook) */
 	int call_efd;		/* eventfd behind vm_loop_call; -1 if none */
 	struct device *serial;
+	struct device *ctlport;	/* the control port (results in its data register) */
 	struct console *console;
 	int console_fd;		/* guest output; -1 for none */
 

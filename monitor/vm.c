@@ -242,7 +242,7 @@ static int vm_setup_devices(struct vm *vm, struct errbuf *err)
 	if (!r)
 		r = debug_exit_create(vm, NULL);
 	if (!r)
-		r = ctlport_create(vm, NULL);
+		r = ctlport_create(vm, &vm->ctlport);
 	if (r)
 		return err_set(err, -r, "devices: %s", strerror(-r));
 	return 0;
