@@ -87,3 +87,71 @@ expect snap-max-bad --no-kvm --status 2 \
 expect snap-max-no-dir --no-kvm --status 2 \
 	--stderr-line "ember: snapshot options need --snapshot-dir DIR" \
 	-- --kernel "$GUESTS/snapcount.pvh" --snapshot-max 4
+
+# ---- the memory file of a restored VM is truncated under it --------------
+# snap_truncated NAME GUEST_ARGS WAIT_LINE [RESTORE_ARGS...]: snapshot
+# snapcount at line 1, restore it, and once the restored guest prints
+# WAIT_LINE truncate the memory file the VM maps; then (with
+# RESTORE_ARGS) SIGUSR1 asks ember for a snapshot.  ember must stop with
+# EXIT_MEMFILE (74) and one line naming the file, not crash.
+snap_truncated() {
+	local name=$1 args=$2 wait_line=$3 why="" rc line pid fd
+	shift 3
+	snap_case "$name" || return 0
+	d=$snap_dir
+	snap_ember "$d/run.out" "$d/run.err" run $SNAP_RUN_OPTS --kernel "$GUESTS/snapcount.pvh" \
+		--cmdline "$args snap=1" --snapshot-dir "$d/snap" --snapshot-exit
+	if [ $snap_rc != 0 ]; then
+		snap_fail "$name" "the snapshot run: status $snap_rc" "$d/run.out" "$d/run.err"
+		return 0
+	fi
+	coproc TRUNCEM { exec timeout -k 5 "$TIMEOUT" "$EMBER" restore "$d/snap" "$@" \
+		2>"$d/r.err" </dev/null; }
+	pid=$TRUNCEM_PID
+	exec {fd}<&"${TRUNCEM[0]}"
+	: >"$d/r.out"
+	# the event: the restored guest runs (its own output says so)
+	while IFS= read -r line <&$fd; do
+		printf '%s\n' "$line" >>"$d/r.out"
+		if [ "$line" = "$wait_line" ]; then
+			truncate -s 0 "$d/snap/memory"
+			[ $# -gt 0 ] && kill -USR1 "$(pgrep -P "$pid")"
+		fi
+	done
+	wait "$pid"
+	rc=$?
+	exec {fd}<&-
+	if ! grep -qxF "$wait_line" "$d/r.out"; then
+		why="the restored guest never printed '$wait_line' (status $rc)"
+	elif [ $rc != 74 ]; then
+		why="expected status 74, got $rc$([ $rc = 124 ] && echo ' (timeout)')"
+	elif ! grep -qxF "ember: snapshot memory '$d/snap/memory' changed under the running VM (truncated?): the guest RAM it held is gone" "$d/r.err"; then
+		why="no message naming the memory file"
+	fi
+	if [ -n "$why" ]; then
+		snap_fail "$name" "$why" "$d/r.out" "$d/r.err"
+	else
+		snap_pass "$name"
+	fi
+}
+# the guest's next access: KVM_RUN fails with EFAULT
+snap_truncated snap-memfile-truncated "n=1000000 pace=100000000" "count 2"
+# ember's own: a snapshot of the halted guest finds the file shrunk
+snap_truncated snap-memfile-truncated-snapshot "n=2 halt=1" "halted" \
+	--snapshot-dir "$WORK/snap-memfile-truncated-snapshot/snap2" --snapshot-on sigusr1
+
+# ---- a memory file others could change is refused before the VM exists --
+if snap_case snap-memfile-writable; then
+	d=$snap_dir
+	snap_ember "$d/run.out" "$d/run.err" run $SNAP_RUN_OPTS --kernel "$GUESTS/snapcount.pvh" \
+		--cmdline "n=3 snap=1" --snapshot-dir "$d/snap" --snapshot-exit
+	chmod 0664 "$d/snap/memory"
+	snap_ember "$d/r.out" "$d/r.err" restore "$d/snap"
+	if [ $snap_rc != 2 ] || [ -s "$d/r.out" ] ||
+		! grep -qxF "ember: snapshot memory '$d/snap/memory': writable by its group (mode 0664), who could change it under the running VM (chmod go-w)" "$d/r.err"; then
+		snap_fail snap-memfile-writable "expected status 2 and the refusal, got $snap_rc" \
+			"$d/r.out" "$d/r.err"
+	else
+		snap_pass snap-memfile-writable
+	fi
+fi

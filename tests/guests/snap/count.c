@@ -13,6 +13,8 @@
  *             write one word into each of P pages from 128 MiB (what a
  *             restored or forked VM writes)
  *   snap2=K2  a second snapshot point (diff snapshots)
+ *   halt=1    after "done", print "halted" and halt with interrupts off
+ *             (the vCPU then touches no memory until ember stops it)
  *   snapall=1 ask for a snapshot after every line, and print what ember
  *             answered in the data register: "snapshot status S" (0
  *             written, 1 refused by --snapshot-max, 2 failed)
@@ -43,7 +45,7 @@ int pvh_main(struct hvm_start_info *si)
 	const char *cmdline = si->cmdline_paddr ?
 		(const char *)(uintptr_t)si->cmdline_paddr : "";
 	uint64_t n = 40, snap = 0, spin = 0, touch = 0, dirty = 0, snap2 = 0, pace = 0;
-	uint64_t snapall = 0;
+	uint64_t snapall = 0, halt = 0;
 	uint32_t filled = 0;
 
 	rt_cmdline_num(cmdline, "n", &n);
@@ -54,6 +56,7 @@ int pvh_main(struct hvm_start_info *si)
 	rt_cmdline_num(cmdline, "dirty", &dirty);
 	rt_cmdline_num(cmdline, "snap2", &snap2);
 	rt_cmdline_num(cmdline, "snapall", &snapall);
+	rt_cmdline_num(cmdline, "halt", &halt);
 	fill(TOUCH_BASE, touch, 0x5a5a0000u);
 	for (uint32_t i = 1; i <= n; i++) {
 		rt_puts("count ");
@@ -87,5 +90,9 @@ int pvh_main(struct hvm_start_info *si)
 		return 1;
 	}
 	rt_println("done");
+	if (halt) {
+		rt_println("halted");
+		rt_halt();
+	}
 	return 0;
 }
