@@ -43,8 +43,12 @@ size_t serial_input(struct device *d, const uint8_t *buf, size_t len);
 /* The UART writes 1 to efd when the guest has emptied a receive buffer
  * that serial_input() found full (-1: no notification). */
 void serial_set_rx_notify(struct device *d, int efd);
-/* Writes any buffered output. */
+/* Writes any buffered output.  Once the VM is stopping, only what the
+ * console takes without blocking: the rest is dropped and counted. */
 void serial_flush(struct device *d);
+/* Bytes of guest output dropped because the console took none while the
+ * VM was stopping (a pipe nobody reads, a stuck terminal). */
+uint64_t serial_dropped(struct device *d);
 
 /* ---- i8042: reset line only (devices/ports.c) -------------------------- */
 int i8042_create(struct vm *vm, struct device **out);
@@ -67,6 +71,9 @@ enum ctl_cmd {
 	CTL_CRASH = 6,		/* fuzzing: crash report */
 };
 int ctlport_create(struct vm *vm, struct device **out);
+/* Sets the 64-bit data register (0xe84 low, 0xe88 high): how a command
+ * hands a result back to the guest, which reads it after its OUT. */
+void ctlport_set_data(struct device *d, uint64_t v);
 
 /* ---- IOAPIC in userspace, for KVM's split irqchip (devices/ioapic.c) ---- */
 #define IOAPIC_PINS 24

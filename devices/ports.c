@@ -208,6 +208,19 @@ int debug_exit_create(struct vm *vm, struct device **out)
 			      DEBUG_EXIT_PORT, DEBUG_EXIT_LEN, out);
 }
 
+void ctlport_set_data(struct device *d, uint64_t v)
+{
+	struct portdev *p;
+
+	if (!d)
+		return;
+	p = container_of(d, struct portdev, dev);
+	pthread_mutex_lock(&p->lock);
+	p->data[0] = (uint32_t)v;
+	p->data[1] = (uint32_t)(v >> 32);
+	pthread_mutex_unlock(&p->lock);
+}
+
 int ctlport_create(struct vm *vm, struct device **out)
 {
 	return portdev_create(vm, &ctl_ops, &ctl_bus_ops, CTL_PORT, CTL_PORT_LEN, out);

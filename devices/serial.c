@@ -2,8 +2,10 @@
  * to a file descriptor, buffered up to a line; input comes from the event
  * loop through serial_input(). */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "devices/devices.h"
@@ -45,6 +47,8 @@ struct serial {
 	uint16_t base;
 	unsigned irq;
 	int out_fd;
+	bool out_may_block;	/* out_fd is not a regular file (pipe, tty, socket) */
+	uint64_t dropped;	/* output bytes dropped because the VM was stopping */
 	struct uart_regs r;
 	uint8_t rx[RX_SIZE];
 	uint32_t rx_head, rx_len;
@@ -54,15 +58,57 @@ struct serial {
 	bool rx_blocked;	/* serial_input found the buffer full */
 };
 
+/* Waits until out_fd takes bytes: true when it may be written, false
+ * when the VM is stopping and it takes none now.  A console that does not
+ * drain (stdout a pipe nobody reads) holds up the guest, as a real UART
+ * would; it must never hold up a stop.  So the wait includes the stop
+ * eventfd (it stays readable from vm_request_stop on: nobody reads it
+ * during a run), and once a stop was requested the console gets only what
+ * it takes at once. */
+static bool serial_out_wait(struct serial *s)
+{
+	struct vm *vm = s->dev.vm;
+	bool stopping = vm && atomic_load(&vm->stopping);
+	struct pollfd p[2] = {
+		{ .fd = s->out_fd, .events = POLLOUT },
+		{ .fd = vm ? vm->stop_efd : -1, .events = POLLIN },
+	};
+
+	if (!s->out_may_block)
+		return true;	/* a regular file never waits long */
+	for (;;) {
+		int n = poll(p, stopping ? 1 : 2, stopping ? 0 : -1);
+
+		if (n < 0 && errno == EINTR) {	/* a vCPU kick: stop or pause */
+			stopping = vm && atomic_load(&vm->stopping);
+			continue;
+		}
+		if (n < 0)
+			return true;	/* cannot wait: let write() decide */
+		if (n == 0 || (p[1].revents & POLLIN))
+			return false;	/* stopping, and no room now */
+		return true;	/* room, or POLLERR/POLLHUP for write() to report */
+	}
+}
+
+/* Writes the line buffer out; what cannot be written because the VM is
+ * stopping is dropped and counted (serial_dropped).  At most TX_SIZE
+ * (256) bytes, under PIPE_BUF: a pipe that polled writable takes them
+ * without blocking. */
 static void serial_flush_locked(struct serial *s)
 {
 	size_t off = 0;
 
 	while (off < s->tx_len && s->out_fd >= 0) {
-		ssize_t n = write(s->out_fd, s->tx + off, s->tx_len - off);
+		ssize_t n;
 
+		if (!serial_out_wait(s)) {
+			s->dropped += s->tx_len - off;
+			break;
+		}
+		n = write(s->out_fd, s->tx + off, s->tx_len - off);
 		if (n < 0 && errno == EINTR)
-			continue;
+			continue;	/* serial_out_wait looks at the stop */
 		if (n <= 0)
 			break;	/* console gone: drop the output, keep the guest */
 		off += (size_t)n;
@@ -241,6 +287,17 @@ void serial_set_rx_notify(struct device *d, int efd)
 	pthread_mutex_unlock(&s->lock);
 }
 
+uint64_t serial_dropped(struct device *d)
+{
+	struct serial *s = container_of(d, struct serial, dev);
+	uint64_t n;
+
+	pthread_mutex_lock(&s->lock);
+	n = s->dropped;
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
 void serial_flush(struct device *d)
 {
 	struct serial *s = container_of(d, struct serial, dev);
@@ -336,6 +393,11 @@ int serial_create(struct vm *vm, uint16_t base, unsigned irq, int out_fd,
 	s->base = base;
 	s->irq = irq;
 	s->out_fd = out_fd;
+	if (out_fd >= 0) {
+		struct stat st;
+
+		s->out_may_block = fstat(out_fd, &st) < 0 || !S_ISREG(st.st_mode);
+	}
 	s->rx_notify_fd = -1;
 	pthread_mutex_init(&s->lock, NULL);
 	r = vm_add_device(vm, &s->dev);	/* from here on the VM frees it */

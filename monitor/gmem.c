@@ -20,6 +20,7 @@ int gmem_init(struct gmem *m, uint64_t size)
 	m->fd = -1;
 	m->size = m->low_size = 0;
 	m->cow = false;
+	m->path = NULL;
 	m->track = NULL;
 	if (size < MiB(2) || (size & 0xfff))
 		return -EINVAL;
@@ -48,7 +49,7 @@ fail:
 	}
 }
 
-int gmem_init_file(struct gmem *m, uint64_t size, const char *path)
+int gmem_init_file(struct gmem *m, uint64_t size, const char *path, struct errbuf *err)
 {
 	struct stat st;
 	void *p;
@@ -57,20 +58,40 @@ int gmem_init_file(struct gmem *m, uint64_t size, const char *path)
 	memset(m, 0, sizeof(*m));
 	m->fd = -1;
 	if (size < MiB(2) || (size & 0xfff))
-		return -EINVAL;
+		return err_set(err, EINVAL, "snapshot memory '%s': the snapshot's RAM (%llu bytes) "
+			       "is not a multiple of 4 KiB of at least 2 MiB", path,
+			       (unsigned long long)size);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != size) {
-		close(fd);
-		return -EINVAL;
+		return err_set(err, errno, "snapshot memory '%s': %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0) {
+		e = err_set(err, errno, "snapshot memory '%s': %s", path, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != size) {
+		e = err_set(err, EINVAL, "snapshot memory '%s': %llu bytes, the snapshot's RAM is %llu",
+			    path, (unsigned long long)st.st_size, (unsigned long long)size);
+		goto fail;
+	}
+	e = memfile_check(path, &st, err);
+	if (e)
+		goto fail;
+	m->path = strdup(path);
+	if (!m->path) {
+		e = err_set(err, ENOMEM, "out of memory");
+		goto fail;
 	}
 	/* private: guest writes copy the page, the file stays as it was */
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, fd, 0);
 	if (p == MAP_FAILED) {
-		e = -errno;
-		close(fd);
-		return e;
+		e = err_set(err, errno, "snapshot memory '%s': %s", path, strerror(errno));
+		goto fail;
+	}
+	e = memfile_watch(p, size, path);
+	if (e) {
+		munmap(p, size);
+		e = err_set(err, -e, "snapshot memory '%s': SIGBUS handler: %s", path, strerror(-e));
+		goto fail;
 	}
 	m->host = p;
 	m->fd = fd;
@@ -78,13 +99,22 @@ int gmem_init_file(struct gmem *m, uint64_t size, const char *path)
 	m->low_size = size < MMIO_GAP_START ? size : MMIO_GAP_START;
 	m->cow = true;
 	return 0;
+fail:
+	free(m->path);
+	m->path = NULL;
+	close(fd);
+	return e;
 }
 
 void gmem_destroy(struct gmem *m)
 {
 	gmem_track_stop(m);
+	if (m->host && m->cow)
+		memfile_unwatch(m->host);
 	if (m->host)
 		munmap(m->host, m->size);
+	free(m->path);
+	m->path = NULL;
 	if (m->fd >= 0)
 		close(m->fd);
 	m->host = NULL;

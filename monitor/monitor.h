@@ -107,6 +107,7 @@ struct gmem {
 				 * loaders then need not zero a bss, which
 				 * would fault in its pages for nothing */
 	bool cow;		/* a snapshot memory file mapped MAP_PRIVATE */
+	char *path;		/* that file's name (messages), else NULL */
 	struct gmem_track *track;	/* host writes (gmem_track_start): NULL
 					 * while nobody tracks them */
 };
@@ -116,9 +117,12 @@ struct gmem {
 int gmem_init(struct gmem *m, uint64_t size);
 /* Maps the snapshot memory file `path` (exactly `size` bytes) MAP_PRIVATE:
  * copy-on-write, pages fault in lazily from the file, which is never
- * written.  Same size rules as gmem_init.  Returns 0 or -errno (-EINVAL
- * when the file's size is not `size`). */
-int gmem_init_file(struct gmem *m, uint64_t size, const char *path);
+ * written.  Same size rules as gmem_init.  The file must be one only
+ * ember's user can change (memfile_check), and the mapping is watched
+ * (memfile_watch).  Returns 0 or -errno with a message naming the file
+ * (-EINVAL when its size is not `size`, -EPERM when others could change
+ * it). */
+int gmem_init_file(struct gmem *m, uint64_t size, const char *path, struct errbuf *err);
 /* Unmaps and closes; safe on a zeroed or already destroyed gmem. */
 void gmem_destroy(struct gmem *m);
 /* The checked translator: a host pointer to guest-physical [gpa, gpa+len),
@@ -134,6 +138,24 @@ void gmem_copy_in(const struct gmem *m, void *dst, const void *src, size_t len);
 /* Builds the memory map of m: RAM 0..LOWMEM_RAM_END, reserved EBDA..1 MiB,
  * RAM 1 MiB..low_size, RAM above 4 GiB.  Sorted, non-overlapping. */
 void e820_build(const struct gmem *m, struct e820_map *out);
+
+/* ---- snapshot memory files that change under the VM (monitor/memfile.c) */
+struct stat;
+/* Refuses a memory file (path, its stat) that someone other than ember's
+ * user could change while a VM maps it: owned by another uid, or writable
+ * by its group or others.  0, or -EPERM with a message naming the file. */
+int memfile_check(const char *path, const struct stat *st, struct errbuf *err);
+/* The one message for a memory file found changed under a running VM
+ * (ember's SIGBUS on guest RAM, the guest's EFAULT from KVM_RUN). */
+void memfile_changed_msg(const char *path, char *buf, size_t len);
+/* Watches [start, start + len), a mapping of memory file path: a SIGBUS
+ * there (the file was truncated) prints memfile_changed_msg on stderr and
+ * ends the process with EXIT_MEMFILE.  Installs the SIGBUS handler on the
+ * first call (before the sandbox: sigaction is not allowed after); 16
+ * mappings at once.  0 or -errno. */
+int memfile_watch(const void *start, size_t len, const char *path);
+/* Stops watching the mapping that starts at start (before it is unmapped). */
+void memfile_unwatch(const void *start);
 
 /* ---- configuration (monitor/config.c) --------------------------------- */
 enum console_kind { CONSOLE_STDIO, CONSOLE_FILE, CONSOLE_NONE };
@@ -316,6 +338,7 @@ enum {
 	EXIT_TRIPLEFAULT = 71,	/* guest triple fault (KVM_EXIT_SHUTDOWN) */
 	EXIT_KVMERROR = 72,	/* KVM internal/emulation error, failed entry */
 	EXIT_BADEXIT = 73,	/* an exit ember does not handle */
+	EXIT_MEMFILE = 74,	/* the snapshot memory file changed under the VM */
 };
 
 enum { TS_START, TS_VM_CREATED, TS_MEMORY, TS_IRQCHIP, TS_VCPUS, TS_LOADED,
@@ -346,7 +369,7 @@ struct vm {
 	/* stop: the first request wins; the loop then stops every vCPU */
 	atomic_int stopping;
 	int exit_code;
-	char exit_reason[256];
+	char exit_reason[4400];	/* room for a message naming a path */
 	int stop_efd;		/* eventfd the loop waits on */
 
 	/* control-port commands other than marker/exit (snapshot, fuzzing):
@@ -360,6 +383,7 @@ struct vm {
 	void *loop_ctx;		/* the session's (loop_hook and its ctl_hook) */
 	int call_efd;		/* eventfd behind vm_loop_call; -1 if none */
 	struct device *serial;
+	struct device *ctlport;	/* the control port (results in its data register) */
 	struct console *console;
 	int console_fd;		/* guest output; -1 for none */
 

@@ -121,13 +121,11 @@ int vm_set_memslot(struct vm *vm, unsigned slot, uint32_t flags)
 static int vm_setup_memory(struct vm *vm, struct errbuf *err)
 {
 	int ret = vm->cfg->mem_file ?
-		gmem_init_file(&vm->mem, vm->cfg->mem_size, vm->cfg->mem_file) :
+		gmem_init_file(&vm->mem, vm->cfg->mem_size, vm->cfg->mem_file, err) :
 		gmem_init(&vm->mem, vm->cfg->mem_size);
 
 	if (ret && vm->cfg->mem_file)
-		return err_set(err, -ret, "snapshot memory '%s' (%llu bytes): %s",
-			       vm->cfg->mem_file, (unsigned long long)vm->cfg->mem_size,
-			       strerror(-ret));
+		return ret;
 	if (ret)
 		return err_set(err, -ret, "guest memory (%llu bytes): %s",
 			       (unsigned long long)vm->cfg->mem_size, strerror(-ret));
@@ -242,7 +240,7 @@ static int vm_setup_devices(struct vm *vm, struct errbuf *err)
 	if (!r)
 		r = debug_exit_create(vm, NULL);
 	if (!r)
-		r = ctlport_create(vm, NULL);
+		r = ctlport_create(vm, &vm->ctlport);
 	if (r)
 		return err_set(err, -r, "devices: %s", strerror(-r));
 	return 0;
@@ -343,8 +341,11 @@ int vm_create(const struct vm_config *cfg, struct vm **out, struct errbuf *err,
 	/* memory before the irqchip: registering memslots after KVM's
 	 * interrupt controllers exist waits for RCU grace periods */
 	r = vm_setup_memory(vm, err);
-	if (r)
+	if (r) {
+		if (cfg->mem_file && (r == -EPERM || r == -EINVAL))
+			*status_out = EXIT_BADINPUT;	/* the file, not the host */
 		return r;
+	}
 	vm->ts[TS_MEMORY] = now_ns();
 	r = vm_setup_irqchip(vm, err);
 	if (r)
@@ -447,6 +448,7 @@ int vm_run(struct vm *vm)
 	struct loop loop;
 	struct vm_events ev = { .vm = vm, .sig_fd = -1 };
 	sigset_t sigs;
+	uint64_t dropped;
 	int r;
 
 	sigemptyset(&sigs);
@@ -524,6 +526,9 @@ int vm_run(struct vm *vm)
 		close(ev.sig_fd);
 	if (vm->exit_reason[0])
 		fprintf(stderr, "ember: %s\n", vm->exit_reason);
+	if (vm->serial && (dropped = serial_dropped(vm->serial)))
+		log_warn("console: %llu bytes of guest output dropped: the console took "
+			 "no more when the VM stopped", (unsigned long long)dropped);
 	return vm->exit_code;
 }
 

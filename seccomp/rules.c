@@ -59,6 +59,7 @@ const struct sc_rule sc_rules[] = {
 
 	/* ---- I/O outside the ring ---- */
 	SYS(BOTH, 0, write, "serial output, eventfd signals (stop, kicks, UART space), stderr"),
+	SYS(BOTH, 0, poll, "serial output waits for room on the console or for a stop"),
 	SYS(LOOP, 0, read, "drain virtio kick eventfds"),
 	SYS(LOOP, 0, io_uring_enter, "submit to and wait on the event loop's ring"),
 	SYS(LOOP, 0, close, "teardown closes the VM's fds"),
@@ -71,6 +72,7 @@ const struct sc_rule sc_rules[] = {
 	SYS(BOTH, 0, getpid, "pthread_kill asks for the process id"),
 	SYS_VAL(BOTH, 0, tgkill, 0, SC_V_PID, "kick a vCPU thread of this process (never another)"),
 	SYS(VCPU, 0, exit, "a vCPU thread ends"),
+	SYS(VCPU, 0, exit_group, "the process ends (fuzz loop; a SIGBUS on a changed memory file)"),
 	SYS(LOOP, 0, exit_group, "the process ends"),
 	SYS(BOTH, 0, clock_gettime, "timestamps (markers, --boot-time) when the vDSO falls back"),
 
@@ -121,6 +123,8 @@ const struct sc_rule sc_rules[] = {
 	SYS(LOOP, SC_F_SNAPSHOT, renameat, "a finished file takes its final name atomically"),
 	SYS(LOOP, SC_F_SNAPSHOT, unlinkat, "a failed temporary file is removed"),
 	SYS(LOOP, SC_F_SNAPSHOT, ftruncate, "size the sparse memory file"),
+	SYS_EQ(LOOP, SC_F_SNAPSHOT, newfstatat, 3, AT_EMPTY_PATH,
+	       "fstat: a restored VM's memory file is still whole before it is copied"),
 	SYS(LOOP, SC_F_SNAPSHOT, pwrite64, "page runs into the memory file"),
 	SYS_EQ(LOOP, SC_F_SNAPSHOT, lseek, 2, SEEK_DATA, "skip guest RAM never written (holes)"),
 	SYS_EQ(LOOP, SC_F_SNAPSHOT, lseek, 2, SEEK_HOLE, "skip guest RAM never written (holes)"),
@@ -152,7 +156,6 @@ const struct sc_rule sc_rules[] = {
 	       "--crashes: save a finding's input in the directory opened at start-up"),
 	SYS(VCPU, SC_F_FUZZ, close, "a saved finding; teardown closes the VM's fds"),
 	SYS(VCPU, SC_F_FUZZ, timer_delete, "teardown: the run timeout's timer"),
-	SYS(VCPU, SC_F_FUZZ, exit_group, "the process ends"),
 	/* drives under the reset loop (virtio/overlay.c): served on this
 	 * thread, the image only read (pread64 and madvise are allowed above
 	 * too; these rows say why the fuzz loop needs them) */

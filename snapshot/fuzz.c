@@ -377,7 +377,7 @@ static void vm_stopped(struct fuzz *f)
 	int code = vm->exit_code;
 
 	if (code == EXIT_KVMERROR || code == EXIT_BADEXIT || code == EXIT_TRIPLEFAULT) {
-		snprintf(why, sizeof(why), "%s", vm->exit_reason[0] ? vm->exit_reason : "KVM error");
+		snprintf(why, sizeof(why), "%.255s", vm->exit_reason[0] ? vm->exit_reason : "KVM error");
 		end_run(f, FUZZ_CRASH, 0, why);
 	} else if (code == EXIT_HOSTFAIL) {
 		end_run(f, FUZZ_ERROR, 0, vm->exit_reason);
@@ -417,6 +417,13 @@ int fuzz_run(struct fuzz *f, const void *in, size_t len, struct fuzz_result *res
 		blk_overlay_poll(f->vm, UINT64_MAX);
 	while (f->outcome < 0) {
 		if (ioctl(f->v->fd, KVM_RUN, 0) < 0) {
+			if (errno == EFAULT && f->vm->mem.cow) {
+				char why[4200];	/* KVM could not fault the file's page in */
+
+				memfile_changed_msg(f->vm->mem.path, why, sizeof(why));
+				end_run(f, FUZZ_ERROR, 0, why);
+				break;
+			}
 			if (errno != EINTR && errno != EAGAIN) {
 				end_run(f, FUZZ_ERROR, 0, strerror(errno));
 				break;
@@ -478,6 +485,9 @@ static int map_pristine(struct fuzz *f, struct errbuf *err)
 	if (p == MAP_FAILED)
 		return err_set(err, errno, "snapshot memory '%s': %s", img->mem_path, strerror(errno));
 	f->pristine = p;
+	/* reset copies from it: a truncated file is a clear stop there too */
+	if (memfile_watch(p, size, img->mem_path) < 0)
+		log_warn("snapshot memory '%s': not watched for changes", img->mem_path);
 	for (unsigned i = 0; i < img->ndiffs; i++) {
 		int r = mem_apply_diff(p, size, img->diffs[i].path, &img->diffs[i].mem, err);
 
@@ -633,8 +643,10 @@ void fuzz_close(struct fuzz *f)
 	if (f->vm)
 		dirty_stop(&f->dl);
 	vm_destroy(f->vm);
-	if (f->pristine && f->img)
+	if (f->pristine && f->img) {
+		memfile_unwatch(f->pristine);
 		munmap(f->pristine, f->img->cfg.mem_size);
+	}
 	cpu_state_free(&f->cpu);
 	cpu_caps_free(&f->caps);
 	sbuf_free(&f->scratch);

@@ -24,13 +24,16 @@ const char snap_usage[] =
 	"  --snapshot-on control-port|sigusr1[,..]  what takes one (default both):\n"
 	"                       control-port command 3, or SIGUSR1 to ember\n"
 	"  --snapshot-exit      stop the VM (status 0) after the first snapshot\n"
-	"  --snapshot-diff      DIR/1 full, then DIR/2, DIR/3.. each a diff on the last\n";
+	"  --snapshot-diff      DIR/1 full, then DIR/2, DIR/3.. each a diff on the last\n"
+	"  --snapshot-max N     at most N snapshots (default 16); later requests are\n"
+	"                       refused (the guest reads status 1 at 0xe84)\n";
 
 struct snap_session {
 	struct vm *vm;
 	struct snap_opts o;
 	char base[4096];	/* the last snapshot (or the restore source) */
 	unsigned count;
+	unsigned refused;	/* requests past --snapshot-max */
 	int failures;
 	int dirfd;		/* --snapshot-dir, opened at start */
 	int pagemap_fd;		/* /proc/self/pagemap, opened at start */
@@ -68,12 +71,27 @@ static int parse_on(const char *v, struct snap_opts *o, struct errbuf *err)
 	return 0;
 }
 
+static int parse_max(const char *v, struct snap_opts *o, struct errbuf *err)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (!*v || *end || errno || v[0] == '-' || n < 1 || n > SNAP_MAX_LIMIT)
+		return err_set(err, EINVAL, "--snapshot-max: '%s' is not a number from 1 to %u",
+			       v, SNAP_MAX_LIMIT);
+	o->max = (unsigned)n;
+	return 0;
+}
+
 int snap_opts_take(int *argc, char **argv, struct snap_opts *o, struct errbuf *err)
 {
 	int out = 1;
-	bool on_given = false;
+	bool on_given = false, max_given = false;
 
 	memset(o, 0, sizeof(*o));
+	o->max = SNAP_MAX_DEFAULT;
 	for (int i = 1; i < *argc; i++) {
 		const char *a = argv[i], *v = NULL;
 		size_t n = strcspn(a, "=");
@@ -86,6 +104,7 @@ int snap_opts_take(int *argc, char **argv, struct snap_opts *o, struct errbuf *e
 		bool valued = !strncmp(a, "--snapshot-on", n) && n == 13;
 
 		valued |= !strncmp(a, "--snapshot-dir", n) && n == 14;
+		valued |= !strncmp(a, "--snapshot-max", n) && n == 14;
 		if (valued) {
 			if (a[n] == '=')
 				v = a + n + 1;
@@ -99,6 +118,12 @@ int snap_opts_take(int *argc, char **argv, struct snap_opts *o, struct errbuf *e
 				if (r)
 					return r;
 				on_given = true;
+			} else if (!strncmp(a, "--snapshot-max", n)) {
+				int r = parse_max(v, o, err);
+
+				if (r)
+					return r;
+				max_given = true;
 			} else {
 				if (!*v)
 					return err_set(err, EINVAL, "--snapshot-dir needs a directory");
@@ -114,7 +139,7 @@ int snap_opts_take(int *argc, char **argv, struct snap_opts *o, struct errbuf *e
 	}
 	argv[out] = NULL;
 	*argc = out;
-	if ((on_given || o->exit_after || o->diff) && !o->dir)
+	if ((on_given || o->exit_after || o->diff || max_given) && !o->dir)
 		return err_set(err, EINVAL, "snapshot options need --snapshot-dir DIR");
 	if (o->dir && !on_given)
 		o->on_ctl = o->on_sigusr1 = true;
@@ -240,6 +265,19 @@ void snap_session_running(struct snap_session *s, bool running)
 	pthread_mutex_unlock(&s->lock);
 }
 
+/* A request past --snapshot-max: nothing is written.  The first refusal
+ * is logged with the reason, later ones counted (a guest can ask in a
+ * loop) and the total reported at the end of the session. */
+static void refuse(struct snap_session *s, int why)
+{
+	if (why == 0)
+		ctlport_set_data(s->vm->ctlport, SNAP_CTL_REFUSED);
+	if (s->refused++ == 0)
+		log_warn("snapshot: %s refused: %u snapshot%s already written to '%s', "
+			 "the limit of --snapshot-max %u", why ? "SIGUSR1" : "control-port request",
+			 s->count, s->count == 1 ? "" : "s", s->o.dir, s->o.max);
+}
+
 static void on_loop(struct vm *vm, int why)
 {
 	struct snap_session *s = vm->loop_ctx;
@@ -272,10 +310,19 @@ static void on_loop(struct vm *vm, int why)
 		vm_resume(vm);
 		return;
 	}
+	if (s->count >= s->o.max) {
+		refuse(s, why);
+		vm_resume(vm);
+		return;
+	}
+	if (why == 0)	/* the guest reads 0 after its request: in the snapshot too */
+		ctlport_set_data(vm->ctlport, SNAP_CTL_OK);
 	r = take(s, &err);
 	if (r) {
 		s->failures++;
 		log_error("%s", err.msg);
+		if (why == 0)
+			ctlport_set_data(vm->ctlport, SNAP_CTL_FAILED);
 	} else {
 		log_info("snapshot %u written to '%s' in %.3f ms", s->count, s->base,
 			 (double)(now_ns() - t) / 1e6);
@@ -382,6 +429,9 @@ int snap_session_end(struct snap_session *s)
 	if (!s)
 		return 0;
 	f = s->failures;
+	if (s->refused > 1)
+		log_warn("snapshot: %u requests refused in all (--snapshot-max %u)", s->refused,
+			 s->o.max);
 	dirty_stop(&s->dl);
 	if (s->tracking)
 		gmem_track_stop(&s->vm->mem);

@@ -89,6 +89,22 @@ static int save_cpus(struct vm *vm, const struct cpu_caps *given, struct sbuf *w
 	return r;
 }
 
+/* A restored VM's memory file must still be whole: the pages the VM has
+ * not copied are the file's, and a truncated file has holes there now (or
+ * SIGBUS).  Then the VM stops, as its next access to them would make it,
+ * and no snapshot of holes is written. */
+static int check_memfile(struct vm *vm, struct errbuf *err)
+{
+	struct stat st;
+	char msg[4200];
+
+	if (!vm->mem.cow || (fstat(vm->mem.fd, &st) == 0 && (uint64_t)st.st_size == vm->mem.size))
+		return 0;
+	memfile_changed_msg(vm->mem.path, msg, sizeof(msg));
+	vm_request_stop(vm, EXIT_MEMFILE, "%s", msg);
+	return err_set(err, EIO, "snapshot not written: %s", msg);
+}
+
 int snap_save(struct vm *vm, int dirfd, const char *dir, const uint64_t *diff_bitmap,
 	      const char *base, int pagemap_fd, const struct cpu_caps *caps,
 	      struct errbuf *err)
@@ -100,6 +116,9 @@ int snap_save(struct vm *vm, int dirfd, const char *dir, const uint64_t *diff_bi
 	uint64_t pages = 0;
 	int r;
 
+	r = check_memfile(vm, err);
+	if (r)
+		return r;
 	if (strcmp(dir, ".") && mkdirat(dirfd, dir, 0755) < 0 && errno != EEXIST)
 		return err_set(err, errno, "snapshot directory '%s': %s", dir, strerror(errno));
 	memset(&m, 0, sizeof(m));
@@ -112,6 +131,8 @@ int snap_save(struct vm *vm, int dirfd, const char *dir, const uint64_t *diff_bi
 		return err_set(err, ENAMETOOLONG, "snapshot directory '%s': name too long", dir);
 	r = m.diff ? mem_write_diff(vm, diff_bitmap, dirfd, path, &m, err) :
 		     mem_write_full(vm, dirfd, path, pagemap_fd, &pages, err);
+	if (!r)
+		r = check_memfile(vm, err);	/* shrunk while being copied? */
 	if (r)
 		goto out;
 
@@ -211,7 +232,8 @@ static int base_inside(const char *cur, char bdir[PATH_MAX], const char *base,
 }
 
 /* A memory file must be exactly the guest's RAM (mapping beyond its end
- * would fault).  0 or -EINVAL with a message. */
+ * would fault), and one only ember's user can change.  0, or -EINVAL or
+ * -EPERM with a message. */
 static int check_size(const char *path, uint64_t size, struct errbuf *err)
 {
 	struct stat st;
@@ -221,7 +243,7 @@ static int check_size(const char *path, uint64_t size, struct errbuf *err)
 	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != size)
 		return err_set(err, EINVAL, "snapshot memory '%s': %llu bytes, the snapshot's RAM is %llu",
 			       path, (unsigned long long)st.st_size, (unsigned long long)size);
-	return 0;
+	return memfile_check(path, &st, err);	/* before anything is built */
 }
 
 int snap_image_load(const char *dir, struct snap_image *img, struct errbuf *err)

@@ -324,6 +324,18 @@ struct snap_opts {
 	bool exit_after;	/* --snapshot-exit: stop the VM after one */
 	bool diff;		/* --snapshot-diff: DIR/1 full, DIR/2.. diffs */
 	bool api;		/* libember: a session even without a DIR */
+	unsigned max;		/* --snapshot-max: snapshots a session writes at most
+				 * (a guest asking in a loop must not fill the
+				 * disk); later requests are refused */
+};
+#define SNAP_MAX_DEFAULT 16
+#define SNAP_MAX_LIMIT 100000
+/* What the guest reads in the control port's data register (0xe84) after
+ * command 3 (SNAPSHOT): */
+enum {
+	SNAP_CTL_OK = 0,	/* written (a restored VM reads this too) */
+	SNAP_CTL_REFUSED = 1,	/* --snapshot-max reached: nothing written */
+	SNAP_CTL_FAILED = 2,	/* writing failed (ember logged why) */
 };
 /* Takes the snapshot options out of argv (shifting the rest down and
  * updating *argc).  0, or -EINVAL with a message. */

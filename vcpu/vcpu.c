@@ -287,6 +287,9 @@ static void *vcpu_thread(void *arg)
 
 	sigemptyset(&kick);
 	sigaddset(&kick, VCPU_KICK_SIGNAL);
+	/* and SIGBUS: blocked, a fault on guest RAM would kill the process
+	 * before ember's handler could say why (monitor/memfile.c) */
+	sigaddset(&kick, SIGBUS);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
 	/* the CPU time the process took to get here, for ember fork (a
 	 * system call, so before the filter) */
@@ -310,6 +313,14 @@ static void *vcpu_thread(void *arg)
 				if (atomic_load(&vm->pause_req))
 					vcpu_park(v);
 				continue;
+			}
+			if (errno == EFAULT && vm->mem.cow) {
+				/* KVM could not fault a page of the memory file in */
+				char msg[4200];
+
+				memfile_changed_msg(vm->mem.path, msg, sizeof(msg));
+				vm_request_stop(vm, EXIT_MEMFILE, "%s", msg);
+				break;
 			}
 			vm_request_stop(vm, EXIT_HOSTFAIL, "vCPU %u: KVM_RUN: %s", v->id,
 					strerror(errno));

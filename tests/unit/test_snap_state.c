@@ -326,15 +326,15 @@ Test(snap_mem, full_is_sparse_and_exact, .init = mk_tmp, .fini = rm_tmp)
 	free(back);
 	gmem_destroy(&vm.mem);
 	/* and it maps back copy-on-write, the file untouched */
-	cr_assert_eq(gmem_init_file(&vm.mem, MiB(64), path), 0);
+	cr_assert_eq(gmem_init_file(&vm.mem, MiB(64), path, NULL), 0);
 	cr_assert(vm.mem.cow);
 	cr_assert_eq(vm.mem.host[MiB(3) + 17], 2);
 	vm.mem.host[MiB(3) + 17] = 9;
 	gmem_destroy(&vm.mem);
-	cr_assert_eq(gmem_init_file(&vm.mem, MiB(64), path), 0);
+	cr_assert_eq(gmem_init_file(&vm.mem, MiB(64), path, NULL), 0);
 	cr_assert_eq(vm.mem.host[MiB(3) + 17], 2, "the file never changes");
 	gmem_destroy(&vm.mem);
-	cr_assert_eq(gmem_init_file(&vm.mem, MiB(32), path), -EINVAL, "size must match");
+	cr_assert_eq(gmem_init_file(&vm.mem, MiB(32), path, NULL), -EINVAL, "size must match");
 }
 
 Test(snap_mem, diff_layers_on_base, .init = mk_tmp, .fini = rm_tmp)
@@ -369,7 +369,7 @@ Test(snap_mem, diff_layers_on_base, .init = mk_tmp, .fini = rm_tmp)
 	expect = malloc(MiB(16));
 	memcpy(expect, vm.mem.host, MiB(16));
 	gmem_destroy(&vm.mem);
-	cr_assert_eq(gmem_init_file(&vm.mem, MiB(16), base), 0);
+	cr_assert_eq(gmem_init_file(&vm.mem, MiB(16), base, NULL), 0);
 	cr_assert_eq(vm.mem.host[100 * 4096], 0x11, "the base still has it");
 	cr_assert_eq(mem_apply_diff(vm.mem.host, vm.mem.size, diff, &m, &err), 0, "%s", err.msg);
 	cr_assert_eq(memcmp(vm.mem.host, expect, MiB(16)), 0);
@@ -391,7 +391,7 @@ Test(snap_mem, written_pages_of_a_cow_mapping, .init = mk_tmp, .fini = rm_tmp)
 	snprintf(path, sizeof(path), "%s/memory", tmpdir);
 	cr_assert_eq(mem_write_full(&vm, AT_FDCWD, path, -1, &pages, &err), 0);
 	gmem_destroy(&vm.mem);
-	cr_assert_eq(gmem_init_file(&vm.mem, MiB(8), path), 0);
+	cr_assert_eq(gmem_init_file(&vm.mem, MiB(8), path, NULL), 0);
 	cr_assert_eq(vm.mem.host[0], 1);	/* read: still the file's page */
 	vm.mem.host[7 * 4096] = 5;		/* written: copied */
 	memset(bm, 0, sizeof(bm));

@@ -13,6 +13,11 @@
  *             write one word into each of P pages from 128 MiB (what a
  *             restored or forked VM writes)
  *   snap2=K2  a second snapshot point (diff snapshots)
+ *   halt=1    after "done", print "halted" and halt with interrupts off
+ *             (the vCPU then touches no memory until ember stops it)
+ *   snapall=1 ask for a snapshot after every line, and print what ember
+ *             answered in the data register: "snapshot status S" (0
+ *             written, 1 refused by --snapshot-max, 2 failed)
  * Everything the guest needs to go on (the counter, the stack) is in
  * guest RAM and registers: a restore continues with line K+1. */
 #include "snap.h"
@@ -40,6 +45,7 @@ int pvh_main(struct hvm_start_info *si)
 	const char *cmdline = si->cmdline_paddr ?
 		(const char *)(uintptr_t)si->cmdline_paddr : "";
 	uint64_t n = 40, snap = 0, spin = 0, touch = 0, dirty = 0, snap2 = 0, pace = 0;
+	uint64_t snapall = 0, halt = 0;
 	uint32_t filled = 0;
 
 	rt_cmdline_num(cmdline, "n", &n);
@@ -49,6 +55,8 @@ int pvh_main(struct hvm_start_info *si)
 	rt_cmdline_num(cmdline, "touch", &touch);
 	rt_cmdline_num(cmdline, "dirty", &dirty);
 	rt_cmdline_num(cmdline, "snap2", &snap2);
+	rt_cmdline_num(cmdline, "snapall", &snapall);
+	rt_cmdline_num(cmdline, "halt", &halt);
 	fill(TOUCH_BASE, touch, 0x5a5a0000u);
 	for (uint32_t i = 1; i <= n; i++) {
 		rt_puts("count ");
@@ -58,6 +66,13 @@ int pvh_main(struct hvm_start_info *si)
 			;
 		for (uint64_t t0 = rdtsc(); pace && rdtsc() - t0 < pace;)
 			;
+		if (snapall) {
+			outl(CTL_DATA_LO, 0xffffffffu);	/* not an answer */
+			snap_here();
+			rt_puts("snapshot status ");
+			rt_put_dec(inl(CTL_DATA_LO));
+			rt_putc('\n');
+		}
 		if (i == snap || i == snap2) {
 			snap_here();
 			if (filled && !check(DIRTY_BASE, dirty, filled)) {
@@ -75,5 +90,9 @@ int pvh_main(struct hvm_start_info *si)
 		return 1;
 	}
 	rt_println("done");
+	if (halt) {
+		rt_println("halted");
+		rt_halt();
+	}
 	return 0;
 }
