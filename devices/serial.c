@@ -59,16 +59,16 @@ struct serial {
 };
 
 /* Waits until out_fd takes bytes: true when it may be written, false
- * when the VM is stopping and it takes none now.  A console that does not
- * drain (stdout a pipe nobody reads) holds up the guest, as a real UART
- * would; it must never hold up a stop.  So the wait includes the stop
- * eventfd (it stays readable from vm_request_stop on: nobody reads it
- * during a run), and once a stop was requested the console gets only what
- * it takes at once. */
+ * when a stop came from outside (a signal) and it takes none now.  A
+ * console that does not drain (stdout a pipe nobody reads) holds up the
+ * guest, as a real UART would; it must never hold up such a stop.  So the
+ * wait includes the stop eventfd (it stays readable from vm_request_stop
+ * on: nobody reads it during a run); once the stop is an urgent one the
+ * console gets only what it takes at once.  A stop the guest itself asked
+ * for (its exit) still waits: its last output must reach the console. */
 static bool serial_out_wait(struct serial *s)
 {
 	struct vm *vm = s->dev.vm;
-	bool stopping = vm && atomic_load(&vm->stopping);
 	struct pollfd p[2] = {
 		{ .fd = s->out_fd, .events = POLLOUT },
 		{ .fd = vm ? vm->stop_efd : -1, .events = POLLIN },
@@ -77,16 +77,19 @@ static bool serial_out_wait(struct serial *s)
 	if (!s->out_may_block)
 		return true;	/* a regular file never waits long */
 	for (;;) {
-		int n = poll(p, stopping ? 1 : 2, stopping ? 0 : -1);
+		bool urgent = vm && atomic_load(&vm->stop_urgent);
+		/* a plain stop seen: wait on the console alone */
+		bool plain = vm && !urgent && atomic_load(&vm->stopping);
+		int n = poll(p, urgent || plain ? 1 : 2, urgent ? 0 : -1);
 
-		if (n < 0 && errno == EINTR) {	/* a vCPU kick: stop or pause */
-			stopping = vm && atomic_load(&vm->stopping);
+		if (n < 0 && errno == EINTR)	/* a vCPU kick: stop or pause */
 			continue;
-		}
 		if (n < 0)
 			return true;	/* cannot wait: let write() decide */
-		if (n == 0 || (p[1].revents & POLLIN))
-			return false;	/* stopping, and no room now */
+		if (n == 0)
+			return false;	/* urgent, and no room now */
+		if (!(p[0].revents) && (p[1].revents & POLLIN))
+			continue;	/* a stop: urgent or not, look again */
 		return true;	/* room, or POLLERR/POLLHUP for write() to report */
 	}
 }

@@ -368,6 +368,9 @@ struct vm {
 
 	/* stop: the first request wins; the loop then stops every vCPU */
 	atomic_int stopping;
+	/* the stop came from outside (a signal): it must not wait for a
+	 * console that takes no output (serial.c drops what is left) */
+	atomic_int stop_urgent;
 	int exit_code;
 	char exit_reason[4400];	/* room for a message naming a path */
 	int stop_efd;		/* eventfd the loop waits on */

@@ -419,6 +419,7 @@ static void on_signal(struct loop_op *op, int res, uint32_t flags)
 		io_uring_prep_read(sqe, ev->sig_fd, &ev->si, sizeof(ev->si), 0);
 		return;
 	}
+	atomic_store(&ev->vm->stop_urgent, 1);	/* before the stop wakes anyone */
 	vm_request_stop(ev->vm, 128 + (int)ev->si.ssi_signo, "stopped by signal %s",
 			strsignal((int)ev->si.ssi_signo));
 	/* on_stop ends the loop */

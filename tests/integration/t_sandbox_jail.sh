@@ -215,9 +215,17 @@ if sb_case jail-snapshot; then
 		-- run --kernel "$GUESTS/snapcount.pvh" --cmdline "n=2 snap=1" \
 		--snapshot-dir "$sj_dir/snap" --snapshot-exit; then
 		sj_owner=$(stat -c %u "$sj_dir/snap/state" 2>/dev/null)
+		# the jail's user still owns the memory file and could change it
+		# under a VM restored outside: refused until its owner is ours
+		sj_want="ember: snapshot memory '$sj_dir/snap/memory': owned by uid $sb_jail_uid, neither ember's user (uid $(id -u)) nor root, who could change it under the running VM"
 		if [ "$sj_owner" != $sb_jail_uid ]; then
 			sb_fail jail-snapshot "snapshot state owned by '$sj_owner'" "$sj_dir/err"
-		elif ! timeout -k 5 "$TIMEOUT" "$EMBER" restore "$sj_dir/snap" </dev/null \
+		elif timeout -k 5 "$TIMEOUT" "$EMBER" restore "$sj_dir/snap" </dev/null \
+			>"$sj_dir/refused.out" 2>&1 || [ "$(cat "$sj_dir/refused.out")" != "$sj_want" ]; then
+			sb_fail jail-snapshot "a memory file the jail's user owns was not refused" \
+				"$sj_dir/refused.out"
+		elif ! chown -R "$(id -u):$(id -g)" "$sj_dir/snap" ||
+			! timeout -k 5 "$TIMEOUT" "$EMBER" restore "$sj_dir/snap" </dev/null \
 			>"$sj_dir/restore.out" 2>&1; then
 			sb_fail jail-snapshot "the snapshot does not restore" "$sj_dir/restore.out"
 		else
