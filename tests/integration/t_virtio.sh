@@ -274,9 +274,11 @@ vt_reset() {
 	head -c 8M /dev/zero | tr '\0' D >"$dir/img"
 	if ! loopdev=$(losetup -f --show "$dir/img" 2>"$dir/err"); then
 		why="losetup: $(cat "$dir/err")"
-	elif ! "$dmsetup" create "$dm" --table \
+	elif ! "$dmsetup" create --noudevsync "$dm" --table \
 		"0 $(blockdev --getsz "$loopdev") delay $loopdev 0 500" 2>"$dir/err"; then
 		why="dmsetup create (dm-delay): $(cat "$dir/err")"
+	elif [ ! -b "/dev/mapper/$dm" ] && ! "$dmsetup" mknodes "$dm" 2>"$dir/err"; then
+		why="dmsetup mknodes (no udev made /dev/mapper/$dm): $(cat "$dir/err")"
 	else
 		timeout -k 5 "$TIMEOUT" "$EMBER" run --kernel "$GUESTS/vreset.pvh" --mem 64M \
 			--drive "path=/dev/mapper/$dm" </dev/null >"$dir/out" 2>"$dir/err"
@@ -287,9 +289,12 @@ vt_reset() {
 			why="ember ended with status $st"
 		fi
 	fi
-	"$dmsetup" remove "$dm" 2>/dev/null
+	"$dmsetup" remove --noudevsync "$dm" 2>/dev/null
 	[ -n "$loopdev" ] && losetup -d "$loopdev"
 	rm -f "$dir/img"
-	vt_result $name "$why" "$dir/out" "$dir/err" && sed 's/^/  /' "$dir/out"
+	vt_result $name "$why" "$dir/out" "$dir/err"
+	if [ -z "$why" ]; then
+		sed 's/^/  /' "$dir/out"	# (how long the reset took)
+	fi
 }
 vt_reset
