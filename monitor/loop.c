@@ -76,23 +76,61 @@ void loop_stop(struct loop *l)
 	l->stop = true;
 }
 
+/* Dispatches every completion there is.  Returns how many. */
+static unsigned dispatch(struct loop *l)
+{
+	struct io_uring_cqe *cqe;
+	unsigned head, n = 0;
+
+	io_uring_for_each_cqe(&l->ring, head, cqe) {
+		struct loop_op *op = io_uring_cqe_get_data(cqe);
+
+		n++;
+		if (op && op->fn)
+			op->fn(op, cqe->res, cqe->flags);
+	}
+	io_uring_cq_advance(&l->ring, n);
+	return n;
+}
+
 int loop_run(struct loop *l)
 {
+	l->thread = pthread_self();
+	atomic_store(&l->running, true);
 	while (!l->stop) {
-		struct io_uring_cqe *cqe;
-		unsigned head, n = 0;
 		int r = io_uring_submit_and_wait(&l->ring, 1);
 
-		if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY)
+		if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY) {
+			atomic_store(&l->running, false);
 			return r;
-		io_uring_for_each_cqe(&l->ring, head, cqe) {
-			struct loop_op *op = io_uring_cqe_get_data(cqe);
-
-			n++;
-			if (op && op->fn)
-				op->fn(op, cqe->res, cqe->flags);
 		}
-		io_uring_cq_advance(&l->ring, n);
+		dispatch(l);
+	}
+	atomic_store(&l->running, false);
+	io_uring_submit(&l->ring);
+	return 0;
+}
+
+bool loop_runs_elsewhere(struct loop *l)
+{
+	return l && atomic_load(&l->running) && !pthread_equal(l->thread, pthread_self());
+}
+
+int loop_drain(struct loop *l, bool (*done)(void *ctx), void *ctx,
+	       unsigned timeout_ms)
+{
+	uint64_t end = now_ns() + (uint64_t)timeout_ms * 1000000;
+
+	while (!done(ctx)) {
+		struct __kernel_timespec ts = { .tv_nsec = 50 * 1000000 };
+		struct io_uring_cqe *cqe;
+
+		if (now_ns() >= end)
+			return -ETIMEDOUT;
+		io_uring_submit(&l->ring);
+		/* a slice at a time: done() may turn true without a completion */
+		io_uring_wait_cqe_timeout(&l->ring, &cqe, &ts);
+		dispatch(l);
 	}
 	io_uring_submit(&l->ring);
 	return 0;

@@ -307,6 +307,11 @@ struct loop_op {
 struct loop {
 	struct io_uring ring;
 	bool stop;
+	/* set while loop_run runs, with the thread running it: a device reset
+	 * on another thread may wait for completions this thread dispatches,
+	 * never on this thread itself (it would wait for itself) */
+	atomic_bool running;
+	pthread_t thread;
 };
 
 /* Sets up the ring (entries SQEs).  0 or -errno. */
@@ -327,6 +332,14 @@ void loop_post(struct loop *l, struct loop_op *op);
 int loop_run(struct loop *l);
 /* Ends loop_run after the current batch (loop thread only). */
 void loop_stop(struct loop *l);
+/* True if the calling thread may wait for the loop to dispatch a
+ * completion: loop_run is running, on another thread. */
+bool loop_runs_elsewhere(struct loop *l);
+/* Teardown, after loop_run (loop thread): submits and dispatches
+ * completions, as loop_run does, until done(ctx) is true or timeout_ms
+ * has passed.  0, or -ETIMEDOUT. */
+int loop_drain(struct loop *l, bool (*done)(void *ctx), void *ctx,
+	       unsigned timeout_ms);
 
 /* ---- the VM (monitor/vm.c) -------------------------------------------- */
 /* Exit statuses of `ember run` that are ember's own (the guest's status is

@@ -515,6 +515,11 @@ int vm_run(struct vm *vm)
 		vcpu_kick(vm->vcpus[i]);
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		vcpu_join(vm->vcpus[i]);
+	/* I/O still in the kernel reads or writes guest RAM: it must end
+	 * before the ring is closed (closing does not wait for it) and RAM is
+	 * unmapped (vm_destroy); before console_destroy too, whose ops the
+	 * drain may still dispatch */
+	virtio_quiesce(vm, 10000);
 	if (vm->serial)
 		serial_flush(vm->serial);
 	if (vm->console) {

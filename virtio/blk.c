@@ -177,7 +177,17 @@ static void on_complete(struct loop_op *op, int res, uint32_t flags)
 	(void)flags;
 	pthread_mutex_lock(&b->vd.lock);
 	if (r->gen != b->vd.gen) {	/* the device was reset meanwhile */
+		/* a read the cancel came too late for wrote guest memory: a
+		 * diff snapshot must see it */
+		if (r->type == VIRTIO_BLK_T_IN && res > 0)
+			for (unsigned i = 0, left = (unsigned)res; i < r->ndata && left; i++) {
+				size_t k = r->data[i].iov_len < left ? r->data[i].iov_len : left;
+
+				gmem_mark(&b->vd.vm->mem, r->data[i].iov_base, k);
+				left -= (unsigned)k;
+			}
 		req_free(b, r);
+		virtio_dev_drained(&b->vd);
 		goto out;
 	}
 	if ((r->type == VIRTIO_BLK_T_IN || r->type == VIRTIO_BLK_T_OUT) && res >= 0) {
@@ -369,8 +379,36 @@ static void blk_start_restored(struct virtio_dev *vd)
 
 static void blk_reset(struct virtio_dev *vd)
 {
-	/* in-flight requests finish in the kernel and are dropped then */
+	/* in-flight requests are cancelled (blk_cancel) or finish in the
+	 * kernel, and are dropped then (on_complete) */
 	container_of(vd, struct blk, vd)->npending = 0;
+}
+
+/* A request in the kernel that a reset made stale. */
+static bool stale_req(const struct blk *b, const struct blk_req *r)
+{
+	return r->busy && r->gen != b->vd.gen;
+}
+
+static unsigned blk_draining(struct virtio_dev *vd)
+{
+	struct blk *b = container_of(vd, struct blk, vd);
+	unsigned n = 0;
+
+	if (!b->inflight)
+		return 0;
+	for (unsigned i = 0; i < BLK_QUEUE_MAX; i++)
+		n += stale_req(b, &b->reqs[i]);
+	return n;
+}
+
+static void blk_cancel(struct virtio_dev *vd)
+{
+	struct blk *b = container_of(vd, struct blk, vd);
+
+	for (unsigned i = 0; i < BLK_QUEUE_MAX && b->inflight; i++)
+		if (stale_req(b, &b->reqs[i]))
+			virtio_cancel_op(vd, &b->reqs[i].op);
 }
 
 /* True for a request of the current generation still in the kernel. */
@@ -451,6 +489,8 @@ static const struct virtio_dev_ops blk_ops = {
 	.notify = blk_notify,
 	.start = blk_start_restored,
 	.reset = blk_reset,
+	.draining = blk_draining,
+	.cancel = blk_cancel,
 	.save = blk_save,
 	.restore = blk_restore,
 	.destroy = blk_destroy,

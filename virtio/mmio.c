@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/kvm.h>
@@ -74,7 +75,7 @@ void virtio_dev_fail(struct virtio_dev *vd, const char *why, int err)
 
 bool virtio_dev_queue_live(struct virtio_dev *vd, unsigned q)
 {
-	return q < vd->ops->nqueues &&
+	return q < vd->ops->nqueues && !vd->quiesced &&
 	       (vd->status & VIRTIO_CONFIG_S_DRIVER_OK) &&
 	       !(vd->status & VIRTIO_CONFIG_S_NEEDS_RESET) &&
 	       vd->q[q].vq.ready && !vd->q[q].vq.broken;
@@ -159,6 +160,11 @@ static void post_pending(struct virtio_dev *vd)
 void virtio_dev_kick(struct virtio_dev *vd, unsigned q)
 {
 	pthread_mutex_lock(&vd->lock);
+	if (vd->cancel_wanted) {	/* a reset asked (the ring is ours alone) */
+		vd->cancel_wanted = false;
+		if (vd->ops->cancel && vd->vm->loop)
+			vd->ops->cancel(vd);
+	}
 	if (virtio_dev_queue_live(vd, q))
 		vd->ops->notify(vd, q);
 	pthread_mutex_unlock(&vd->lock);
@@ -204,18 +210,45 @@ static int ioeventfd(struct virtio_dev *vd, unsigned q, bool assign)
 }
 
 /* ---- reset and status ------------------------------------------------- */
+/* The generation just changed: if stale requests are still in the kernel,
+ * STATUS keeps reading `shown` (unless 0) until they are gone, and the
+ * loop is asked to cancel them (through queue 0's kick: a vCPU thread
+ * must not submit to the ring).  virtio_drain_wait then waits for them
+ * where it may.  Lock held. */
+static void drain_begin(struct virtio_dev *vd, uint32_t shown)
+{
+	if (!vd->vm->loop || !virtio_dev_draining(vd))
+		return;
+	if (shown)
+		vd->reset_status = shown;
+	vd->cancel_wanted = true;
+	kick_efd(vd, 0);
+}
+
+/* STATUS as the driver sees it: not 0 while a reset drains. */
+static uint32_t status_read(struct virtio_dev *vd)
+{
+	if (vd->reset_status && !virtio_dev_draining(vd))
+		vd->reset_status = 0;
+	return vd->reset_status ? vd->reset_status : vd->status;
+}
+
 /* Puts the device in its reset state.  Lock held. */
 static void dev_reset(struct virtio_dev *vd)
 {
+	uint32_t shown = vd->reset_status ? vd->reset_status : vd->status;
+
 	if (vd->ops->reset)
 		vd->ops->reset(vd);
 	vd->gen++;
+	vd->reset_status = 0;
 	for (unsigned i = 0; i < vd->ops->nqueues; i++)
 		vq_init(&vd->q[i].vq, vd->vm);
 	vd->guest_features = 0;
 	vd->dev_feat_sel = vd->drv_feat_sel = vd->queue_sel = 0;
 	vd->status = 0;
 	isr_clear(vd, ~0u);
+	drain_begin(vd, shown);
 }
 
 static bool features_ok(const struct virtio_dev *vd)
@@ -232,6 +265,7 @@ static void status_write(struct virtio_dev *vd, uint32_t v)
 		dev_reset(vd);
 		return;
 	}
+	vd->reset_status = 0;	/* a driver that did not wait: show it the truth */
 	v &= 0xff;
 	if ((v & VIRTIO_CONFIG_S_FEATURES_OK) && !(old & VIRTIO_CONFIG_S_FEATURES_OK) &&
 	    !features_ok(vd)) {
@@ -254,6 +288,14 @@ static void queue_ready_write(struct virtio_dev *vd, struct vq *q, uint32_t v)
 	int rc;
 
 	if (!v) {
+		/* a single-queue device (blk): disabling its queue ends its I/O
+		 * as a reset does.  net keeps its generation: its kernel I/O
+		 * never writes guest memory (RX lands in a host buffer), and a
+		 * new generation would drop the other queue's completions */
+		if (q->ready && vd->ops->nqueues == 1) {
+			vd->gen++;
+			drain_begin(vd, 0);
+		}
 		q->ready = false;
 		return;
 	}
@@ -289,7 +331,7 @@ static uint32_t reg_read(struct virtio_dev *vd, uint64_t off)
 	case VIRTIO_MMIO_QUEUE_NUM_MAX: return q ? vd->ops->queue_max : 0;
 	case VIRTIO_MMIO_QUEUE_READY: return q ? q->ready : 0;
 	case VIRTIO_MMIO_INTERRUPT_STATUS: return vd->isr;
-	case VIRTIO_MMIO_STATUS: return vd->status;
+	case VIRTIO_MMIO_STATUS: return status_read(vd);
 	case VIRTIO_MMIO_QUEUE_DESC_LOW: return q ? (uint32_t)q->desc_gpa : 0;
 	case VIRTIO_MMIO_QUEUE_DESC_HIGH: return q ? (uint32_t)(q->desc_gpa >> 32) : 0;
 	case VIRTIO_MMIO_QUEUE_AVAIL_LOW: return q ? (uint32_t)q->avail_gpa : 0;
@@ -382,6 +424,9 @@ void virtio_mmio_write(void *opaque, uint64_t off, const void *data,
 
 		memcpy(&v, data, 4);
 		reg_write(vd, off, v);
+		if ((off == VIRTIO_MMIO_STATUS && v == 0) ||
+		    (off == VIRTIO_MMIO_QUEUE_READY && v == 0))
+			virtio_drain_wait(vd);	/* old I/O ends before we return */
 	}
 	pthread_mutex_unlock(&vd->lock);
 }
@@ -411,6 +456,14 @@ int virtio_dev_init(struct virtio_dev *vd, struct vm *vm, unsigned n,
 			    (1ULL << VQ_F_INDIRECT_DESC) | (1ULL << VQ_F_EVENT_IDX);
 	snprintf(vd->name, sizeof(vd->name), "%s", name);
 	pthread_mutex_init(&vd->lock, NULL);
+	{
+		pthread_condattr_t ca;	/* virtio_drain_wait's deadline clock */
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&vd->drained, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++) {
 		vd->q[i].efd = -1;
 		vd->q[i].vd = vd;
@@ -467,6 +520,7 @@ void virtio_dev_fini(struct virtio_dev *vd)
 			close(vd->q[i].efd);
 		vd->q[i].efd = -1;
 	}
+	pthread_cond_destroy(&vd->drained);
 	pthread_mutex_destroy(&vd->lock);
 }
 
@@ -482,6 +536,8 @@ void virtio_start(struct vm *vm)
 			loop_poll(vm->loop, vd->q[q].efd, POLLIN, true, &vd->q[q].kick_op);
 			vd->q[q].rerun = false;	/* a new loop: nothing of ours on it */
 		}
+		vd->quiesced = false;
+		vd->cancel_wanted = false;
 		if (vd->ops->start)
 			vd->ops->start(vd);
 		post_pending(vd);

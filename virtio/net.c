@@ -182,6 +182,11 @@ static void on_rx(struct loop_op *op, int res, uint32_t flags)
 	(void)flags;
 	pthread_mutex_lock(&n->vd.lock);
 	n->rx_armed = false;
+	if (n->vd.quiesced) {	/* teardown: the read is over, nothing follows */
+		virtio_dev_drained(&n->vd);
+		pthread_mutex_unlock(&n->vd.lock);
+		return;
+	}
 	if (res >= NET_HDR) {
 		n->rx_len = (size_t)res;
 		rx_deliver(n);
@@ -226,8 +231,9 @@ static void on_tx(struct loop_op *op, int res, uint32_t flags)
 		virtio_dev_notify_used(&n->vd, TXQ);
 		tx_free(n, t);
 		tx_process(n);
-	} else {
+	} else {	/* reset meanwhile: the buffer is the driver's again */
 		tx_free(n, t);
+		virtio_dev_drained(&n->vd);
 	}
 	pthread_mutex_unlock(&n->vd.lock);
 }
@@ -286,6 +292,35 @@ static void net_notify(struct virtio_dev *vd, unsigned q)
 static void net_reset(struct virtio_dev *vd)
 {
 	container_of(vd, struct net, vd)->rx_len = 0;
+}
+
+/* TX writes read guest buffers until they complete: after a reset the
+ * driver may reuse them, after teardown they are unmapped.  The RX read
+ * fills a host buffer (freed with the device): it matters at teardown. */
+static bool stale_tx(const struct net *n, const struct net_tx *t)
+{
+	return t->busy && t->gen != n->vd.gen;
+}
+
+static unsigned net_draining(struct virtio_dev *vd)
+{
+	struct net *n = container_of(vd, struct net, vd);
+	unsigned k = vd->quiesced && n->rx_armed;
+
+	for (unsigned i = 0; i < NET_TX_SLOTS; i++)
+		k += stale_tx(n, &n->tx[i]);
+	return k;
+}
+
+static void net_cancel(struct virtio_dev *vd)
+{
+	struct net *n = container_of(vd, struct net, vd);
+
+	for (unsigned i = 0; i < NET_TX_SLOTS; i++)
+		if (stale_tx(n, &n->tx[i]))
+			virtio_cancel_op(vd, &n->tx[i].op);
+	if (vd->quiesced && n->rx_armed)
+		virtio_cancel_op(vd, &n->rx_op);
 }
 
 /* ---- save / restore --------------------------------------------------- */
@@ -362,6 +397,8 @@ static const struct virtio_dev_ops net_ops = {
 	.notify = net_notify,
 	.start = net_start,
 	.reset = net_reset,
+	.draining = net_draining,
+	.cancel = net_cancel,
 	.save = net_save,
 	.restore = net_restore,
 	.destroy = net_destroy,

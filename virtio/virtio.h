@@ -162,6 +162,15 @@ struct virtio_dev_ops {
 	/* The device is being reset: forget in-flight work (completions that
 	 * come later see a new vd->gen and are dropped). */
 	void (*reset)(struct virtio_dev *vd);
+	/* Requests of an older generation (or, once quiesced, any request)
+	 * still in the kernel: they may yet touch guest memory.  Each, when
+	 * its completion frees it, calls virtio_dev_drained.  May be NULL
+	 * (a device with nothing in the kernel). */
+	unsigned (*draining)(struct virtio_dev *vd);
+	/* Loop thread: submits IORING_OP_ASYNC_CANCEL for each request
+	 * draining() counts, by its user_data.  A cancel may come too late
+	 * (the I/O is running); the completion still comes, and is dropped. */
+	void (*cancel)(struct virtio_dev *vd);
 	/* Device-specific state after the transport's. */
 	int (*save)(struct virtio_dev *vd, struct sbuf *sb);
 	int (*restore)(struct virtio_dev *vd, struct sbuf *sb);
@@ -195,6 +204,12 @@ struct virtio_dev {
 	uint32_t isr;		/* InterruptStatus */
 	uint32_t cfg_gen;	/* ConfigGeneration */
 	uint32_t gen;		/* bumped on every reset */
+	/* reset drain (virtio/drain.c): requests of an older generation may
+	 * still write guest buffers the driver owns again after a reset */
+	pthread_cond_t drained;	/* broadcast when such a request is freed */
+	bool cancel_wanted;	/* the loop is to run ops->cancel (next kick) */
+	bool quiesced;		/* teardown: nothing new starts */
+	uint32_t reset_status;	/* STATUS reads this while draining (not 0) */
 	unsigned failures;	/* protocol violations seen (warned once) */
 	struct virtio_queue q[VIRTIO_MAX_QUEUES];
 	char name[24];
@@ -264,6 +279,36 @@ int virtio_pass_pop(struct virtio_pass *p, struct vq_req *r);
  * (pop again).  False: the ring is empty (a kick will come), or the budget
  * is spent, and then the next pass is posted on the loop. */
 bool virtio_pass_more(struct virtio_pass *p);
+/* ---- reset drain (virtio/drain.c; the register side in mmio.c) -------- */
+/* Requests still in the kernel that a reset or teardown made stale
+ * (ops->draining; 0 without it).  Lock held. */
+unsigned virtio_dev_draining(struct virtio_dev *vd);
+/* A device freed a stale request: wakes whoever waits for the drain.
+ * Lock held. */
+void virtio_dev_drained(struct virtio_dev *vd);
+/* After a reset or QueueReady=0 (gen bumped), on the thread that wrote
+ * the register, lock held: waits until nothing stale is in the kernel, as
+ * QEMU drains on reset, so that once the write returns no old I/O lands
+ * in guest memory.  It does not wait with no loop running, on the loop
+ * thread (completions are dispatched there), when the VM is stopping or
+ * a pause is requested (the loop would wait for this vCPU), nor past
+ * VIRTIO_DRAIN_MS (a warning): STATUS then reads non-zero until the
+ * drain ends, and a driver that waits for 0, as the spec asks, waits. */
+#define VIRTIO_DRAIN_MS 10000
+void virtio_drain_wait(struct virtio_dev *vd);
+/* Teardown, loop thread, after the vCPUs are joined and before the ring
+ * is closed (guest RAM is unmapped later): marks every virtio device
+ * quiesced (no new request starts), makes all its requests stale,
+ * cancels them, and dispatches the loop's completions until none is in
+ * the kernel (at most timeout_ms; an error is logged if some remain).
+ * 0 or -ETIMEDOUT. */
+int virtio_quiesce(struct vm *vm, unsigned timeout_ms);
+/* The stale requests of every virtio device of vm. */
+unsigned virtio_vm_draining(struct vm *vm);
+/* Queues an IORING_OP_ASYNC_CANCEL of the request whose user_data is op
+ * (loop thread; the cancel's own completion is ignored). */
+void virtio_cancel_op(struct virtio_dev *vd, struct loop_op *op);
+
 /* MMIO register access (exported for tests; the bus calls these). */
 void virtio_mmio_read(void *opaque, uint64_t off, void *data, unsigned size);
 void virtio_mmio_write(void *opaque, uint64_t off, const void *data,

@@ -252,3 +252,49 @@ expect virtio-err-missing-image --status 2 \
 expect virtio-err-net-name --no-kvm --status 2 \
 	--stderr-line "ember: --net: tap name 'averyveryverylongname' is longer than 15 characters" \
 	-- --kernel "$GUESTS/vnet.pvh" --net tap=averyveryverylongname
+
+# --- a device reset with reads in flight (vreset.pvh), on a slow drive: a
+# device-mapper delay target (every I/O 500 ms late) over a loop device
+# over an 8 MiB file of 'D's.  The guest resets while its reads wait in
+# the delay, then watches its buffers for a second: none may change after
+# Status read 0.  Needs root, losetup, dmsetup and dm-delay (the L1 lane
+# has them); the mapping and the loop device go at the end, pass or
+# fail. ---
+vt_reset() {
+	local name=virtio-blk-reset-inflight dir=$VT/reset dm=ember-slow-$$ loopdev="" why="" st
+	local dmsetup
+	vt_want $name || return 0
+	dmsetup=$(command -v dmsetup || echo /usr/sbin/dmsetup)
+	if [ "$(id -u)" != 0 ] || ! [ -x "$dmsetup" ] || ! command -v losetup >/dev/null; then
+		echo "SKIP $name: needs root, losetup and dmsetup (a dm-delay drive)"
+		nskip=$((nskip + 1))
+		return 0
+	fi
+	mkdir -p "$dir"
+	head -c 8M /dev/zero | tr '\0' D >"$dir/img"
+	if ! loopdev=$(losetup -f --show "$dir/img" 2>"$dir/err"); then
+		why="losetup: $(cat "$dir/err")"
+	elif ! "$dmsetup" create --noudevsync "$dm" --table \
+		"0 $(blockdev --getsz "$loopdev") delay $loopdev 0 500" 2>"$dir/err"; then
+		why="dmsetup create (dm-delay): $(cat "$dir/err")"
+	elif [ ! -b "/dev/mapper/$dm" ] && ! "$dmsetup" mknodes "$dm" 2>"$dir/err"; then
+		why="dmsetup mknodes (no udev made /dev/mapper/$dm): $(cat "$dir/err")"
+	else
+		timeout -k 5 "$TIMEOUT" "$EMBER" run --kernel "$GUESTS/vreset.pvh" --mem 64M \
+			--drive "path=/dev/mapper/$dm" </dev/null >"$dir/out" 2>"$dir/err"
+		st=$?
+		if ! grep -qxF "vreset: PASS: no buffer changed after the reset" "$dir/out"; then
+			why="$(grep -F 'vreset: FAIL' "$dir/out" || echo 'no verdict line')"
+		elif [ "$st" != 0 ]; then
+			why="ember ended with status $st"
+		fi
+	fi
+	"$dmsetup" remove --noudevsync "$dm" 2>/dev/null
+	[ -n "$loopdev" ] && losetup -d "$loopdev"
+	rm -f "$dir/img"
+	vt_result $name "$why" "$dir/out" "$dir/err"
+	if [ -z "$why" ]; then
+		sed 's/^/  /' "$dir/out"	# (how long the reset took)
+	fi
+}
+vt_reset

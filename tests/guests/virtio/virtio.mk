@@ -2,7 +2,7 @@
 # tests/guests/Makefile; see README.md there).  The 32-bit PVH guests use
 # the runtime of lib/ and the driver in vio.c; vbench.elf64 is a 64-bit ELF
 # (Linux 64-bit boot protocol) whose I/O loop runs in ring 3 (user64.c).
-VIRTIO_PVH := vblk vrng vnet vhostile vflood
+VIRTIO_PVH := vblk vrng vnet vhostile vflood vreset
 VIRTIO_GUESTS := $(VIRTIO_PVH:%=$(OUT)/%.pvh) $(OUT)/vbench.elf64
 all: $(VIRTIO_GUESTS)
 GUESTS += $(VIRTIO_GUESTS)
@@ -12,6 +12,7 @@ vrng_objs := virtio/vrng.o virtio/vio.o virtio/virq.o virtio/virq_entry.o
 vnet_objs := virtio/vnet.o virtio/vio.o virtio/pkt.o
 vhostile_objs := virtio/vhostile.o virtio/vio.o virtio/virq.o virtio/virq_entry.o
 vflood_objs := virtio/vflood.o virtio/vio.o
+vreset_objs := virtio/vreset.o virtio/vio.o
 vbench_objs := virtio/vbench.o virtio/vio.o virtio/pkt.o virtio/user64.o \
 	virtio/user64_entry.o
 
