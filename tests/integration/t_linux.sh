@@ -211,7 +211,10 @@ lx_hw_cases() {
 	# the command's output ends at once with its exit: none of it may be
 	# lost (a hangup of the console at the command's exit used to discard
 	# what the UART had not sent yet)
-	if lx_run linux-output-tail --has 6000 -- --cpus 2 -- seq 1 6000; then
+	if [ "${EMBER_IN_L1:-0}" = 1 ]; then
+		# shellcheck disable=SC2053
+		[[ linux-output-tail == $PATTERN ]] && lx_skip linux-output-tail "in the L1 lane this case froze the whole L1 VM in about half the runs (its kernel printed nothing more, not even a watchdog: the emulator stopped, as with emulation-failure); linux-smp-2/4 show the loss there"
+	elif lx_run linux-output-tail --has 6000 -- --cpus 2 -- seq 1 6000; then
 		if [ "$(grep -cx '[0-9]*' "$WORK/linux-output-tail/out")" != 6000 ]; then
 			npass=$((npass - 1))
 			lx_fail linux-output-tail "not all 6000 lines of the command's output arrived" \
