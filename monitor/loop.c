@@ -76,8 +76,7 @@ void loop_stop(struct loop *l)
 	l->stop = true;
 }
 
-/* Dispatches every completion there is.  Returns how many. */
-static unsigned dispatch(struct loop *l)
+unsigned loop_dispatch(struct loop *l)
 {
 	struct io_uring_cqe *cqe;
 	unsigned head, n = 0;
@@ -104,7 +103,7 @@ int loop_run(struct loop *l)
 			atomic_store(&l->running, false);
 			return r;
 		}
-		dispatch(l);
+		loop_dispatch(l);
 	}
 	atomic_store(&l->running, false);
 	io_uring_submit(&l->ring);
@@ -130,7 +129,7 @@ int loop_drain(struct loop *l, bool (*done)(void *ctx), void *ctx,
 		io_uring_submit(&l->ring);
 		/* a slice at a time: done() may turn true without a completion */
 		io_uring_wait_cqe_timeout(&l->ring, &cqe, &ts);
-		dispatch(l);
+		loop_dispatch(l);
 	}
 	io_uring_submit(&l->ring);
 	return 0;

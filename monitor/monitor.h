@@ -332,6 +332,9 @@ void loop_post(struct loop *l, struct loop_op *op);
 int loop_run(struct loop *l);
 /* Ends loop_run after the current batch (loop thread only). */
 void loop_stop(struct loop *l);
+/* Calls op->fn for every completion there is, without waiting (the
+ * loop's thread, or a test's).  Returns how many. */
+unsigned loop_dispatch(struct loop *l);
 /* True if the calling thread may wait for the loop to dispatch a
  * completion: loop_run is running, on another thread. */
 bool loop_runs_elsewhere(struct loop *l);

@@ -37,7 +37,7 @@ echo "## sandbox: capabilities + seccomp ($N runs)"
 "$TIMEIT" -i "$N" "$W" -- "$FLOOR" 1 "$RAWKVM" \
 	:: "ember run" 1 "$EMBER" run "${TINY[@]}" \
 	:: "ember run --no-seccomp" 1 "$EMBER" run "${TINY[@]}" --no-seccomp \
-	>"$BENCH_OUT/sandbox.rows" 2>"$BENCH_OUT/sandbox.err"
+	>"$BENCH_OUT/sandbox.rows" 2>"$BENCH_OUT/sandbox.rows.err"
 floor=$(row_median "$BENCH_OUT/sandbox.rows" "$FLOOR")
 echo "ember's own measurements (EMBER_LOG=info).  On the path to the first"
 echo "guest instruction: the capability drop, the vCPU filter's compilation"
@@ -64,10 +64,7 @@ echo "End to end (process start -> exit of a guest that exits at once, so the"
 echo "loop filter's cost shows too); --no-seccomp still drops capabilities;"
 echo "interleaved with the floor:"
 echo
-echo "| what                         | median ms |   min ms |   max ms | peak RSS MiB | / floor | / ember run |"
-echo "|------------------------------|-----------|----------|----------|--------------|---------|-------------|"
-ratio_cols "$FLOOR" "ember run" <"$BENCH_OUT/sandbox.rows"
-sed 's/^/    /' "$BENCH_OUT/sandbox.err"
+timeit_table "$BENCH_OUT/sandbox.rows" "" floor "$FLOOR" "ember run" "ember run" --
 
 echo
 echo "## jail ($N runs)"
@@ -94,14 +91,8 @@ else
 	jrow="| ember jail --netns (joined)  | not run: no 'ip' or 'ip netns add' failed |"
 fi
 echo
-echo "| what                         | median ms |   min ms |   max ms | peak RSS MiB | / floor | / ember run |"
-echo "|------------------------------|-----------|----------|----------|--------------|---------|-------------|"
-"$TIMEIT" -i "$N" "$W" -- "${cmds[@]}" >"$base/jail.rows" 2>"$base/jail.err"
-{
-	cat "$base/jail.rows"
-	[ -n "$jrow" ] && echo "$jrow"
-} | ratio_cols "$FLOOR" "ember run"
-sed 's/^/    /' "$base/jail.err"
+timeit_table "$base/jail.rows" "$jrow" floor "$FLOOR" "ember run" "ember run" -- \
+	-i "$N" "$W" -- "${cmds[@]}"
 floor=$(row_median "$base/jail.rows" "$FLOOR")
 echo
 echo "The jailed process's own set-up (EMBER_LOG=info; the parent's cgroup"

@@ -42,13 +42,8 @@ snapshot() {	# snapshot DIR MEM CMDLINE [more run options]
 }
 
 echo "## snapshot: the yardsticks of this run ($N interleaved rounds)"
-echo "| what                         | median ms |   min ms |   max ms | peak RSS MiB | / floor |"
-echo "|------------------------------|-----------|----------|----------|--------------|---------|"
-"$TIMEIT" -i "$N" "$W" -- "$FLOOR" 1 "$RAWKVM" \
-	:: "ember run, tiny guest" 1 "$E" run --kernel "$EXIT_PVH" --mem 128M --console none \
-	>"$work/yard.rows" 2>"$work/yard.err"
-ratio_cols "$FLOOR" <"$work/yard.rows"
-sed 's/^/    /' "$work/yard.err"
+timeit_table "$work/yard.rows" "" floor "$FLOOR" -- -i "$N" "$W" -- "$FLOOR" 1 "$RAWKVM" \
+	:: "ember run, tiny guest" 1 "$E" run --kernel "$EXIT_PVH" --mem 128M --console none
 FLOOR_MS=$(row_median "$work/yard.rows" "$FLOOR")
 
 echo

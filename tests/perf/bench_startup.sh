@@ -29,14 +29,8 @@ else
 fi
 
 echo "## start-up: process start -> exit, tiny guest ($N interleaved rounds after $W warm-up)"
-echo "| what                         | median ms |   min ms |   max ms | peak RSS MiB | / floor | / QEMU  |"
-echo "|------------------------------|-----------|----------|----------|--------------|---------|---------|"
-"$TIMEIT" -i "$N" "$W" -- "${cmds[@]}" >"$BENCH_OUT/startup.rows" 2>"$BENCH_OUT/startup.err"
-{
-	cat "$BENCH_OUT/startup.rows"
-	[ -n "$qrow" ] && echo "$qrow"
-} | ratio_cols "$FLOOR" "$Q"
-sed 's/^/    /' "$BENCH_OUT/startup.err"
+timeit_table "$BENCH_OUT/startup.rows" "$qrow" floor "$FLOOR" QEMU "$Q" -- \
+	-i "$N" "$W" -- "${cmds[@]}"
 e=$(row_median "$BENCH_OUT/startup.rows" "$E")
 echo
 echo "ember / raw-KVM floor: $(ratio "$e" "$(row_median "$BENCH_OUT/startup.rows" "$FLOOR")") (target <= 1.5x);" \

@@ -61,6 +61,37 @@ ratio_cols() {
 	}'
 }
 
+# timeit_table ROWS EXTRA [TITLE REF]... -- [TIMEIT_ARGS...]
+#   Prints a timing table: a header with a " / TITLE" column per REF, then
+#   the rows of ROWS (run first as "$TIMEIT" TIMEIT_ARGS when there are
+#   any, its stderr kept in ROWS.err) and EXTRA (a row for a peer that did
+#   not run, when not empty), each with its median over REF's, then the
+#   messages of ROWS.err indented.
+timeit_table() {
+	local rows=$1 extra=$2 head rule t
+	local -a refs=()
+	shift 2
+	head="| what                         | median ms |   min ms |   max ms | peak RSS MiB |"
+	rule="|------------------------------|-----------|----------|----------|--------------|"
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		t=$(printf '/ %-5s' "$1")
+		head+=" $t |"
+		rule+="$(printf '%*s' $((${#t} + 2)) '' | tr ' ' -)|"
+		refs+=("$2")
+		shift 2
+	done
+	shift
+	echo "$head"
+	echo "$rule"
+	[ $# -gt 0 ] && "$TIMEIT" "$@" >"$rows" 2>"$rows.err"
+	{
+		cat "$rows"
+		[ -n "$extra" ] && echo "$extra"
+	} | ratio_cols "${refs[@]}"
+	[ -f "$rows.err" ] && sed 's/^/    /' "$rows.err"
+	return 0
+}
+
 # row_median FILE NAME: the median of the timeit row NAME in FILE ("" if none)
 row_median() {
 	awk -F'|' -v n="$2" '{ a = $2; gsub(/^ +| +$/, "", a); m = $3; gsub(/ /, "", m) }

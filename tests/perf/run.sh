@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make bench: builds the benchmark helpers, then runs every bench_*.sh here.
+# make bench: builds the benchmark helpers, then runs every bench_*.sh here
+# (BENCH="startup sandbox": only bench_startup.sh and bench_sandbox.sh).
 # Env: EMBER (the ember binary), GUESTS (built test guests).  Benchmarks are
 # not tests: they print tables, they do not pass or fail on numbers.  Every
 # table sets ember against a reference measured in the same run (the
@@ -28,7 +29,8 @@ else
 	echo "raw-KVM floor program and to QEMU microvm of the same run are beside the figures."
 fi
 echo "Load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
-for b in "$here"/bench_*.sh; do
+for n in ${BENCH:-$(cd "$here" && ls bench_*.sh | sed 's/^bench_//; s/\.sh$//')}; do
+	b=$here/bench_$n.sh
 	t0=$(date +%s)
 	echo
 	st=0

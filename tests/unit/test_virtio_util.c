@@ -133,20 +133,11 @@ unsigned vt_loop_turn(struct loop *l, bool wait)
 {
 	struct __kernel_timespec ts = { .tv_sec = 10 };
 	struct io_uring_cqe *cqe;
-	unsigned head, k = 0;
 
 	io_uring_submit(&l->ring);
 	if (wait && io_uring_wait_cqe_timeout(&l->ring, &cqe, &ts) < 0)
 		return 0;
-	io_uring_for_each_cqe(&l->ring, head, cqe) {
-		struct loop_op *op = io_uring_cqe_get_data(cqe);
-
-		k++;
-		if (op && op->fn)
-			op->fn(op, cqe->res, cqe->flags);
-	}
-	io_uring_cq_advance(&l->ring, k);
-	return k;
+	return loop_dispatch(l);
 }
 
 bool vt_pump_until_used(struct loop *l, unsigned q, uint16_t n)
