@@ -1,4 +1,4 @@
-/* seccomp/jailfs.c - the jail's root and cgroup.  The root is a small
+/* jail/jailfs.c - the jail's root and cgroup.  The root is a small
  * tmpfs mounted on <base>/<id>/root inside the jail's own mount namespace
  * (nothing is left on the host when the jail ends): each file the VM
  * needs is bind-mounted at its own absolute path (so the run arguments
@@ -16,7 +16,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "seccomp/seccomp.h"
+#include "jail/jail.h"
 
 #define JAIL_TMPFS_OPTS "mode=0755,size=256k,nr_inodes=512"
 
