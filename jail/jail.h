@@ -73,8 +73,6 @@ void jail_cfg_free(struct jail_cfg *c);
  * tmpfs holding bind mounts of c->files and the device nodes, then
  * pivot_roots into it and detaches the old root.  0 or -errno. */
 int jailfs_enter(const struct jail_cfg *c, struct errbuf *err);
-/* The cgroup v2 mount point, or NULL when cgroup v2 is not mounted. */
-const char *jail_cgroup_root(char *buf, size_t len);
 /* Creates <cgroup2>/ember/<id>, writes each KEY=VAL and moves the caller
  * in.  Writes the directory to dir (for jail_cgroup_remove).  0 when
  * there is nothing to do or it worked, -errno with a message. */

@@ -164,7 +164,8 @@ int jailfs_enter(const struct jail_cfg *c, struct errbuf *err)
 }
 
 /* ---- cgroup v2 ---- */
-const char *jail_cgroup_root(char *buf, size_t len)
+/* The cgroup v2 mount point, or NULL when cgroup v2 is not mounted. */
+static const char *jail_cgroup_root(char *buf, size_t len)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	char line[1024];

@@ -172,11 +172,6 @@ void sc_vm_free(struct vm *vm)
 	vm->sandbox = NULL;
 }
 
-const struct sc_times *sc_vm_times(const struct vm *vm)
-{
-	return vm->sandbox ? &vm->sandbox->times : NULL;
-}
-
 bool sc_take_no_seccomp(int *argc, char **argv)
 {
 	static const char *const flags[] = { "--pit", "--boot-time", "--rng", "--no-seccomp" };

@@ -148,8 +148,6 @@ int sc_vm_enter(struct vm *vm, enum sc_kind kind);
 unsigned sc_vm_features(const struct vm *vm);
 /* Frees vm->sandbox (any thread, after the vCPUs stopped). */
 void sc_vm_free(struct vm *vm);
-/* What the sandbox cost (ns): capability drop, filter builds, installs. */
-const struct sc_times *sc_vm_times(const struct vm *vm);
 
 /* The debug switch: removes the run option --no-seccomp from argv (in
  * place, argv[0] kept; a "--no-seccomp" that is another option's value
