@@ -16,13 +16,28 @@ endif
 
 CC ?= cc
 CFLAGS ?= -O2 -g
+# CPPFLAGS, CFLAGS and LDFLAGS come from the environment or the command
+# line (e.g. dpkg-buildflags); ember's own flags are added to them.
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2
-ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) $(SANFLAGS) -I. -Iinclude -MMD -MP
-LIBS := -luring -lseccomp -lcap -lpthread
+
+# The libraries' flags from pkg-config; with --static (the ember binary is
+# linked statically) their private libraries too.
+PKG_CONFIG ?= pkg-config
+DEP_PKGS := liburing libseccomp libcap
+DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEP_PKGS) 2>/dev/null)
+DEP_LIBS := $(shell $(PKG_CONFIG) --libs $(if $(STATIC),--static) $(DEP_PKGS) 2>/dev/null)
+ifeq ($(DEP_LIBS),)
+ifneq ($(filter-out clean uninstall,$(or $(MAKECMDGOALS),all)),)
+$(error $(PKG_CONFIG) has no flags for $(DEP_PKGS): install pkg-config, liburing-dev, libseccomp-dev and libcap-dev)
+endif
+endif
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CPPFLAGS) $(DEP_CFLAGS) $(CFLAGS) \
+	$(SANFLAGS) -I. -Iinclude -MMD -MP
+LIBS := $(DEP_LIBS) -lpthread
 
 # Every .c in these folders goes into libember; monitor/main.c is the CLI.
-LIB_DIRS := monitor monitor/boot vcpu devices virtio snapshot seccomp
+LIB_DIRS := monitor monitor/boot vcpu devices virtio snapshot seccomp jail
 LIB_SRCS := $(filter-out monitor/main.c,$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
@@ -33,8 +48,8 @@ LIBEMBER := $(O)/libember.a
 UNIT := $(O)/unit-tests
 GUESTS_OUT := $(abspath $(O))/guests
 
-.PHONY: all check test unit integration guests bench run install clean deps \
-	guest-kernel initramfs
+.PHONY: all check test unit check-install integration guests bench run install \
+	uninstall clean deps guest-kernel initramfs
 all: $(EMBER) $(LIBEMBER)
 
 $(O)/%.o: %.c
@@ -46,7 +61,7 @@ $(LIBEMBER): $(LIB_OBJS)
 	ar rcs $@ $^
 
 $(EMBER): $(O)/monitor/main.o $(LIBEMBER)
-	$(CC) $(SANFLAGS) $(STATIC) -o $@ $^ $(LIBS)
+	$(CC) $(SANFLAGS) $(STATIC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 # ember-test: ember with the test-only hooks (-DEMBER_TEST_HOOKS: control-
 # port command 0x7f, the sandbox self-test of tests/integration/t_sandbox.sh).
@@ -58,10 +73,10 @@ $(TEST_O)/%.o: %.c
 	$(CC) $(ALL_CFLAGS) -DEMBER_TEST_HOOKS -c -o $@ $<
 
 $(O)/ember-test: $(TEST_OBJS)
-	$(CC) $(SANFLAGS) $(STATIC) -o $@ $^ $(LIBS)
+	$(CC) $(SANFLAGS) $(STATIC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(UNIT): $(UNIT_OBJS) $(LIBEMBER)
-	$(CC) $(SANFLAGS) -o $@ $^ -lcriterion $(LIBS)
+	$(CC) $(SANFLAGS) $(LDFLAGS) -o $@ $^ -lcriterion $(LIBS)
 
 guests:
 	$(MAKE) -C tests/guests OUT=$(GUESTS_OUT)
@@ -69,7 +84,7 @@ guests:
 # ptyrun: runs a command on a new pseudo-terminal (the terminal test).
 $(O)/ptyrun: tests/integration/ptyrun.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< -lutil
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< -lutil
 
 # Unit tests need no KVM and run here.  Integration tests boot guests on
 # hardware-style KVM: this host's when it is VT-x/AMD-V backed, else inside
@@ -86,7 +101,13 @@ integration: $(EMBER) $(O)/ember-test $(O)/ptyrun guests guest-kernel
 		--timeout $(L1_TIMEOUT) -- tests/integration/run.sh $(PATTERN)
 L1_TIMEOUT ?= 2400
 
-check test: unit integration
+# `make install` into a scratch DESTDIR, then the man page, pkg-config and
+# a program built against the installed libember; no KVM needed.  Always
+# the plain build (a sanitizer build is not what gets installed).
+check-install:$(if $(filter 0,$(SAN)), $(EMBER) $(LIBEMBER))
+	MAKE="$(MAKE)" tests/install/check.sh
+
+check test: unit check-install integration
 
 bench: $(EMBER) guests guest-kernel
 	EMBER=$(abspath $(EMBER)) GUESTS=$(GUESTS_OUT) tests/l1/kvm.sh --what "make bench" \
@@ -107,9 +128,35 @@ initramfs:
 run: $(EMBER) guest-kernel
 	guest-kernel-config/run.sh $(abspath $(EMBER))
 
+# `make install [PREFIX=/usr/local] [DESTDIR=]`: the ember binary,
+# libember.a, its header, ember.pc for pkg-config and the man page;
+# `make uninstall` removes exactly those (and include/ember/ if empty).
 PREFIX ?= /usr/local
-install: $(EMBER)
-	install -D -m 0755 $(EMBER) $(DESTDIR)$(PREFIX)/bin/ember
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+MANDIR ?= $(PREFIX)/share/man
+VERSION := $(shell sed -n 's/^\#define EMBER_VERSION "\(.*\)"$$/\1/p' monitor/main.c)
+INSTALLED := $(BINDIR)/ember $(LIBDIR)/libember.a $(INCLUDEDIR)/ember/ember.h \
+	$(PKGCONFIGDIR)/ember.pc $(MANDIR)/man1/ember.1
+# ember.pc's directories relative to ${prefix} where they lie under it
+pc_dir = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
+
+install: $(EMBER) $(LIBEMBER)
+	install -D -m 0755 $(EMBER) $(DESTDIR)$(BINDIR)/ember
+	install -D -m 0644 $(LIBEMBER) $(DESTDIR)$(LIBDIR)/libember.a
+	install -D -m 0644 include/ember/ember.h $(DESTDIR)$(INCLUDEDIR)/ember/ember.h
+	install -D -m 0644 dist/ember.1 $(DESTDIR)$(MANDIR)/man1/ember.1
+	install -d -m 0755 $(DESTDIR)$(PKGCONFIGDIR)
+	sed -e '/^#/d' -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(call pc_dir,$(LIBDIR))|' \
+		-e 's|@INCLUDEDIR@|$(call pc_dir,$(INCLUDEDIR))|' -e 's|@VERSION@|$(VERSION)|' \
+		-e 's|@REQUIRES@|$(DEP_PKGS)|' dist/ember.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/ember.pc
+	chmod 0644 $(DESTDIR)$(PKGCONFIGDIR)/ember.pc
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	[ ! -d $(DESTDIR)$(INCLUDEDIR)/ember ] || rmdir --ignore-fail-on-non-empty $(DESTDIR)$(INCLUDEDIR)/ember
 
 clean:
 	rm -rf build build-san

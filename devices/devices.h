@@ -86,5 +86,3 @@ void ioapic_set_irq(struct ioapic *io, unsigned pin, int level);
 /* An EOI for vector (from KVM_EXIT_IOAPIC_EOI): clears Remote IRR of the
  * level-triggered pins with that vector and re-delivers those still high. */
 void ioapic_eoi(struct ioapic *io, uint8_t vector);
-/* The IOAPIC as a device (for save/restore). */
-struct device *ioapic_device(struct ioapic *io);

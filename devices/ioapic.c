@@ -281,11 +281,6 @@ static const struct device_ops ioapic_ops = {
 	.destroy = ioapic_destroy,
 };
 
-struct device *ioapic_device(struct ioapic *io)
-{
-	return &io->dev;
-}
-
 int ioapic_create(struct vm *vm, struct ioapic **out)
 {
 	struct ioapic *io = calloc(1, sizeof(*io));

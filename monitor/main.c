@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "monitor/monitor.h"
+#include "jail/jail.h"
 #include "seccomp/seccomp.h"
 #include "snapshot/snapshot.h"
 

@@ -83,7 +83,7 @@ uint64_t cpu_time_ns(void);
 
 #define MAX_CPUS 64
 
-/* ---- e820 (monitor/memmap.c) ------------------------------------------ */
+/* ---- e820 (monitor/gmem.c) --------------------------------------------- */
 enum { E820_RAM = 1, E820_RESERVED = 2 };
 #define E820_MAX 16
 struct e820_entry {
@@ -385,7 +385,7 @@ struct vm {
 	/* stop: the first request wins; the loop then stops every vCPU */
 	atomic_int stopping;
 	/* the stop came from outside (a signal): it must not wait for a
-	 * console that takes no output (serial.c drops what is left) */
+	 * console that takes no output (devices/serial.c drops what is left) */
 	atomic_int stop_urgent;
 	int exit_code;
 	char exit_reason[4400];	/* room for a message naming a path */

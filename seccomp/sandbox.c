@@ -172,7 +172,32 @@ void sc_vm_free(struct vm *vm)
 	vm->sandbox = NULL;
 }
 
-const struct sc_times *sc_vm_times(const struct vm *vm)
+bool sc_take_no_seccomp(int *argc, char **argv)
 {
-	return vm->sandbox ? &vm->sandbox->times : NULL;
+	static const char *const flags[] = { "--pit", "--boot-time", "--rng", "--no-seccomp" };
+	bool found = false;
+	int w = 1;
+
+	for (int i = 1; i < *argc; i++) {
+		const char *prev = w > 1 ? argv[w - 1] : NULL;
+		bool prev_wants_value = prev && !strncmp(prev, "--", 2) && !strchr(prev, '=');
+
+		for (unsigned k = 0; prev_wants_value && k < ARRAY_SIZE(flags); k++)
+			if (!strcmp(prev, flags[k]))
+				prev_wants_value = false;
+		if (!strcmp(argv[i], "--") && !prev_wants_value) {
+			while (i < *argc)	/* the guest's command: not ours */
+				argv[w++] = argv[i++];
+			break;
+		}
+		if (!strcmp(argv[i], "--no-seccomp") && !prev_wants_value) {
+			found = true;
+			continue;
+		}
+		argv[w++] = argv[i];
+	}
+	if (w < *argc)
+		argv[w] = NULL;
+	*argc = w;
+	return found;
 }

@@ -1,6 +1,6 @@
 /* seccomp/seccomp.h - the sandbox: capability drop, one seccomp filter per
- * thread kind, the io_uring opcode restrictions, and `ember jail`.  The
- * one internal header of seccomp/.
+ * thread kind, the io_uring opcode restrictions and Landlock.  The one
+ * internal header of seccomp/ (`ember jail` is in jail/).
  *
  * Order (DESIGN.md, "Sandbox"): every fd is opened first (vm_create); then
  * sc_vm_setup() drops every capability and sets no_new_privs while the
@@ -148,8 +148,11 @@ int sc_vm_enter(struct vm *vm, enum sc_kind kind);
 unsigned sc_vm_features(const struct vm *vm);
 /* Frees vm->sandbox (any thread, after the vCPUs stopped). */
 void sc_vm_free(struct vm *vm);
-/* What the sandbox cost (ns): capability drop, filter builds, installs. */
-const struct sc_times *sc_vm_times(const struct vm *vm);
+
+/* The debug switch: removes the run option --no-seccomp from argv (in
+ * place, argv[0] kept; a "--no-seccomp" that is another option's value
+ * stays).  True if it was there.  (config_parse_run does not know it.) */
+bool sc_take_no_seccomp(int *argc, char **argv);
 
 /* ---- Landlock (seccomp/landlock.c) ---------------------------------- */
 /* A ruleset that allows path-based writes only beneath dirs[0..n) (none
@@ -184,77 +187,3 @@ int sc_selftest_setup(struct vm *vm, struct sandbox *sb);
 void sc_selftest_arm(struct vm *vm, struct sandbox *sb);
 /* Closes the eventfd (sc_vm_free). */
 void sc_selftest_free(struct sandbox *sb);
-
-/* ---- the jail (seccomp/jail.c, jailcfg.c, jailfs.c) ------------------- */
-/* A command the jail calls inside the jail, in this process: argv[0] is
- * the command ("run" or "restore"); returns its exit status. */
-typedef int (*jail_run_fn)(int argc, char **argv, uint64_t start_ns);
-/* `ember jail ...` (argv[0] is "jail"): jails `ember run` (run) or
- * `ember restore` (restore), whichever follows "--".  Returns the exit
- * status: the jailed command's (128+signal if it was killed), or
- * EXIT_BADINPUT with an "ember: ..." line on stderr for bad arguments and
- * missing files. */
-int jail_main(int argc, char **argv, uint64_t start_ns, jail_run_fn run,
-	      jail_run_fn restore);
-
-#define JAIL_ID_MAX 64
-/* run: kernel, initrd, raw image, drives, console, snapshot directory;
- * restore: a state and a memory file per snapshot of a chain of up to 16
- * diffs on a full one (SNAP_CHAIN_MAX), drives, console, directory */
-#define JAIL_MAX_FILES (MAX_DRIVES + 2 * 17 + 8)
-#define JAIL_MAX_CGROUPS 16
-#define JAIL_MAX_RLIMITS 8
-struct jail_file {
-	char *path;		/* absolute host path (also the path inside) */
-	bool ro;		/* bound read-only */
-	bool create;		/* ember creates it (console output, snapshot
-				 * directory): made beforehand, owned by the uid */
-	bool blk;		/* a block device (a drive): keeps device access */
-	bool dir;		/* a directory (--snapshot-dir) */
-};
-struct jail_cfg {
-	const char *id;
-	uid_t uid;
-	gid_t gid;
-	const char *base;	/* --chroot-base, default /srv/jailer */
-	const char *netns;	/* --netns PATH or NULL: a new one */
-	const char *cgroups[JAIL_MAX_CGROUPS];	/* KEY=VAL */
-	unsigned ncgroups;
-	struct { int res; uint64_t val; } rlimits[JAIL_MAX_RLIMITS];
-	unsigned nrlimits;
-	bool daemonize;
-	int run_argc;		/* the command after "--", argv[0] "run" or
-				 * "restore" */
-	char **run_argv;
-	struct jail_file files[JAIL_MAX_FILES];
-	unsigned nfiles;
-	bool need_tun;
-	char cwd[4096];
-	char *kernel_dir;	/* --kernel default: the directory it came from
-				 * (the jailed run finds it by its variable) */
-};
-/* Removes the run option --no-seccomp from argv (in place, argv[0] kept;
- * a "--no-seccomp" that is another option's value stays).  True if it
- * was there.  (config_parse_run does not know it.) */
-bool sc_take_no_seccomp(int *argc, char **argv);
-/* Checks an id: 1..64 characters of [A-Za-z0-9-].  0 or -EINVAL with
- * "jail id '...': ..." in err. */
-int jail_check_id(const char *id, struct errbuf *err);
-/* Parses `jail` arguments (argv[0] "jail") into c, then the run or
- * restore arguments after "--" to list the files the VM needs (absolute
- * paths; a restore's snapshot is read here, with its base chain).  0 or
- * -errno with a message. */
-int jail_parse(int argc, char **argv, struct jail_cfg *c, struct errbuf *err);
-void jail_cfg_free(struct jail_cfg *c);
-/* In the jail's new mount namespace: builds <base>/<id>/root as a small
- * tmpfs holding bind mounts of c->files and the device nodes, then
- * pivot_roots into it and detaches the old root.  0 or -errno. */
-int jailfs_enter(const struct jail_cfg *c, struct errbuf *err);
-/* The cgroup v2 mount point, or NULL when cgroup v2 is not mounted. */
-const char *jail_cgroup_root(char *buf, size_t len);
-/* Creates <cgroup2>/ember/<id>, writes each KEY=VAL and moves the caller
- * in.  Writes the directory to dir (for jail_cgroup_remove).  0 when
- * there is nothing to do or it worked, -errno with a message. */
-int jail_cgroup_enter(const struct jail_cfg *c, char *dir, size_t len,
-		      struct errbuf *err);
-void jail_cgroup_remove(const char *dir);

@@ -45,6 +45,8 @@ int bus_access(struct bus *b, uint64_t addr, void *data, unsigned size,
 	       bool is_write);
 /* The range holding addr, or NULL. */
 const struct bus_range *bus_find(const struct bus *b, uint64_t addr);
+/* Frees the table.  With EMBER_LOG=debug, first logs the bus's misses:
+ * "<name> bus: N accesses hit no device (...)". */
 void bus_destroy(struct bus *b);
 
 /* ---- vCPUs (vcpu/vcpu.c) ---------------------------------------------- */

@@ -49,11 +49,6 @@ static void isr_clear(struct virtio_dev *vd, uint32_t bits)
 		vm_irq_line(vd->vm, vd->gsi, 0);
 }
 
-void virtio_dev_interrupt(struct virtio_dev *vd)
-{
-	isr_set(vd, VIRTIO_MMIO_INT_VRING);
-}
-
 void virtio_dev_notify_used(struct virtio_dev *vd, unsigned q)
 {
 	if (vq_should_notify(&vd->q[q].vq))

@@ -236,9 +236,6 @@ void virtio_dev_kick(struct virtio_dev *vd, unsigned q);
 /* vq_pop on queue q; a violation fails the device (virtio_dev_fail).
  * Same results as vq_pop.  Lock held. */
 int virtio_dev_pop(struct virtio_dev *vd, unsigned q, struct vq_req *r);
-/* Sets the used-buffer interrupt bit and raises the line if it was low.
- * Lock held. */
-void virtio_dev_interrupt(struct virtio_dev *vd);
 /* After pushes on queue q: interrupt if vq_should_notify.  Lock held. */
 void virtio_dev_notify_used(struct virtio_dev *vd, unsigned q);
 /* The driver broke the protocol: status |= NEEDS_RESET, config-change

@@ -2,7 +2,8 @@
  * and restore VMs, and drive the fuzzing reset loop from a program (a
  * libFuzzer/AFL++ harness, a test runner, a function runner).
  *
- * Link: libember.a -luring -lseccomp -lcap -lpthread.
+ * Link: libember.a -luring -lseccomp -lcap -lpthread; installed (`make
+ * install`), `pkg-config --cflags --libs --static ember` gives these.
  *
  * Conventions: functions return 0 or a negative errno.  Those with
  * (err, errlen) put a one-line message there on failure: the same text

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "monitor/boot/boot.h"
+#include "jail/jail.h"
 #include "seccomp/seccomp.h"
 #include "snapshot/snapshot.h"
 #include "tests/fuzz/fuzz_util.h"

@@ -1,6 +1,6 @@
 # tests/integration/t_boot.sh - each boot protocol's hello guest, the demo
-# guest, the memory map, unmapped accesses and an interrupt.  Sourced by
-# run.sh.
+# guest, the memory map, unmapped accesses (and their count) and an
+# interrupt.  Sourced by run.sh.
 
 expect hello-pvh --status 33 --line "PVH: hello" \
 	-- --kernel "$GUESTS/hello.pvh"
@@ -43,6 +43,18 @@ expect memmap-5g --line "cmdline: check mem=5G" \
 	-- --kernel "$GUESTS/memmap.pvh" --mem 5G --cmdline "check mem=5G"
 
 expect unmapped --line "unmapped: ok" -- --kernel "$GUESTS/unmapped.pvh"
+
+# the bus miss counter, reported at EMBER_LOG=debug when the VM ends: the
+# guest's 6 port and 5 MMIO accesses to nothing, and none in a guest that
+# makes none
+EMBER_LOG=debug expect unmapped-misses --line "unmapped: ok" \
+	--stderr-line "ember: pio bus: 6 accesses hit no device (reads returned all-ones, writes were dropped)" \
+	--stderr-has "ember: mmio bus: 5 accesses hit no device" \
+	-- --kernel "$GUESTS/unmapped.pvh"
+EMBER_LOG=debug expect unmapped-misses-none --status 33 --line "PVH: hello" \
+	--stderr-line "ember: pio bus: 0 accesses hit no device (reads returned all-ones, writes were dropped)" \
+	--stderr-has "ember: mmio bus: 0 accesses hit no device" \
+	-- --kernel "$GUESTS/hello.pvh"
 
 expect irq --line "irq: got vector 0x30" -- --kernel "$GUESTS/irq.pvh"
 

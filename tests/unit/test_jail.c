@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "monitor/monitor.h"
+#include "jail/jail.h"
 #include "seccomp/seccomp.h"
 
 static void check_id(const char *id, const char *want)

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "monitor/monitor.h"
-#include "seccomp/seccomp.h"
+#include "jail/jail.h"
 #include "snapshot/snapshot.h"
 
 #define MEM MiB(4)

@@ -1,4 +1,4 @@
-/* seccomp/jailfs.c - the jail's root and cgroup.  The root is a small
+/* jail/jailfs.c - the jail's root and cgroup.  The root is a small
  * tmpfs mounted on <base>/<id>/root inside the jail's own mount namespace
  * (nothing is left on the host when the jail ends): each file the VM
  * needs is bind-mounted at its own absolute path (so the run arguments
@@ -16,7 +16,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "seccomp/seccomp.h"
+#include "jail/jail.h"
 
 #define JAIL_TMPFS_OPTS "mode=0755,size=256k,nr_inodes=512"
 
@@ -164,7 +164,8 @@ int jailfs_enter(const struct jail_cfg *c, struct errbuf *err)
 }
 
 /* ---- cgroup v2 ---- */
-const char *jail_cgroup_root(char *buf, size_t len)
+/* The cgroup v2 mount point, or NULL when cgroup v2 is not mounted. */
+static const char *jail_cgroup_root(char *buf, size_t len)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	char line[1024];

@@ -1,4 +1,4 @@
-/* seccomp/jail.c - `ember jail`: runs `ember run` or `ember restore` in
+/* jail/jail.c - `ember jail`: runs `ember run` or `ember restore` in
  * new mount, PID, IPC, UTS and network namespaces (or a given network
  * namespace), pivot_rooted into a directory holding only what the VM
  * needs, as an unprivileged uid/gid with rlimits, in its own cgroup, with
@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <linux/sched.h>
 
+#include "jail/jail.h"
 #include "seccomp/seccomp.h"
 
 /* Default limits; --rlimit overrides. No core dumps of guest memory. */

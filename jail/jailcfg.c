@@ -1,4 +1,4 @@
-/* seccomp/jailcfg.c - the `ember jail` command line: options, the jail id,
+/* jail/jailcfg.c - the `ember jail` command line: options, the jail id,
  * and the files of the VM that the jail's root must hold (found by parsing
  * the run arguments, or by reading the snapshot a restore names). */
 #include <errno.h>
@@ -8,38 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "jail/jail.h"
 #include "seccomp/seccomp.h"
 #include "snapshot/snapshot.h"
-
-bool sc_take_no_seccomp(int *argc, char **argv)
-{
-	static const char *const flags[] = { "--pit", "--boot-time", "--rng", "--no-seccomp" };
-	bool found = false;
-	int w = 1;
-
-	for (int i = 1; i < *argc; i++) {
-		const char *prev = w > 1 ? argv[w - 1] : NULL;
-		bool prev_wants_value = prev && !strncmp(prev, "--", 2) && !strchr(prev, '=');
-
-		for (unsigned k = 0; prev_wants_value && k < ARRAY_SIZE(flags); k++)
-			if (!strcmp(prev, flags[k]))
-				prev_wants_value = false;
-		if (!strcmp(argv[i], "--") && !prev_wants_value) {
-			while (i < *argc)	/* the guest's command: not ours */
-				argv[w++] = argv[i++];
-			break;
-		}
-		if (!strcmp(argv[i], "--no-seccomp") && !prev_wants_value) {
-			found = true;
-			continue;
-		}
-		argv[w++] = argv[i];
-	}
-	if (w < *argc)
-		argv[w] = NULL;
-	*argc = w;
-	return found;
-}
 
 int jail_check_id(const char *id, struct errbuf *err)
 {
