@@ -9,7 +9,7 @@
 
 LXH_CASES="linux-hw-pvh-init linux-hw-elf64-init linux-hw-bzimage-init
 	linux-hw-irqchip-full linux-hw-pit linux-hw-snapshot-restore linux-hw-fork
-	linux-hw-ext4-root-fsync linux-hw-net-tcp"
+	linux-hw-ext4-root-fsync linux-hw-ext4-kill-writes linux-hw-net-tcp"
 
 # Sourced first (a locale that sorts t_linux_hw.sh before t_linux.sh):
 # load t_linux.sh's helpers without running any of its cases.
@@ -227,6 +227,53 @@ lxh_fsync_case() {
 	fi
 }
 
+# ---- ext4 root: kill -9 in the middle of heavy writes, each fsync'd ------
+# The guest writes 128 KiB files /d/1, /d/2, ... (file i is the line
+# "file i" repeated), fsyncs each and prints "synced i"; ember is killed
+# as soon as "synced 20" arrives, with the guest still writing.  Then
+# e2fsck replays the journal on a copy, a second e2fsck must find the
+# file system clean, and every file the guest called synced must hold its
+# exact bytes.
+lxh_kill_writes_case() {
+	local name=linux-hw-ext4-kill-writes dir=$WORK/linux-hw-ext4-kill-writes a i last got
+	# shellcheck disable=SC2053
+	[[ $name == $PATTERN ]] || return 0
+	mkdir -p "$dir/root/bin" "$dir/root/d"
+	cp /bin/busybox "$dir/root/bin/busybox"
+	for a in sh sync sleep yes head; do ln -sf busybox "$dir/root/bin/$a"; done
+	if ! mke2fs -q -F -t ext4 -d "$dir/root" "$dir/root.img" 64M >/dev/null; then
+		lx_fail "$name" "mke2fs failed"
+		return
+	fi
+	lxh_start "$dir" run --drive "path=$dir/root.img" --cmdline "ember.root=/dev/vda" \
+		-- sh -c 'i=1; while [ $i -le 300 ]; do yes "file $i" | head -c 131072 >/d/$i &&
+			sync /d/$i && echo "synced $i"; i=$((i + 1)); done; exec sleep 600'
+	if lxh_wait "$dir" "synced 20"; then
+		kill -KILL "$(lxh_ember_pid)"
+	fi
+	lxh_end "$dir"
+	last=$(grep -c '^synced [0-9]*$' "$dir/out")
+	if [ "$lxh_rc" != 137 ] || [ "$last" -lt 20 ] ||
+		[ "$(grep -vc '^synced [0-9]*$' "$dir/out")" != 0 ]; then
+		lx_fail "$name" "expected 'synced 1' .. 'synced N' (N >= 20), then status 137 (killed), got status $lxh_rc" "$dir"
+		return
+	fi
+	cp "$dir/root.img" "$dir/check.img"
+	e2fsck -fy "$dir/check.img" >"$dir/fsck.out" 2>&1
+	if ! e2fsck -fn "$dir/check.img" >"$dir/fsck2.out" 2>&1; then
+		lx_fail "$name" "the file system is not clean after the journal replay: $(tail -n 3 "$dir/fsck2.out" | tr '\n' ' ')"
+		return
+	fi
+	for ((i = 1; i <= last; i++)); do
+		got=$(debugfs -R "cat /d/$i" "$dir/check.img" 2>/dev/null | cksum)
+		if [ "$got" != "$(yes "file $i" | head -c 131072 | cksum)" ]; then
+			lx_fail "$name" "after kill -9, /d/$i (synced; $last were) does not hold its 128 KiB"
+			return
+		fi
+	done
+	lx_pass "$name"
+}
+
 # ---- TCP: 1 MiB from the guest to busybox nc in a test-made namespace ----
 # The namespace (and the TAP in it) and the peer go on every path: here,
 # or from the EXIT trap (run.sh's own trap runs after) if the run ends.
@@ -313,6 +360,7 @@ lxh_cases() {
 	lxh_restore_case
 	lxh_fork_case
 	lxh_fsync_case
+	lxh_kill_writes_case
 	lxh_net_case
 }
 

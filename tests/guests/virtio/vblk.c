@@ -15,6 +15,13 @@
  *   vblk=ro     the drive must offer RO; reads the whole disk (which must
  *               hold the pattern), then OUT, WRITE_ZEROES and DISCARD must
  *               each fail with IOERR, and FLUSH succeed.
+ *   vblk=load   writes the pattern, FLUSH, reads it back and compares, then
+ *               exits with status 1 + tag % 100 (many of these run at once
+ *               in tests/integration/t_load.sh).
+ *
+ * tag=T (0..99999) on the command line puts T as five digits in bytes 17..21
+ * of every sector, in place of the letters "abcde", so that VMs running at
+ * once write different bytes.
  *
  * The pattern: sector s is "vblk sector %05u", then the letters a..z
  * repeated from offset 17 to 510, then '\n' (tests/integration/
@@ -40,6 +47,7 @@ static char idbuf[24];
 static struct vio_dev dev;
 static struct vio_vq vq;
 static uint32_t nsect;
+static uint64_t tag = ~0ull;	/* tag=T, or none */
 
 static noreturn void die(const char *what)
 {
@@ -72,6 +80,11 @@ static void make_pattern(uint8_t *buf, uint32_t n)
 		uint32_t v = s;
 
 		for (int k = 4; k >= 0; k--, v /= 10)
+			d[k] = (uint8_t)('0' + v % 10);
+		if (tag == ~0ull)
+			continue;
+		v = (uint32_t)tag;
+		for (int k = 9; k >= 5; k--, v /= 10)
 			d[k] = (uint8_t)('0' + v % 10);
 	}
 }
@@ -236,6 +249,8 @@ int pvh_main(struct hvm_start_info *si)
 	uint64_t cap;
 
 	vio_cmdline_word(cmdline, "vblk", mode, sizeof(mode));
+	if (rt_cmdline_num(cmdline, "tag", &tag) && tag > 99999)
+		die("tag must be 0..99999");
 	if (!vio_find(cmdline, 0, &dev))
 		die("no virtio-mmio device on the command line");
 	if (vio_init(&dev, VIO_ID_BLOCK,
@@ -268,6 +283,8 @@ int pvh_main(struct hvm_start_info *si)
 	if (!vio_equal(rbuf, wbuf, nsect * SECTOR))
 		die("read back differs");
 	rt_println("vblk: read back ok");
+	if (rt_streq(mode, "load"))
+		return 1 + (int)(tag == ~0ull ? 0 : tag % 100);
 	if (sync_req(VBLK_T_IN, nsect, rbuf, SECTOR, true) != VBLK_S_IOERR)
 		die("read past the end did not fail with IOERR");
 	if (sync_req(99, 0, rbuf, SECTOR, true) != VBLK_S_UNSUPP)
