@@ -1,5 +1,6 @@
 /* monitor/config.c - parsing of `ember run` arguments and their values. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,11 +65,34 @@ static bool parse_onoff(const char *v, bool *out)
 	return true;
 }
 
+/* The rate limiter keys of --drive (Cloud Hypervisor's names): the field
+ * of rl that key sets, or NULL. */
+static uint64_t *rl_key(struct ratelimit_cfg *rl, const char *key)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} keys[] = {
+		{ "bw_size", offsetof(struct ratelimit_cfg, bw.size) },
+		{ "bw_one_time_burst", offsetof(struct ratelimit_cfg, bw.one_time_burst) },
+		{ "bw_refill_time", offsetof(struct ratelimit_cfg, bw.refill_ms) },
+		{ "ops_size", offsetof(struct ratelimit_cfg, ops.size) },
+		{ "ops_one_time_burst", offsetof(struct ratelimit_cfg, ops.one_time_burst) },
+		{ "ops_refill_time", offsetof(struct ratelimit_cfg, ops.refill_ms) },
+	};
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(key, keys[i].name))
+			return (uint64_t *)((char *)rl + keys[i].off);
+	return NULL;
+}
+
 /* "k=v,k=v": cut up in a copy, then added through the setter. */
 static int parse_drive(const char *arg, struct vm_config *cfg, struct errbuf *err)
 {
 	char *save = NULL, *spec = strdup(arg);
 	struct drive_cfg d = { 0 };
+	uint64_t *n;
 	int r = 0;
 
 	if (!spec)
@@ -91,6 +115,9 @@ static int parse_drive(const char *arg, struct vm_config *cfg, struct errbuf *er
 		} else if (!strcmp(kv, "direct")) {
 			if (!parse_onoff(v, &d.direct))
 				r = err_set(err, EINVAL, "--drive: direct must be on or off, not '%s'", v);
+		} else if ((n = rl_key(&d.rl, kv))) {
+			if (parse_size(v, n) < 0)
+				r = err_set(err, EINVAL, "--drive: %s must be a number, not '%s'", kv, v);
 		} else
 			r = err_set(err, EINVAL, "--drive: unknown key '%s'", kv);
 	}

@@ -195,6 +195,32 @@ int vm_config_find_net(const struct vm_config *cfg, const char *id)
 	return -1;
 }
 
+/* A bucket is either wholly absent (all 0) or has a size and a refill
+ * time; the refill time is at most an hour (Firecracker takes any u64, but
+ * a bucket that needs days to fill is a mistake, not a limit). */
+static int check_bucket(const struct tbucket_cfg *b, const char *what, const char *field,
+			struct errbuf *err)
+{
+	if (!b->size && !b->refill_ms && !b->one_time_burst)
+		return 0;
+	if (!b->size)
+		return err_set(err, EINVAL, "%s: %s rate limiter: size must be more than 0",
+			       field, what);
+	if (!b->refill_ms || b->refill_ms > 3600000)
+		return err_set(err, EINVAL, "%s: %s rate limiter: refill time must be 1 to "
+			       "3600000 ms, not %llu", field, what,
+			       (unsigned long long)b->refill_ms);
+	return 0;
+}
+
+int vm_config_check_ratelimit(const struct ratelimit_cfg *rl, const char *field,
+			      struct errbuf *err)
+{
+	int r = check_bucket(&rl->bw, "bandwidth", field, err);
+
+	return r ? r : check_bucket(&rl->ops, "ops", field, err);
+}
+
 int vm_config_put_drive(struct vm_config *cfg, const struct drive_cfg *d, const char *field,
 			struct errbuf *err)
 {
@@ -203,6 +229,8 @@ int vm_config_put_drive(struct vm_config *cfg, const struct drive_cfg *d, const 
 	unsigned at;
 
 	if (d->id && (r = check_id(d->id, "drive", field, err)))
+		return r;
+	if ((r = vm_config_check_ratelimit(&d->rl, field, err)))
 		return r;
 	if ((r = check_path(d->path, "drive path", field, err)))
 		return r;

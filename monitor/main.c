@@ -38,6 +38,8 @@ static void usage(FILE *f)
 	      "  --irqchip split|full KVM interrupt controllers (default split)\n"
 	      "  --pit                in-kernel PIT (implies --irqchip full)\n"
 	      "  --drive path=IMG[,ro=on][,id=NAME][,direct=on]   virtio-blk disk\n"
+	      "          [,bw_size=BYTES,bw_refill_time=MS[,bw_one_time_burst=BYTES]]\n"
+	      "          [,ops_size=N,ops_refill_time=MS[,ops_one_time_burst=N]]   rate limits\n"
 	      "  --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX]          virtio-net on a TAP\n"
 	      "  --rng                virtio-rng\n"
 	      "  --boot-time          print the time of each start-up step on stderr\n"

@@ -167,6 +167,16 @@ enum irqchip_mode { IRQCHIP_SPLIT, IRQCHIP_FULL };
 #define MAX_DRIVES 8
 #define MAX_NETS 4
 #define CONFIG_ID_MAX 64	/* drive and network interface ids */
+/* A token bucket (Firecracker's TokenBucket): at most `size` tokens,
+ * refilled completely in `refill_ms`; `one_time_burst` extra tokens at the
+ * start.  size 0 or refill_ms 0: no limit. */
+struct tbucket_cfg {
+	uint64_t size, one_time_burst, refill_ms;
+};
+/* A device's rate limiter: bytes and operations (virtio/ratelimit.c). */
+struct ratelimit_cfg {
+	struct tbucket_cfg bw, ops;
+};
 struct drive_cfg {
 	const char *path;
 	const char *id;		/* NULL: "vd<letter>" */
@@ -175,6 +185,7 @@ struct drive_cfg {
 	const char *partuuid;	/* root=PARTUUID=.. instead of /dev/vda (root only) */
 	bool writeback;		/* Firecracker cache_type Writeback (else Unsafe) */
 	bool io_sync;		/* Firecracker io_engine Sync (else Async) */
+	struct ratelimit_cfg rl;	/* bw_size=.., ops_size=.. (no limit: zeros) */
 };
 struct net_cfg {
 	const char *id;		/* NULL: "eth<index>" */
@@ -294,6 +305,10 @@ int vm_config_set_initrd(struct vm_config *cfg, const char *path, const char *fi
 /* The kernel command line: shorter than BOOT_CMDLINE_MAX, no control characters. */
 int vm_config_set_cmdline(struct vm_config *cfg, const char *cmdline, const char *field,
 			  struct errbuf *err);
+/* Checks a rate limiter: each bucket is all zeros (no limit) or has a
+ * size and a refill time of 1..3600000 ms.  0, or -EINVAL naming field. */
+int vm_config_check_ratelimit(const struct ratelimit_cfg *rl, const char *field,
+			      struct errbuf *err);
 /* Adds drive d, or replaces the drive of the same id (d->id NULL: always
  * adds).  Checks: id of 1 to CONFIG_ID_MAX letters, digits, '_', '-' or
  * '.'; a path; at most MAX_DRIVES; one root device, kept first; a

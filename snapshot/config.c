@@ -7,7 +7,8 @@
 
 #include "snapshot/snapshot.h"
 
-#define CONFIG_VERSION 1
+/* 2: each drive's rate limiter (six u64 after its flags); 1 is read too */
+#define CONFIG_VERSION 2
 #define MEM_VERSION 1
 
 void snap_config_encode(const struct vm_config *cfg, struct sbuf *sb)
@@ -28,6 +29,12 @@ void snap_config_encode(const struct vm_config *cfg, struct sbuf *sb)
 		sbuf_put_str(sb, d->path);
 		sbuf_put_str(sb, d->id ? d->id : "");
 		sbuf_put_u32(sb, (uint32_t)d->ro | (uint32_t)d->direct << 1);
+		sbuf_put_u64(sb, d->rl.bw.size);
+		sbuf_put_u64(sb, d->rl.bw.one_time_burst);
+		sbuf_put_u64(sb, d->rl.bw.refill_ms);
+		sbuf_put_u64(sb, d->rl.ops.size);
+		sbuf_put_u64(sb, d->rl.ops.one_time_burst);
+		sbuf_put_u64(sb, d->rl.ops.refill_ms);
 	}
 	sbuf_put_u32(sb, cfg->nnets);
 	for (unsigned i = 0; i < cfg->nnets; i++) {
@@ -80,7 +87,7 @@ int snap_config_decode(struct sbuf *sb, struct vm_config *cfg)
 	irqchip = sbuf_get_u32(sb);
 	pit = sbuf_get_u32(sb);
 	rng = sbuf_get_u32(sb);
-	if (sb->err || ver != CONFIG_VERSION || cpus < 1 || cpus > MAX_CPUS ||
+	if (sb->err || ver < 1 || ver > CONFIG_VERSION || cpus < 1 || cpus > MAX_CPUS ||
 	    irqchip > IRQCHIP_FULL || pit > 1 || rng > 1 || cfg->mem_size < MiB(2) ||
 	    cfg->mem_size > GiB(1024) || (cfg->mem_size & 0xfff))
 		return -EINVAL;
@@ -104,6 +111,18 @@ int snap_config_decode(struct sbuf *sb, struct vm_config *cfg)
 			return -EINVAL;
 		d->ro = fl & 1;
 		d->direct = fl & 2;
+		if (ver >= 2) {
+			struct errbuf err;
+
+			d->rl.bw.size = sbuf_get_u64(sb);
+			d->rl.bw.one_time_burst = sbuf_get_u64(sb);
+			d->rl.bw.refill_ms = sbuf_get_u64(sb);
+			d->rl.ops.size = sbuf_get_u64(sb);
+			d->rl.ops.one_time_burst = sbuf_get_u64(sb);
+			d->rl.ops.refill_ms = sbuf_get_u64(sb);
+			if (sb->err || vm_config_check_ratelimit(&d->rl, "snapshot", &err))
+				return -EINVAL;
+		}
 	}
 	nn = sbuf_get_u32(sb);
 	if (sb->err || nn > MAX_NETS)

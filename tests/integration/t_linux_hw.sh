@@ -9,7 +9,8 @@
 
 LXH_CASES="linux-hw-pvh-init linux-hw-elf64-init linux-hw-bzimage-init
 	linux-hw-irqchip-full linux-hw-pit linux-hw-snapshot-restore linux-hw-fork
-	linux-hw-ext4-root-fsync linux-hw-ext4-kill-writes linux-hw-net-tcp"
+	linux-hw-ext4-root-fsync linux-hw-ext4-kill-writes linux-hw-net-tcp
+	linux-hw-blk-ratelimit"
 
 # Sourced first (a locale that sorts t_linux_hw.sh before t_linux.sh):
 # load t_linux.sh's helpers without running any of its cases.
@@ -274,6 +275,44 @@ lxh_kill_writes_case() {
 	lx_pass "$name"
 }
 
+# ---- virtio-blk rate limiters: the rate Linux sees is the configured one --
+# Bandwidth 256 KiB a 250 ms (1 MiB/s), ops 50 a 500 ms (100/s), each on
+# its own drive.  In the guest, a first dd empties the bucket, then the
+# second is timed with /proc/uptime: 4 MiB in 64 KiB direct reads, and 200
+# direct reads of 4 KiB.  Each observed rate must be within 10 % of the
+# configured one, as Firecracker's test asks.
+lxh_ratelimit_case() {
+	local name=linux-hw-blk-ratelimit dir=$WORK/linux-hw-blk-ratelimit bw ops why=""
+	# shellcheck disable=SC2053
+	[[ $name == $PATTERN ]] || return 0
+	mkdir -p "$dir"
+	truncate -s 16M "$dir/bw.img" "$dir/ops.img"
+	lxh_exec linux-hw-blk-ratelimit -- run \
+		--drive "path=$dir/bw.img,bw_size=256K,bw_refill_time=250" \
+		--drive "path=$dir/ops.img,ops_size=50,ops_refill_time=500" -- sh -c '
+		t() { read -r u _ </proc/uptime; echo "$u"; }
+		dd if=/dev/vda of=/dev/null bs=64k count=8 iflag=direct 2>/dev/null
+		a=$(t); dd if=/dev/vda of=/dev/null bs=64k count=64 skip=8 iflag=direct 2>/dev/null; b=$(t)
+		dd if=/dev/vdb of=/dev/null bs=4k count=60 iflag=direct 2>/dev/null
+		c=$(t); dd if=/dev/vdb of=/dev/null bs=4k count=200 skip=60 iflag=direct 2>/dev/null; d=$(t)
+		echo "bw $a $b"; echo "ops $c $d"'
+	bw=$(awk '$1 == "bw" { printf "%d", 4194304 / ($3 - $2) }' "$dir/out")
+	ops=$(awk '$1 == "ops" { printf "%d", 200 / ($3 - $2) }' "$dir/out")
+	if [ "$lxh_rc" != 0 ] || [ -z "$bw" ] || [ -z "$ops" ]; then
+		why="expected status 0 and two timings, got status $lxh_rc"
+	elif [ "$bw" -lt 943718 ] || [ "$bw" -gt 1153433 ]; then
+		why="bandwidth $bw B/s, not within 10 % of 1048576"
+	elif [ "$ops" -lt 90 ] || [ "$ops" -gt 110 ]; then
+		why="$ops reads/s, not within 10 % of 100"
+	fi
+	if [ -n "$why" ]; then
+		lx_fail "$name" "$why" "$dir"
+	else
+		echo "  $name: $bw B/s (configured 1048576), $ops reads/s (configured 100)"
+		lx_pass "$name"
+	fi
+}
+
 # ---- TCP: 1 MiB from the guest to busybox nc in a test-made namespace ----
 # The namespace (and the TAP in it) and the peer go on every path: here,
 # or from the EXIT trap (run.sh's own trap runs after) if the run ends.
@@ -361,6 +400,7 @@ lxh_cases() {
 	lxh_fork_case
 	lxh_fsync_case
 	lxh_kill_writes_case
+	lxh_ratelimit_case
 	lxh_net_case
 }
 
