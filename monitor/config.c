@@ -129,6 +129,32 @@ static int parse_drive(const char *arg, struct vm_config *cfg, struct errbuf *er
 	return r;
 }
 
+/* --rng-rate bw_size=..,bw_refill_time=..,ops_size=..: the rng, limited. */
+static int parse_rng_rate(const char *arg, struct vm_config *cfg, struct errbuf *err)
+{
+	char *save = NULL, *spec = strdup(arg);
+	struct ratelimit_cfg rl = { 0 };
+	uint64_t *n;
+	int r = 0;
+
+	if (!spec)
+		return -ENOMEM;
+	for (char *kv = strtok_r(spec, ",", &save); kv && !r; kv = strtok_r(NULL, ",", &save)) {
+		char *v = strchr(kv, '=');
+
+		if (!v)
+			r = err_set(err, EINVAL, "--rng-rate: '%s' is not key=value", kv);
+		else if (*v++ = 0, !(n = rl_key(&rl, kv)))
+			r = err_set(err, EINVAL, "--rng-rate: unknown key '%s'", kv);
+		else if (parse_size(v, n) < 0)
+			r = err_set(err, EINVAL, "--rng-rate: %s must be a number, not '%s'", kv, v);
+	}
+	if (!r)
+		r = vm_config_set_rng_limit(cfg, &rl, "--rng-rate", err);
+	free(spec);
+	return r;
+}
+
 static int parse_net(const char *arg, struct vm_config *cfg, struct errbuf *err)
 {
 	char *save = NULL, *spec = strdup(arg);
@@ -207,7 +233,8 @@ int config_parse_console(const char *v, struct vm_config *cfg, struct errbuf *er
  * after '='. */
 static const char *const valued[] = {
 	"--kernel", "--initrd", "--cmdline", "--cpus", "--mem", "--console",
-	"--raw", "--irqchip", "--drive", "--net", "--share", "--boot-protocol", NULL,
+	"--raw", "--irqchip", "--drive", "--net", "--share", "--boot-protocol", "--rng-rate",
+	NULL,
 };
 
 static bool takes_value(const char *name)
@@ -273,6 +300,8 @@ static int apply(struct vm_config *cfg, const char *name, char *v,
 		cfg->pit = true;
 	else if (!strcmp(name, "--rng"))
 		vm_config_set_rng(cfg, true);
+	else if (!strcmp(name, "--rng-rate"))
+		return parse_rng_rate(v, cfg, err);
 	else
 		return err_set(err, EINVAL, "unknown option '%s' (see 'ember help')", name);
 	return 0;

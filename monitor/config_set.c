@@ -340,6 +340,18 @@ void vm_config_set_rng(struct vm_config *cfg, bool on)
 	cfg->rng = on;
 }
 
+int vm_config_set_rng_limit(struct vm_config *cfg, const struct ratelimit_cfg *rl,
+			    const char *field, struct errbuf *err)
+{
+	int r = vm_config_check_ratelimit(rl, field, err);
+
+	if (r)
+		return r;
+	cfg->rng = true;
+	cfg->rng_rl = *rl;
+	return 0;
+}
+
 int vm_config_set_console(struct vm_config *cfg, enum console_kind kind, const char *path,
 			  const char *field, struct errbuf *err)
 {

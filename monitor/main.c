@@ -42,6 +42,8 @@ static void usage(FILE *f)
 	      "          [,ops_size=N,ops_refill_time=MS[,ops_one_time_burst=N]]   rate limits\n"
 	      "  --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX]          virtio-net on a TAP\n"
 	      "  --rng                virtio-rng\n"
+	      "  --rng-rate bw_size=BYTES,bw_refill_time=MS[,ops_size=N,ops_refill_time=MS..]\n"
+	      "                       virtio-rng with a rate limiter (keys as for --drive)\n"
 	      "  --boot-time          print the time of each start-up step on stderr\n"
 	      "  --no-seccomp         no seccomp filters (debugging only; warns)\n"
 	      "%s"

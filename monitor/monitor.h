@@ -220,6 +220,7 @@ struct vm_config {
 	struct net_cfg nets[MAX_NETS];	/* --net tap=NAME[,mac=..] */
 	unsigned nnets;
 	bool rng;		/* --rng */
+	struct ratelimit_cfg rng_rl;	/* --rng-rate (no limit: zeros) */
 	bool no_seccomp;	/* --no-seccomp: no filters (debugging; warns) */
 	unsigned sandbox_features;	/* SC_F_* (seccomp/seccomp.h) a command needs
 					 * beyond what the options imply */
@@ -326,6 +327,10 @@ int vm_config_put_net(struct vm_config *cfg, const struct net_cfg *n, const char
 int vm_config_parse_mac(const char *s, uint8_t mac[6], const char *field, struct errbuf *err);
 /* The virtio-rng device on or off. */
 void vm_config_set_rng(struct vm_config *cfg, bool on);
+/* The virtio-rng device on, with rate limiter rl (checked as
+ * vm_config_check_ratelimit does).  0 or -EINVAL naming field. */
+int vm_config_set_rng_limit(struct vm_config *cfg, const struct ratelimit_cfg *rl,
+			    const char *field, struct errbuf *err);
 /* The guest console: CONSOLE_FILE needs a path (not empty), the others none. */
 int vm_config_set_console(struct vm_config *cfg, enum console_kind kind, const char *path,
 			  const char *field, struct errbuf *err);

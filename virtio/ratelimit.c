@@ -125,6 +125,26 @@ uint64_t rl_try(struct ratelimit *rl, uint64_t bytes)
 	return 0;
 }
 
+uint64_t rl_check(struct ratelimit *rl)
+{
+	uint64_t now, w_bw, w_ops;
+
+	if (!rl_enabled(rl))
+		return 0;
+	now = rl_now();
+	w_bw = tb_wait_ns(&rl->bw, 1, now);
+	w_ops = tb_wait_ns(&rl->ops, 1, now);
+	if (w_bw || w_ops)
+		rl->throttled++;
+	return w_bw > w_ops ? w_bw : w_ops;
+}
+
+void rl_charge(struct ratelimit *rl, uint64_t bytes)
+{
+	tb_take(&rl->bw, bytes);
+	tb_take(&rl->ops, 1);
+}
+
 static void rl_fired(struct loop_op *op, int res, uint32_t flags)
 {
 	struct ratelimit *rl = container_of(op, struct ratelimit, timer_op);

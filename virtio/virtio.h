@@ -57,6 +57,12 @@ bool rl_enabled(const struct ratelimit *rl);
 /* A request of `bytes` bytes: 0 if it may go now (its tokens are taken),
  * else the nanoseconds to wait before asking again (nothing taken). */
 uint64_t rl_try(struct ratelimit *rl, uint64_t bytes);
+/* For a device that learns a request's size only after taking it from
+ * its queue: 0 if a token of each kind is there (take the request, then
+ * rl_charge what it cost: the budget may go into debt), else the
+ * nanoseconds to wait before looking again. */
+uint64_t rl_check(struct ratelimit *rl);
+void rl_charge(struct ratelimit *rl, uint64_t bytes);
 /* Arms rl's timer on loop l to call rl->resume in ns nanoseconds, unless
  * it is armed already (the device then asks again when that one fires).
  * Loop thread. */
@@ -377,7 +383,8 @@ int blk_create(struct vm *vm, unsigned n, const struct drive_cfg *cfg,
 	       struct virtio_dev **out, struct errbuf *err);
 int net_create(struct vm *vm, unsigned n, const struct net_cfg *cfg,
 	       struct virtio_dev **out, struct errbuf *err);
-int rng_create(struct vm *vm, unsigned n, struct virtio_dev **out,
+int rng_create(struct vm *vm, unsigned n, const struct ratelimit_cfg *rl,
+	       struct virtio_dev **out,
 	       struct errbuf *err);
 
 /* ---- fuzzing: drives over a throw-away overlay (virtio/overlay.c) ------ */

@@ -63,6 +63,7 @@ Test(snap_state, config_round_trip)
 	in.drives[1].id = "data";
 	in.drives[1].direct = true;
 	in.drives[1].rl = (struct ratelimit_cfg){ { 1 << 20, 4096, 250 }, { 100, 0, 1000 } };
+	in.rng_rl = (struct ratelimit_cfg){ { 4096, 0, 1000 }, { 0, 0, 0 } };
 	in.nnets = 1;
 	in.nets[0].tap = "tap0";
 	memcpy(in.nets[0].mac, "\x02\x11\x22\x33\x44\x55", 6);
@@ -85,6 +86,8 @@ Test(snap_state, config_round_trip)
 	cr_assert_eq(memcmp(&out.drives[1].rl, &in.drives[1].rl, sizeof(in.drives[1].rl)), 0,
 		     "the rate limiter");
 	cr_assert_eq(out.drives[0].rl.bw.size, 0, "no limiter");
+	cr_assert_eq(out.rng_rl.bw.size, 4096);
+	cr_assert_eq(out.rng_rl.bw.refill_ms, 1000);
 	cr_assert_eq(out.nnets, 1);
 	cr_assert_str_eq(out.nets[0].tap, "tap0");
 	cr_assert_eq(memcmp(out.nets[0].mac, "\x02\x11\x22\x33\x44\x55", 6), 0);
@@ -123,8 +126,10 @@ Test(snap_state, config_version_1_has_no_limiters_and_bad_limiters_refused)
 	sbuf_init(&sb);
 	snap_config_encode(&in, &sb);
 	{
+		/* drop the rng's limiter (the last 48 bytes) and the drive's
+		 * (the 48 before the net count) */
 		uint32_t one = 1;
-		size_t nets = sb.len - 4, lim = nets - 48;
+		size_t nets = sb.len - 48 - 4, lim = nets - 48;
 
 		memcpy(sb.data, &one, 4);
 		memmove(sb.data + lim, sb.data + nets, 4);
