@@ -1,5 +1,6 @@
 /* monitor/config.c - parsing of `ember run` arguments and their values. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,76 +65,125 @@ static bool parse_onoff(const char *v, bool *out)
 	return true;
 }
 
-static int parse_mac(const char *s, uint8_t mac[6])
+/* The rate limiter keys of --drive (Cloud Hypervisor's names): the field
+ * of rl that key sets, or NULL. */
+static uint64_t *rl_key(struct ratelimit_cfg *rl, const char *key)
 {
-	unsigned b[6];
-	char tail;
+	static const struct {
+		const char *name;
+		size_t off;
+	} keys[] = {
+		{ "bw_size", offsetof(struct ratelimit_cfg, bw.size) },
+		{ "bw_one_time_burst", offsetof(struct ratelimit_cfg, bw.one_time_burst) },
+		{ "bw_refill_time", offsetof(struct ratelimit_cfg, bw.refill_ms) },
+		{ "ops_size", offsetof(struct ratelimit_cfg, ops.size) },
+		{ "ops_one_time_burst", offsetof(struct ratelimit_cfg, ops.one_time_burst) },
+		{ "ops_refill_time", offsetof(struct ratelimit_cfg, ops.refill_ms) },
+	};
 
-	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
-		   &b[4], &b[5], &tail) != 6)
-		return -EINVAL;
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)b[i];
-	if (mac[0] & 1)
-		return -EINVAL;	/* multicast */
-	return 0;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(key, keys[i].name))
+			return (uint64_t *)((char *)rl + keys[i].off);
+	return NULL;
 }
 
-/* Splits "k=v,k=v" in place (the string is a copy owned by the config). */
-static int parse_drive(char *spec, struct drive_cfg *d, struct errbuf *err)
+/* "k=v,k=v": cut up in a copy, then added through the setter. */
+static int parse_drive(const char *arg, struct vm_config *cfg, struct errbuf *err)
 {
-	char *save = NULL;
+	char *save = NULL, *spec = strdup(arg);
+	struct drive_cfg d = { 0 };
+	uint64_t *n;
+	int r = 0;
 
-	memset(d, 0, sizeof(*d));
-	for (char *kv = strtok_r(spec, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+	if (!spec)
+		return -ENOMEM;
+	for (char *kv = strtok_r(spec, ",", &save); kv && !r; kv = strtok_r(NULL, ",", &save)) {
 		char *v = strchr(kv, '=');
 
-		if (!v)
-			return err_set(err, EINVAL, "--drive: '%s' is not key=value", kv);
+		if (!v) {
+			r = err_set(err, EINVAL, "--drive: '%s' is not key=value", kv);
+			break;
+		}
 		*v++ = 0;
 		if (!strcmp(kv, "path") && *v)
-			d->path = v;
+			d.path = v;
 		else if (!strcmp(kv, "id") && *v)
-			d->id = v;
+			d.id = v;
 		else if (!strcmp(kv, "ro")) {
-			if (!parse_onoff(v, &d->ro))
-				return err_set(err, EINVAL, "--drive: ro must be on or off, not '%s'", v);
+			if (!parse_onoff(v, &d.ro))
+				r = err_set(err, EINVAL, "--drive: ro must be on or off, not '%s'", v);
 		} else if (!strcmp(kv, "direct")) {
-			if (!parse_onoff(v, &d->direct))
-				return err_set(err, EINVAL, "--drive: direct must be on or off, not '%s'", v);
+			if (!parse_onoff(v, &d.direct))
+				r = err_set(err, EINVAL, "--drive: direct must be on or off, not '%s'", v);
+		} else if ((n = rl_key(&d.rl, kv))) {
+			if (parse_size(v, n) < 0)
+				r = err_set(err, EINVAL, "--drive: %s must be a number, not '%s'", kv, v);
 		} else
-			return err_set(err, EINVAL, "--drive: unknown key '%s'", kv);
+			r = err_set(err, EINVAL, "--drive: unknown key '%s'", kv);
 	}
-	if (!d->path)
-		return err_set(err, EINVAL, "--drive: path= is required");
-	return 0;
+	if (!r && !d.path)
+		r = err_set(err, EINVAL, "--drive: path= is required");
+	if (!r)
+		r = vm_config_put_drive(cfg, &d, "--drive", err);
+	free(spec);
+	return r;
 }
 
-static int parse_net(char *spec, struct net_cfg *n, struct errbuf *err)
+/* --rng-rate bw_size=..,bw_refill_time=..,ops_size=..: the rng, limited. */
+static int parse_rng_rate(const char *arg, struct vm_config *cfg, struct errbuf *err)
 {
-	char *save = NULL;
+	char *save = NULL, *spec = strdup(arg);
+	struct ratelimit_cfg rl = { 0 };
+	uint64_t *n;
+	int r = 0;
 
-	memset(n, 0, sizeof(*n));
-	for (char *kv = strtok_r(spec, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+	if (!spec)
+		return -ENOMEM;
+	for (char *kv = strtok_r(spec, ",", &save); kv && !r; kv = strtok_r(NULL, ",", &save)) {
 		char *v = strchr(kv, '=');
 
 		if (!v)
-			return err_set(err, EINVAL, "--net: '%s' is not key=value", kv);
-		*v++ = 0;
-		if (!strcmp(kv, "tap") && *v) {
-			if (strlen(v) >= 16)
-				return err_set(err, EINVAL, "--net: tap name '%s' is longer than 15 characters", v);
-			n->tap = v;
-		} else if (!strcmp(kv, "mac")) {
-			if (parse_mac(v, n->mac))
-				return err_set(err, EINVAL, "--net: '%s' is not a unicast MAC address", v);
-			n->mac_set = true;
-		} else
-			return err_set(err, EINVAL, "--net: unknown key '%s'", kv);
+			r = err_set(err, EINVAL, "--rng-rate: '%s' is not key=value", kv);
+		else if (*v++ = 0, !(n = rl_key(&rl, kv)))
+			r = err_set(err, EINVAL, "--rng-rate: unknown key '%s'", kv);
+		else if (parse_size(v, n) < 0)
+			r = err_set(err, EINVAL, "--rng-rate: %s must be a number, not '%s'", kv, v);
 	}
-	if (!n->tap)
-		return err_set(err, EINVAL, "--net: tap= is required");
-	return 0;
+	if (!r)
+		r = vm_config_set_rng_limit(cfg, &rl, "--rng-rate", err);
+	free(spec);
+	return r;
+}
+
+static int parse_net(const char *arg, struct vm_config *cfg, struct errbuf *err)
+{
+	char *save = NULL, *spec = strdup(arg);
+	struct net_cfg n = { 0 };
+	int r = 0;
+
+	if (!spec)
+		return -ENOMEM;
+	for (char *kv = strtok_r(spec, ",", &save); kv && !r; kv = strtok_r(NULL, ",", &save)) {
+		char *v = strchr(kv, '=');
+
+		if (!v) {
+			r = err_set(err, EINVAL, "--net: '%s' is not key=value", kv);
+			break;
+		}
+		*v++ = 0;
+		if (!strcmp(kv, "tap") && *v)
+			n.tap = v;
+		else if (!strcmp(kv, "mac"))
+			n.mac_set = !(r = vm_config_parse_mac(v, n.mac, "--net", err));
+		else
+			r = err_set(err, EINVAL, "--net: unknown key '%s'", kv);
+	}
+	if (!r && !n.tap)
+		r = err_set(err, EINVAL, "--net: tap= is required");
+	if (!r)
+		r = vm_config_put_net(cfg, &n, "--net", err);
+	free(spec);
+	return r;
 }
 
 static int parse_raw(const char *arg, struct vm_config *cfg, struct errbuf *err)
@@ -171,22 +221,20 @@ static int parse_raw(const char *arg, struct vm_config *cfg, struct errbuf *err)
 int config_parse_console(const char *v, struct vm_config *cfg, struct errbuf *err)
 {
 	if (!strcmp(v, "stdio"))
-		cfg->console = CONSOLE_STDIO;
-	else if (!strcmp(v, "none"))
-		cfg->console = CONSOLE_NONE;
-	else if (!strncmp(v, "file:", 5) && v[5]) {
-		cfg->console = CONSOLE_FILE;
-		cfg->console_path = v + 5;
-	} else
-		return err_set(err, EINVAL, "--console: '%s' is not stdio, none or file:PATH", v);
-	return 0;
+		return vm_config_set_console(cfg, CONSOLE_STDIO, NULL, "--console", err);
+	if (!strcmp(v, "none"))
+		return vm_config_set_console(cfg, CONSOLE_NONE, NULL, "--console", err);
+	if (!strncmp(v, "file:", 5) && v[5])
+		return vm_config_set_console(cfg, CONSOLE_FILE, v + 5, "--console", err);
+	return err_set(err, EINVAL, "--console: '%s' is not stdio, none or file:PATH", v);
 }
 
 /* Options that take a value; the value may follow as the next argument or
  * after '='. */
 static const char *const valued[] = {
 	"--kernel", "--initrd", "--cmdline", "--cpus", "--mem", "--console",
-	"--raw", "--irqchip", "--drive", "--net", "--share", "--boot-protocol", NULL,
+	"--raw", "--irqchip", "--drive", "--net", "--share", "--boot-protocol", "--rng-rate",
+	NULL,
 };
 
 static bool takes_value(const char *name)
@@ -201,8 +249,12 @@ static int apply(struct vm_config *cfg, const char *name, char *v,
 		 struct errbuf *err)
 {
 	if (!strcmp(name, "--kernel")) {
-		cfg->kernel_default = !strcmp(v, "default");
-		cfg->kernel = cfg->kernel_default ? NULL : v;
+		if (!strcmp(v, "default")) {
+			cfg->kernel_default = true;
+			cfg->kernel = NULL;
+		} else {
+			return vm_config_set_kernel(cfg, v, "--kernel", err);
+		}
 	} else if (!strcmp(name, "--share")) {
 		if (!*v)
 			return err_set(err, EINVAL, "--share needs a directory");
@@ -212,17 +264,21 @@ static int apply(struct vm_config *cfg, const char *name, char *v,
 			return err_set(err, EINVAL,
 				       "--boot-protocol: '%s' is not auto, pvh, elf64, bzimage or multiboot", v);
 	} else if (!strcmp(name, "--initrd"))
-		cfg->initrd = v;
+		return vm_config_set_initrd(cfg, v, "--initrd", err);
 	else if (!strcmp(name, "--cmdline"))
-		cfg->cmdline = v;
+		return vm_config_set_cmdline(cfg, v, "--cmdline", err);
 	else if (!strcmp(name, "--cpus")) {
-		if (parse_uint(v, MAX_CPUS, &cfg->cpus) || cfg->cpus == 0)
+		unsigned n;
+
+		if (parse_uint(v, ~0u, &n))
 			return err_set(err, EINVAL, "--cpus: '%s' is not a number from 1 to %d", v, MAX_CPUS);
+		return vm_config_set_cpus(cfg, n, "--cpus", err);
 	} else if (!strcmp(name, "--mem")) {
-		if (parse_size(v, &cfg->mem_size))
+		uint64_t size;
+
+		if (parse_size(v, &size))
 			return err_set(err, EINVAL, "--mem: '%s' is not a size (e.g. 256M, 1G)", v);
-		if (cfg->mem_size < MiB(2) || cfg->mem_size > GiB(1024) || cfg->mem_size & 0xfff)
-			return err_set(err, EINVAL, "--mem: %s is out of range (2M to 1T, a multiple of 4K)", v);
+		return vm_config_set_mem(cfg, size, "--mem", err);
 	} else if (!strcmp(name, "--console"))
 		return config_parse_console(v, cfg, err);
 	else if (!strcmp(name, "--raw"))
@@ -235,19 +291,17 @@ static int apply(struct vm_config *cfg, const char *name, char *v,
 		else
 			return err_set(err, EINVAL, "--irqchip: '%s' is not split or full", v);
 	} else if (!strcmp(name, "--drive")) {
-		if (cfg->ndrives == MAX_DRIVES)
-			return err_set(err, EINVAL, "--drive: at most %d drives", MAX_DRIVES);
-		return parse_drive(v, &cfg->drives[cfg->ndrives++], err);
+		return parse_drive(v, cfg, err);
 	} else if (!strcmp(name, "--net")) {
-		if (cfg->nnets == MAX_NETS)
-			return err_set(err, EINVAL, "--net: at most %d network devices", MAX_NETS);
-		return parse_net(v, &cfg->nets[cfg->nnets++], err);
+		return parse_net(v, cfg, err);
 	} else if (!strcmp(name, "--boot-time"))
 		cfg->boot_time = true;
 	else if (!strcmp(name, "--pit"))
 		cfg->pit = true;
 	else if (!strcmp(name, "--rng"))
-		cfg->rng = true;
+		vm_config_set_rng(cfg, true);
+	else if (!strcmp(name, "--rng-rate"))
+		return parse_rng_rate(v, cfg, err);
 	else
 		return err_set(err, EINVAL, "unknown option '%s' (see 'ember help')", name);
 	return 0;
@@ -258,19 +312,18 @@ void config_free(struct vm_config *cfg)
 	for (unsigned i = 0; i < cfg->nowned; i++)
 		free(cfg->owned[i]);
 	cfg->nowned = 0;
+	for (unsigned i = 0; i < cfg->nstrs; i++)
+		free(cfg->strs[i]);
+	free(cfg->strs);
+	cfg->strs = NULL;
+	cfg->nstrs = cfg->capstrs = 0;
 	linux_config_free(cfg);
 }
 
 int config_parse_run(int argc, char **argv, struct vm_config *cfg,
 		     struct errbuf *err)
 {
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->cmdline = "";
-	cfg->cpus = 1;
-	cfg->mem_size = MiB(256);
-	cfg->console = CONSOLE_STDIO;
-	cfg->irqchip = IRQCHIP_SPLIT;
-	cfg->share_drive = -1;
+	vm_config_init(cfg);
 
 	for (int i = 1; i < argc; i++) {
 		char name[32];
@@ -305,15 +358,6 @@ int config_parse_run(int argc, char **argv, struct vm_config *cfg,
 				if (i + 1 >= argc)
 					return err_set(err, EINVAL, "%s needs a value", name);
 				v = argv[++i];
-			}
-			/* drive/net specs are cut up in place: work on a copy */
-			if (!strcmp(name, "--drive") || !strcmp(name, "--net")) {
-				if (cfg->nowned >= ARRAY_SIZE(cfg->owned) - 1)
-					return err_set(err, EINVAL, "too many %s options", name);
-				v = strdup(v);
-				if (!v)
-					return -ENOMEM;
-				cfg->owned[cfg->nowned++] = v;
 			}
 		} else if (v) {
 			return err_set(err, EINVAL, "%s takes no value", name);

@@ -7,8 +7,34 @@
 
 #include "snapshot/snapshot.h"
 
-#define CONFIG_VERSION 1
+/* 2: each drive's rate limiter (six u64 after its flags) and the rng's
+ * (six u64 at the end); 1 is read too */
+#define CONFIG_VERSION 2
 #define MEM_VERSION 1
+
+static void put_rl(struct sbuf *sb, const struct ratelimit_cfg *rl)
+{
+	sbuf_put_u64(sb, rl->bw.size);
+	sbuf_put_u64(sb, rl->bw.one_time_burst);
+	sbuf_put_u64(sb, rl->bw.refill_ms);
+	sbuf_put_u64(sb, rl->ops.size);
+	sbuf_put_u64(sb, rl->ops.one_time_burst);
+	sbuf_put_u64(sb, rl->ops.refill_ms);
+}
+
+/* A rate limiter, checked.  0 or -EINVAL. */
+static int get_rl(struct sbuf *sb, struct ratelimit_cfg *rl)
+{
+	struct errbuf err;
+
+	rl->bw.size = sbuf_get_u64(sb);
+	rl->bw.one_time_burst = sbuf_get_u64(sb);
+	rl->bw.refill_ms = sbuf_get_u64(sb);
+	rl->ops.size = sbuf_get_u64(sb);
+	rl->ops.one_time_burst = sbuf_get_u64(sb);
+	rl->ops.refill_ms = sbuf_get_u64(sb);
+	return sb->err || vm_config_check_ratelimit(rl, "snapshot", &err) ? -EINVAL : 0;
+}
 
 void snap_config_encode(const struct vm_config *cfg, struct sbuf *sb)
 {
@@ -28,6 +54,7 @@ void snap_config_encode(const struct vm_config *cfg, struct sbuf *sb)
 		sbuf_put_str(sb, d->path);
 		sbuf_put_str(sb, d->id ? d->id : "");
 		sbuf_put_u32(sb, (uint32_t)d->ro | (uint32_t)d->direct << 1);
+		put_rl(sb, &d->rl);
 	}
 	sbuf_put_u32(sb, cfg->nnets);
 	for (unsigned i = 0; i < cfg->nnets; i++) {
@@ -39,6 +66,7 @@ void snap_config_encode(const struct vm_config *cfg, struct sbuf *sb)
 		mac[6] = n->mac_set;
 		sbuf_put(sb, mac, sizeof(mac));
 	}
+	put_rl(sb, &cfg->rng_rl);
 }
 
 /* Strings of the decoded config live in one block (cfg->owned[0]). */
@@ -80,7 +108,7 @@ int snap_config_decode(struct sbuf *sb, struct vm_config *cfg)
 	irqchip = sbuf_get_u32(sb);
 	pit = sbuf_get_u32(sb);
 	rng = sbuf_get_u32(sb);
-	if (sb->err || ver != CONFIG_VERSION || cpus < 1 || cpus > MAX_CPUS ||
+	if (sb->err || ver < 1 || ver > CONFIG_VERSION || cpus < 1 || cpus > MAX_CPUS ||
 	    irqchip > IRQCHIP_FULL || pit > 1 || rng > 1 || cfg->mem_size < MiB(2) ||
 	    cfg->mem_size > GiB(1024) || (cfg->mem_size & 0xfff))
 		return -EINVAL;
@@ -104,6 +132,8 @@ int snap_config_decode(struct sbuf *sb, struct vm_config *cfg)
 			return -EINVAL;
 		d->ro = fl & 1;
 		d->direct = fl & 2;
+		if (ver >= 2 && get_rl(sb, &d->rl))
+			return -EINVAL;
 	}
 	nn = sbuf_get_u32(sb);
 	if (sb->err || nn > MAX_NETS)
@@ -119,6 +149,8 @@ int snap_config_decode(struct sbuf *sb, struct vm_config *cfg)
 		memcpy(n->mac, mac, 6);
 		n->mac_set = mac[6];
 	}
+	if (ver >= 2 && get_rl(sb, &cfg->rng_rl))
+		return -EINVAL;
 	return sb->pos == sb->len ? 0 : -EINVAL;
 }
 

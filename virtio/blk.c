@@ -45,6 +45,7 @@ struct blk_req {
 	uint16_t head;
 	bool busy;
 	uint8_t type;
+	uint8_t held_st;	/* while held by the rate limiter: blk_start's verdict */
 	uint8_t *status;	/* the last writable byte */
 	uint32_t used_len;	/* reported on success */
 	struct iovec *data;	/* points into rd[] or wr[] */
@@ -67,6 +68,10 @@ struct blk {
 	uint16_t pending[BLK_QUEUE_MAX];	/* restored heads to resubmit */
 	unsigned npending;
 	struct overlay *ov;	/* fuzzing: synchronous, writes go here */
+	struct ratelimit rl;	/* bw_size/ops_size of the drive */
+	/* requests the limiter holds back, in order (linked by next_free):
+	 * nothing more is popped until its timer lets them go */
+	struct blk_req *held, *held_tail;
 };
 
 static void blk_process(struct blk *b);
@@ -251,6 +256,79 @@ static uint8_t setup_falloc(struct blk *b, struct blk_req *r)
 	return 0xff;
 }
 
+/* The bytes a request costs the bandwidth bucket: data read or written. */
+static uint64_t req_bytes(const struct blk_req *r, uint8_t st)
+{
+	return st == 0xff && (r->type == VIRTIO_BLK_T_IN || r->type == VIRTIO_BLK_T_OUT) ?
+		r->len : 0;
+}
+
+/* Submits r (st 0xff) or finishes it with st, unless the rate limiter
+ * holds it: then it joins the held list and the limiter's timer comes
+ * back for it (blk_rl_resume).  Lock held. */
+static void blk_go(struct blk *b, struct blk_req *r, uint8_t st)
+{
+	uint64_t wait = 0;
+
+	if (!b->ov && rl_enabled(&b->rl) &&
+	    (b->held || (wait = rl_try(&b->rl, req_bytes(r, st))))) {
+		r->held_st = st;
+		r->next_free = NULL;
+		if (b->held_tail)
+			b->held_tail->next_free = r;
+		else
+			b->held = r;
+		b->held_tail = r;
+		if (b->held == r)
+			rl_arm(&b->rl, b->vd.vm->loop, wait);
+		return;
+	}
+	if (st != 0xff)
+		req_done(b, r, st);
+	else
+		submit(b, r);
+}
+
+/* The limiter's timer: lets held requests go in order while it allows,
+ * then pops more.  Loop thread. */
+static void blk_rl_resume(struct ratelimit *rl)
+{
+	struct blk *b = container_of(rl, struct blk, rl);
+	struct blk_req *r;
+	uint64_t wait;
+
+	pthread_mutex_lock(&b->vd.lock);
+	while ((r = b->held)) {
+		if ((wait = rl_try(&b->rl, req_bytes(r, r->held_st)))) {
+			rl_arm(&b->rl, b->vd.vm->loop, wait);
+			goto out;
+		}
+		b->held = r->next_free;
+		if (!b->held)
+			b->held_tail = NULL;
+		if (r->held_st != 0xff)
+			req_done(b, r, r->held_st);
+		else
+			submit(b, r);
+	}
+	blk_process(b);
+out:
+	pthread_mutex_unlock(&b->vd.lock);
+}
+
+/* Forgets the held requests (a reset, the end of the VM): the guest's
+ * buffers were never touched.  Lock held. */
+static void blk_drop_held(struct blk *b)
+{
+	struct blk_req *r;
+
+	while ((r = b->held)) {
+		b->held = r->next_free;
+		req_free(b, r);
+	}
+	b->held_tail = NULL;
+}
+
 /* Starts the popped request r.  Lock held. */
 static void blk_start(struct blk *b, struct blk_req *r)
 {
@@ -316,10 +394,7 @@ static void blk_start(struct blk *b, struct blk_req *r)
 		st = VIRTIO_BLK_S_UNSUPP;
 		break;
 	}
-	if (st != 0xff)
-		req_done(b, r, st);
-	else
-		submit(b, r);
+	blk_go(b, r, st);
 }
 
 /* Starts the available requests there is a slot for, within a pass's
@@ -328,7 +403,7 @@ static void blk_process(struct blk *b)
 {
 	struct virtio_pass p;
 
-	if (!virtio_dev_queue_live(&b->vd, 0) || (!b->vd.vm->loop && !b->ov))
+	if (!virtio_dev_queue_live(&b->vd, 0) || (!b->vd.vm->loop && !b->ov) || b->held)
 		return;
 	virtio_pass_begin(&p, &b->vd, 0);
 	for (;;) {
@@ -344,6 +419,8 @@ static void blk_process(struct blk *b)
 				break;
 			}
 			blk_start(b, r);
+			if (b->held)
+				return;	/* the limiter's timer goes on */
 		}
 		/* out of slots: a completion calls us again */
 		if (!b->free || !virtio_pass_more(&p))
@@ -380,8 +457,11 @@ static void blk_start_restored(struct virtio_dev *vd)
 static void blk_reset(struct virtio_dev *vd)
 {
 	/* in-flight requests are cancelled (blk_cancel) or finish in the
-	 * kernel, and are dropped then (on_complete) */
-	container_of(vd, struct blk, vd)->npending = 0;
+	 * kernel, and are dropped then (on_complete); held ones go now */
+	struct blk *b = container_of(vd, struct blk, vd);
+
+	b->npending = 0;
+	blk_drop_held(b);
 }
 
 /* A request in the kernel that a reset made stale. */
@@ -406,6 +486,7 @@ static void blk_cancel(struct virtio_dev *vd)
 {
 	struct blk *b = container_of(vd, struct blk, vd);
 
+	blk_drop_held(b);	/* not in the kernel: nothing to wait for */
 	for (unsigned i = 0; i < BLK_QUEUE_MAX && b->inflight; i++)
 		if (stale_req(b, &b->reqs[i]))
 			virtio_cancel_op(vd, &b->reqs[i].op);
@@ -556,6 +637,8 @@ int blk_create(struct vm *vm, unsigned n, const struct drive_cfg *cfg,
 		b->free = &b->reqs[i];
 	}
 	b->ro = cfg->ro;
+	rl_init(&b->rl, &cfg->rl);
+	b->rl.resume = blk_rl_resume;
 	if (cfg->id)
 		snprintf(name, sizeof(name), "%s", cfg->id);
 	else

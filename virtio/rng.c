@@ -15,6 +15,7 @@
 struct rng {
 	struct virtio_dev vd;
 	struct iovec rd[RNG_SEGS], wr[RNG_SEGS];
+	struct ratelimit rl;	/* --rng-rate: bytes given, requests */
 };
 
 /* Fills up to max bytes of the iovecs; returns the bytes filled. */
@@ -52,10 +53,34 @@ static void rng_notify(struct virtio_dev *vd, unsigned qi)
 
 	virtio_pass_begin(&p, vd, qi);
 	do {
-		while (virtio_pass_pop(&p, &req) > 0)
-			vq_push(q, req.head, fill(req.wr, req.nwr, RNG_REQ_MAX));
+		for (;;) {
+			uint64_t wait = rl_check(&r->rl);
+			uint32_t n;
+
+			if (wait) {	/* the timer looks again */
+				rl_arm(&r->rl, vd->vm->loop, wait);
+				goto out;
+			}
+			if (virtio_pass_pop(&p, &req) <= 0)
+				break;
+			n = fill(req.wr, req.nwr, RNG_REQ_MAX);
+			rl_charge(&r->rl, n);
+			vq_push(q, req.head, n);
+		}
 	} while (virtio_pass_more(&p));
+out:
 	virtio_dev_notify_used(vd, qi);
+}
+
+/* The limiter's timer (loop thread): serve what waits. */
+static void rng_rl_resume(struct ratelimit *rl)
+{
+	struct rng *r = container_of(rl, struct rng, rl);
+
+	pthread_mutex_lock(&r->vd.lock);
+	if (virtio_dev_queue_live(&r->vd, 0))
+		rng_notify(&r->vd, 0);
+	pthread_mutex_unlock(&r->vd.lock);
 }
 
 static void rng_destroy(struct virtio_dev *vd)
@@ -71,14 +96,16 @@ static const struct virtio_dev_ops rng_ops = {
 	.destroy = rng_destroy,
 };
 
-int rng_create(struct vm *vm, unsigned n, struct virtio_dev **out,
-	       struct errbuf *err)
+int rng_create(struct vm *vm, unsigned n, const struct ratelimit_cfg *rl,
+	       struct virtio_dev **out, struct errbuf *err)
 {
 	struct rng *r = calloc(1, sizeof(*r));
 	int rc;
 
 	if (!r)
 		return err_set(err, ENOMEM, "virtio-rng: out of memory");
+	rl_init(&r->rl, rl);
+	r->rl.resume = rng_rl_resume;
 	rc = virtio_dev_init(&r->vd, vm, n, &rng_ops, 0, "rng", err);
 	if (rc < 0) {
 		free(r);

@@ -23,7 +23,7 @@ int virtio_create_devices(struct vm *vm, struct errbuf *err)
 			return rc;
 	}
 	if (cfg->rng) {
-		rc = rng_create(vm, n++, NULL, err);
+		rc = rng_create(vm, n++, &cfg->rng_rl, NULL, err);
 		if (rc < 0)
 			return rc;
 	}

@@ -25,6 +25,49 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 #define VQ_F_EVENT_IDX 29
 #define VQ_MAX_SIZE 32768		/* the split ring's largest queue */
 
+/* ---- rate limiters (virtio/ratelimit.c) ------------------------------ */
+struct tbucket {
+	uint64_t size;		/* 0: no limit */
+	uint64_t period_ns;	/* refill time of a whole bucket */
+	int64_t budget;		/* tokens now; negative: a big request's debt */
+	uint64_t burst;		/* one-time burst left */
+	uint64_t last_ns;	/* time the budget was last brought up to date */
+};
+/* A bucket from its configuration (NULL or size 0: no limit), full. */
+void tb_init(struct tbucket *b, const struct tbucket_cfg *c, uint64_t now_ns);
+/* 0 if n tokens may be taken at now_ns, else the nanoseconds until they
+ * may (refilling the bucket up to now first). */
+uint64_t tb_wait_ns(struct tbucket *b, uint64_t n, uint64_t now_ns);
+/* Takes n tokens: the burst first, then the budget (which may go below 0
+ * for a request larger than the bucket). */
+void tb_take(struct tbucket *b, uint64_t n);
+
+struct ratelimit {
+	struct tbucket bw, ops;
+	uint64_t throttled;	/* requests that had to wait (metrics) */
+	/* the timer: when it fires (on the loop), resume(rl) is called */
+	struct loop_op timer_op;
+	struct __kernel_timespec ts;
+	bool armed;
+	void (*resume)(struct ratelimit *rl);
+};
+/* Sets up rl from cfg (NULL: no limit); set rl->resume after. */
+void rl_init(struct ratelimit *rl, const struct ratelimit_cfg *cfg);
+bool rl_enabled(const struct ratelimit *rl);
+/* A request of `bytes` bytes: 0 if it may go now (its tokens are taken),
+ * else the nanoseconds to wait before asking again (nothing taken). */
+uint64_t rl_try(struct ratelimit *rl, uint64_t bytes);
+/* For a device that learns a request's size only after taking it from
+ * its queue: 0 if a token of each kind is there (take the request, then
+ * rl_charge what it cost: the budget may go into debt), else the
+ * nanoseconds to wait before looking again. */
+uint64_t rl_check(struct ratelimit *rl);
+void rl_charge(struct ratelimit *rl, uint64_t bytes);
+/* Arms rl's timer on loop l to call rl->resume in ns nanoseconds, unless
+ * it is armed already (the device then asks again when that one fires).
+ * Loop thread. */
+void rl_arm(struct ratelimit *rl, struct loop *l, uint64_t ns);
+
 /* ---- the virtqueue core (virtio/vq.c) --------------------------------- */
 /* Errors of vq_pop (and of ring set-up).  Each marks the queue broken. */
 enum {
@@ -337,7 +380,8 @@ int blk_create(struct vm *vm, unsigned n, const struct drive_cfg *cfg,
 	       struct virtio_dev **out, struct errbuf *err);
 int net_create(struct vm *vm, unsigned n, const struct net_cfg *cfg,
 	       struct virtio_dev **out, struct errbuf *err);
-int rng_create(struct vm *vm, unsigned n, struct virtio_dev **out,
+int rng_create(struct vm *vm, unsigned n, const struct ratelimit_cfg *rl,
+	       struct virtio_dev **out,
 	       struct errbuf *err);
 
 /* ---- fuzzing: drives over a throw-away overlay (virtio/overlay.c) ------ */

@@ -37,7 +37,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (serial_create(&vm, COM1_BASE, COM1_IRQ, -1, &d) || i8042_create(&vm, &d) ||
 	    debug_exit_create(&vm, &d) || ctlport_create(&vm, &d) ||
 	    ioapic_create(&vm, &vm.ioapic) || blk_create(&vm, 0, &drive, NULL, &err) ||
-	    rng_create(&vm, 1, NULL, &err))
+	    rng_create(&vm, 1, NULL, NULL, &err))
 		abort();
 	return 0;
 }

@@ -53,7 +53,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	fz_vm_init(&vm, RAM);
 	fz_image(img, sizeof(img), KiB(64));
 	drive.path = img;
-	if (blk_create(&vm, 0, &drive, &dev[0], &err) || rng_create(&vm, 1, &dev[1], &err) ||
+	if (blk_create(&vm, 0, &drive, &dev[0], &err) || rng_create(&vm, 1, NULL, &dev[1], &err) ||
 	    blk_overlay_start(&vm, &err) != 1)
 		abort();
 	return 0;

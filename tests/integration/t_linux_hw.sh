@@ -9,7 +9,8 @@
 
 LXH_CASES="linux-hw-pvh-init linux-hw-elf64-init linux-hw-bzimage-init
 	linux-hw-irqchip-full linux-hw-pit linux-hw-snapshot-restore linux-hw-fork
-	linux-hw-ext4-root-fsync linux-hw-ext4-kill-writes linux-hw-net-tcp"
+	linux-hw-ext4-root-fsync linux-hw-ext4-kill-writes linux-hw-net-tcp
+	linux-hw-blk-ratelimit"
 
 # Sourced first (a locale that sorts t_linux_hw.sh before t_linux.sh):
 # load t_linux.sh's helpers without running any of its cases.
@@ -274,6 +275,50 @@ lxh_kill_writes_case() {
 	lx_pass "$name"
 }
 
+# ---- virtio-blk rate limiters: the rate Linux sees is the configured one --
+# Bandwidth 128 KiB a 250 ms (512 KiB/s), ops 5 a 500 ms (10/s), each on
+# its own drive: rates the guest reaches with room to spare even on a
+# loaded machine under emulation (it must not be what limits them).  In
+# the guest a first dd empties the bucket, then the second is timed with
+# /proc/uptime, read by the shell itself (a subshell between the two would
+# let the bucket refill outside the timing): 2 MiB in 128 KiB direct reads,
+# and 40 direct reads of 4 KiB.  Each observed rate must be within 10 % of
+# the configured one, as Firecracker's test asks.
+lxh_ratelimit_case() {
+	local name=linux-hw-blk-ratelimit dir=$WORK/linux-hw-blk-ratelimit bw ops why=""
+	# shellcheck disable=SC2053
+	[[ $name == $PATTERN ]] || return 0
+	mkdir -p "$dir"
+	truncate -s 16M "$dir/bw.img" "$dir/ops.img"
+	lxh_exec linux-hw-blk-ratelimit -- run \
+		--drive "path=$dir/bw.img,bw_size=128K,bw_refill_time=250" \
+		--drive "path=$dir/ops.img,ops_size=5,ops_refill_time=500" -- sh -c '
+		dd if=/dev/vda of=/dev/null bs=128k count=2 iflag=direct 2>/dev/null
+		read -r a _ </proc/uptime
+		dd if=/dev/vda of=/dev/null bs=128k count=16 skip=2 iflag=direct 2>/dev/null
+		read -r b _ </proc/uptime
+		dd if=/dev/vdb of=/dev/null bs=4k count=10 iflag=direct 2>/dev/null
+		read -r c _ </proc/uptime
+		dd if=/dev/vdb of=/dev/null bs=4k count=40 skip=10 iflag=direct 2>/dev/null
+		read -r d _ </proc/uptime
+		echo "bw $a $b"; echo "ops $c $d"'
+	bw=$(awk '$1 == "bw" { printf "%d", 2097152 / ($3 - $2) }' "$dir/out")
+	ops=$(awk '$1 == "ops" { printf "%d", 400 / ($3 - $2) }' "$dir/out")
+	if [ "$lxh_rc" != 0 ] || [ -z "$bw" ] || [ -z "$ops" ]; then
+		why="expected status 0 and two timings, got status $lxh_rc"
+	elif [ "$bw" -lt 471859 ] || [ "$bw" -gt 576716 ]; then
+		why="bandwidth $bw B/s, not within 10 % of 524288"
+	elif [ "$ops" -lt 90 ] || [ "$ops" -gt 110 ]; then
+		why="$((ops / 10)).$((ops % 10)) reads/s, not within 10 % of 10"
+	fi
+	if [ -n "$why" ]; then
+		lx_fail "$name" "$why" "$dir"
+	else
+		echo "  $name: $bw B/s (configured 524288), $((ops / 10)).$((ops % 10)) reads/s (configured 10)"
+		lx_pass "$name"
+	fi
+}
+
 # ---- TCP: 1 MiB from the guest to busybox nc in a test-made namespace ----
 # The namespace (and the TAP in it) and the peer go on every path: here,
 # or from the EXIT trap (run.sh's own trap runs after) if the run ends.
@@ -361,6 +406,7 @@ lxh_cases() {
 	lxh_fork_case
 	lxh_fsync_case
 	lxh_kill_writes_case
+	lxh_ratelimit_case
 	lxh_net_case
 }
 

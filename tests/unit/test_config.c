@@ -92,7 +92,7 @@ Test(config, exact_errors)
 	static const struct bad_case cases[] = {
 		{ { "--cpus", "0", "--kernel", "k" }, "--cpus: '0' is not a number from 1 to 64" },
 		{ { "--cpus", "65", "--kernel", "k" }, "--cpus: '65' is not a number from 1 to 64" },
-		{ { "--mem", "1M", "--kernel", "k" }, "--mem: 1M is out of range (2M to 1T, a multiple of 4K)" },
+		{ { "--mem", "1M", "--kernel", "k" }, "--mem: 1 MiB is out of range (2 MiB to 1 TiB, a multiple of 4 KiB)" },
 		{ { "--mem", "lots", "--kernel", "k" }, "--mem: 'lots' is not a size (e.g. 256M, 1G)" },
 		{ { "--console", "tty", "--kernel", "k" }, "--console: 'tty' is not stdio, none or file:PATH" },
 		{ { "--kernel" }, "--kernel needs a value" },
@@ -164,6 +164,7 @@ Test(config, repeated_raw_with_address)
 	cr_assert_eq(config_parse_run(argc, argv, &c, &e), 0, "%s", e.msg);
 	cr_assert_str_eq(c.raw, "f29");
 	cr_assert_eq(c.raw_addr, 0x1000 + 29 * 16);
-	cr_assert_eq(c.nowned, 2, "one copy for the raw image, one for the drive");
+	cr_assert_eq(c.nowned, 1, "one copy for the raw image");
+	cr_assert_eq(c.nstrs, 1, "the setter's copy of the drive's path");
 	config_free(&c);
 }

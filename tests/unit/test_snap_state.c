@@ -62,6 +62,8 @@ Test(snap_state, config_round_trip)
 	in.drives[1].path = "data.img";
 	in.drives[1].id = "data";
 	in.drives[1].direct = true;
+	in.drives[1].rl = (struct ratelimit_cfg){ { 1 << 20, 4096, 250 }, { 100, 0, 1000 } };
+	in.rng_rl = (struct ratelimit_cfg){ { 4096, 0, 1000 }, { 0, 0, 0 } };
 	in.nnets = 1;
 	in.nets[0].tap = "tap0";
 	memcpy(in.nets[0].mac, "\x02\x11\x22\x33\x44\x55", 6);
@@ -81,6 +83,11 @@ Test(snap_state, config_round_trip)
 	cr_assert(out.drives[0].ro && !out.drives[0].direct);
 	cr_assert_str_eq(out.drives[1].id, "data");
 	cr_assert(out.drives[1].direct && !out.drives[1].ro);
+	cr_assert_eq(memcmp(&out.drives[1].rl, &in.drives[1].rl, sizeof(in.drives[1].rl)), 0,
+		     "the rate limiter");
+	cr_assert_eq(out.drives[0].rl.bw.size, 0, "no limiter");
+	cr_assert_eq(out.rng_rl.bw.size, 4096);
+	cr_assert_eq(out.rng_rl.bw.refill_ms, 1000);
 	cr_assert_eq(out.nnets, 1);
 	cr_assert_str_eq(out.nets[0].tap, "tap0");
 	cr_assert_eq(memcmp(out.nets[0].mac, "\x02\x11\x22\x33\x44\x55", 6), 0);
@@ -93,6 +100,45 @@ Test(snap_state, config_round_trip)
 		cr_assert_neq(snap_config_decode(&v, &out), 0, "%zu of %zu bytes", n, sb.len);
 		config_free(&out);
 	}
+	sbuf_free(&sb);
+}
+
+Test(snap_state, config_version_1_has_no_limiters_and_bad_limiters_refused)
+{
+	struct vm_config in, out;
+	struct sbuf sb, v;
+
+	memset(&in, 0, sizeof(in));
+	in.mem_size = MiB(256);
+	in.cpus = 1;
+	in.cmdline = "";
+	in.ndrives = 1;
+	in.drives[0].path = "a.img";
+	in.drives[0].rl.ops.size = 5;	/* no refill time: refused */
+	sbuf_init(&sb);
+	snap_config_encode(&in, &sb);
+	sbuf_view(&v, sb.data, sb.len);
+	cr_assert_eq(snap_config_decode(&v, &out), -EINVAL, "a bucket without refill time");
+	config_free(&out);
+	/* the same as version 1: no limiter words after the drive's flags */
+	sbuf_free(&sb);
+	in.drives[0].rl.ops.size = 0;
+	sbuf_init(&sb);
+	snap_config_encode(&in, &sb);
+	{
+		/* drop the rng's limiter (the last 48 bytes) and the drive's
+		 * (the 48 before the net count) */
+		uint32_t one = 1;
+		size_t nets = sb.len - 48 - 4, lim = nets - 48;
+
+		memcpy(sb.data, &one, 4);
+		memmove(sb.data + lim, sb.data + nets, 4);
+		sbuf_view(&v, sb.data, lim + 4);
+	}
+	cr_assert_eq(snap_config_decode(&v, &out), 0, "version 1");
+	cr_assert_str_eq(out.drives[0].path, "a.img");
+	cr_assert_eq(out.drives[0].rl.ops.size, 0);
+	config_free(&out);
 	sbuf_free(&sb);
 }
 
