@@ -18,11 +18,15 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2
-ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) $(SANFLAGS) -I. -Iinclude -MMD -MP
-LIBS := -luring -lseccomp -lcap -lpthread
+# jansson: the JSON of the API and of --config-file (api/)
+JANSSON_CFLAGS := $(shell pkg-config --cflags jansson)
+JANSSON_LIBS := $(shell pkg-config --libs jansson)
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) $(SANFLAGS) -I. -Iinclude \
+	$(JANSSON_CFLAGS) -MMD -MP
+LIBS := -luring -lseccomp -lcap -lpthread $(JANSSON_LIBS)
 
 # Every .c in these folders goes into libember; monitor/main.c is the CLI.
-LIB_DIRS := monitor monitor/boot vcpu devices virtio snapshot seccomp
+LIB_DIRS := monitor monitor/boot vcpu devices virtio snapshot seccomp api
 LIB_SRCS := $(filter-out monitor/main.c,$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
