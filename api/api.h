@@ -47,6 +47,7 @@ struct http_parser {
 	size_t head_len;	/* request line + headers + blank line, 0 until seen */
 	size_t content_length;
 	bool continue_due;	/* "Expect: 100-continue" and the body not yet here */
+	struct http_request head;	/* what the request line and headers said */
 };
 
 /* Looks at buf[0..len), the bytes received so far on a connection, for

@@ -180,10 +180,10 @@ long http_parse(struct http_parser *p, const char *buf, size_t len, struct http_
 		}
 		if (memchr(buf, 0, (size_t)(end - buf)))
 			return fail(e, 400, "request has a NUL byte in its headers");
-		memset(req, 0, sizeof(*req));
+		memset(&p->head, 0, sizeof(p->head));
 		line_end = memmem(buf, (size_t)(end - buf) + 2, "\r\n", 2);
-		if (parse_request_line(buf, line_end, req, &http10, e) ||
-		    parse_headers(p, line_end + 2, end + 2, req, http10, e))
+		if (parse_request_line(buf, line_end, &p->head, &http10, e) ||
+		    parse_headers(p, line_end + 2, end + 2, &p->head, http10, e))
 			return -1;
 		p->head_len = (size_t)(end - buf) + 4;
 		if (p->head_len + p->content_length > HTTP_MAX_REQUEST)
@@ -198,6 +198,8 @@ long http_parse(struct http_parser *p, const char *buf, size_t len, struct http_
 		return 0;
 	}
 	p->continue_due = false;
+	*req = p->head;
+	req->path = req->path_buf;
 	req->body = p->content_length ? buf + p->head_len : NULL;
 	req->body_len = p->content_length;
 	return (long)(p->head_len + p->content_length);

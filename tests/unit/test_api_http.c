@@ -149,3 +149,21 @@ Test(api_http, format)
 	cr_assert_str_eq(http_reason(405), "Method Not Allowed");
 	cr_assert_str_eq(http_reason(299), "Unknown");
 }
+
+/* The head and the body arrive in two reads; each parse call has a fresh
+ * request struct (the server's): the path must come from the parser's
+ * state, not from the first call's struct. */
+Test(api_http, body_in_a_later_read)
+{
+	const char *s = "PUT /actions HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}";
+	struct http_request r1, r2;
+	size_t head = strlen(s) - 2;
+
+	http_parser_reset(&p);
+	cr_assert_eq(http_parse(&p, s, head, &r1, &e), 0);
+	memset(&r2, 0, sizeof(r2));
+	cr_assert_eq(http_parse(&p, s, strlen(s), &r2, &e), (long)strlen(s));
+	cr_assert_str_eq(r2.path, "/actions");
+	cr_assert_eq(r2.method, HTTP_PUT);
+	cr_assert_eq(r2.body_len, 2);
+}

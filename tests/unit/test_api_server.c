@@ -259,13 +259,15 @@ Test(api_server, method_not_allowed)
 Test(api_server, expect_continue)
 {
 	struct inbox in = { .len = 0 };
+	const char *r;
 	int fd = client();
 
 	SEND(fd, "PUT /actions HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 30\r\n\r\n");
 	cr_assert_str_eq(recv_one(fd, &in), "HTTP/1.1 100 Continue\r\n\r\n");
 	SEND(fd, "{\"action_type\":\"FlushMetrics\"}");
-	cr_assert(strstr(recv_one(fd, &in),
-			 "FlushMetrics: not allowed before the VM has started (state Not started)"));
+	r = recv_one(fd, &in);
+	cr_assert(r && strstr(r, "FlushMetrics: not allowed before the VM has started (state Not started)"),
+		  "%s", r ? r : "EOF");
 	close(fd);
 	wait_conns(0);
 }
