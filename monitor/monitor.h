@@ -353,10 +353,12 @@ long linux_encode_argv(char *const *argv, int argc, char *out, size_t cap);
 /* Assembles the kernel command line into buf (NUL-terminated).  devices
  * is the virtio-mmio list (" virtio_mmio.device=..." per device, may be
  * "").  The default kernel gets
- *   LINUX_DEFAULT_CMDLINE devices [ember.share=vdX] [ember.cmd=B64] USER
+ *   LINUX_DEFAULT_CMDLINE devices [ROOT] [ember.share=vdX] [ember.cmd=B64] USER
  * (USER = --cmdline, last so it overrides); any other kernel gets
- *   USER devices [ember.share=vdX] [ember.cmd=B64] [-- REST]
- * where what ember adds goes before a standalone "--" of USER (words
+ *   USER devices [ROOT] [ember.share=vdX] [ember.cmd=B64] [-- REST]
+ * where ROOT, when drives[0] is the root device (Firecracker's
+ * is_root_device), is "root=/dev/vda ro" or "root=PARTUUID=<id> ro"
+ * ("rw" when the drive is writable), what ember adds goes before a standalone "--" of USER (words
  * after it are init's, not the kernel's), and USER alone stays exactly as
  * given.  Single spaces between the parts.  With the default kernel, a
  * command or a share the result must fit Linux's LINUX_CMDLINE_MAX, else
