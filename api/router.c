@@ -30,9 +30,53 @@ static int respond_json(struct api_response *resp, json_t *j)
 	return 0;
 }
 
+/* Length of the valid UTF-8 sequence at s (1 to 4), 0 if there is none. */
+static size_t utf8_len(const unsigned char *s)
+{
+	size_t n;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	/* no overlong forms, no surrogates, nothing past U+10FFFF */
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0) ||
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
+		return 0;
+	return n;
+}
+
 int api_fault(struct api_response *resp, int status, const char *msg)
 {
-	json_t *j = json_pack("{s:s}", "fault_message", msg);
+	/* messages quote what the client sent, perhaps cut in the middle of
+	 * a character: JSON strings must be UTF-8, so bad bytes become '?' */
+	char clean[sizeof(((struct errbuf *)0)->msg)];
+	size_t o = 0;
+	json_t *j;
+
+	for (const unsigned char *p = (const unsigned char *)msg; *p && o + 5 < sizeof(clean);) {
+		size_t n = utf8_len(p);
+
+		if (!n) {
+			clean[o++] = '?';
+			p++;
+			continue;
+		}
+		memcpy(clean + o, p, n);
+		o += n;
+		p += n;
+	}
+	clean[o] = 0;
+	j = json_pack("{s:s}", "fault_message", clean);
 
 	resp->status = status;
 	resp->body = j ? json_dumps(j, JSON_COMPACT) : NULL;

@@ -339,3 +339,27 @@ Test(api_router, vm_config)
 	      "\"drives\":[{\"drive_id\":\"root\",\"path_on_host\":\"r.img\",\"is_root_device\":true,\"partuuid\":null,\"is_read_only\":false,\"cache_type\":\"Unsafe\",\"io_engine\":\"Sync\"}],"
 	      "\"network-interfaces\":[{\"iface_id\":\"eth0\",\"host_dev_name\":\"tap0\",\"guest_mac\":null}]}" });
 }
+
+/* Found by fuzz_api: a message quoting the client's bytes cut inside a
+ * UTF-8 character (an unknown field of 70 two-byte characters, cut at 64
+ * bytes) made the fault JSON fail, and the answer an out-of-memory. */
+Test(api_router, fault_message_stays_utf8)
+{
+	char body[256] = "{\"a";
+	struct http_request req = { .method = HTTP_PUT, .path = "/entropy" };
+	struct api_response resp;
+
+	for (int i = 0; i < 70; i++)
+		strcat(body, "\xc3\xa9");
+	strcat(body, "\":1}");
+	req.body = body;
+	req.body_len = strlen(body);
+	cr_assert_eq(api_handle(&a, &req, &resp), 0);
+	cr_assert_eq(resp.status, 400);
+	cr_assert(strstr(resp.body, "entropy: unknown field '"), "%s", resp.body);
+	cr_assert(strstr(resp.body, "\xc3\xa9?'\"}"), "the cut character is a '?': %s", resp.body);
+	free(resp.body);
+	cr_assert_eq(api_fault(&resp, 400, "bad \xff\xfe byte \xed\xa0\x80"), 0);
+	cr_assert_str_eq(resp.body, "{\"fault_message\":\"bad ?? byte ???\"}");
+	free(resp.body);
+}
