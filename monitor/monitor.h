@@ -258,8 +258,8 @@ int parse_size(const char *s, uint64_t *out);
  * defaults for what is absent.  Returns 0, or -EINVAL with a message. */
 int config_parse_run(int argc, char **argv, struct vm_config *cfg,
 		     struct errbuf *err);
-/* Parses a --console value (stdio, none, file:PATH) into cfg.  0 or
- * -EINVAL with a message. */
+/* Parses a --console value (stdio, none, file:PATH) into cfg (PATH is
+ * copied: config_free frees it).  0 or -EINVAL with a message. */
 int config_parse_console(const char *v, struct vm_config *cfg, struct errbuf *err);
 /* Frees what config_parse_run and the setters allocated. */
 void config_free(struct vm_config *cfg);
