@@ -212,14 +212,15 @@ int api_config_parse(struct vm_config *cfg, const char *text, size_t len, struct
 int api_config_load(struct vm_config *cfg, const char *path, struct errbuf *err);
 
 /* ---- the server (api/server.c) ------------------------------------------ */
-#define API_MAX_CONNS 16	/* connections at once; more wait in the backlog */
+#define API_MAX_CONNS 16	/* connections served at once */
 
 struct api_server;
 /* Listens on a new Unix socket at path (refused if something exists
  * there) and serves the router a on loop l: each connection is read,
  * parsed and answered on the loop, keep-alive, at most API_MAX_CONNS at
  * once; a client that stalls or misbehaves holds only its own
- * connection.  The socket file is removed by api_server_destroy.  0 or
+ * connection, and when all are taken and another client comes, the one
+ * that has waited longest for its next request is closed to make room.  The socket file is removed by api_server_destroy.  0 or
  * -errno with a message. */
 int api_server_create(struct loop *l, struct api *a, const char *path,
 		      struct api_server **out, struct errbuf *err);

@@ -3,8 +3,12 @@
  * operations, so no thread per connection and no blocking call.  Each
  * connection has at most one operation in flight (a read, or the write
  * of an answer); a client that stalls or leaves holds only its own slot.
- * At most API_MAX_CONNS connections are served at once: while all slots
- * are taken no accept is armed and new clients wait in the backlog. */
+ * At most API_MAX_CONNS connections are served at once.  When all slots
+ * are taken and another client comes, the connection that has waited
+ * longest for its next request (an idle keep-alive client, or one that
+ * sends slowly) is closed to make room, so that a few stalled clients
+ * cannot lock everyone out; the newcomer waits until then, and further
+ * clients wait in the backlog. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +35,8 @@ struct conn {
 	size_t consumed;	/* bytes of in[] the answer was for */
 	bool close_after;	/* close once the answer is out */
 	bool busy;		/* an operation is in flight */
+	bool evicted;		/* its read is being cancelled to make room */
+	uint64_t since;		/* now_ns() when it began waiting for a request */
 };
 
 struct api_server {
@@ -40,6 +46,7 @@ struct api_server {
 	char *path;
 	struct loop_op acc;
 	bool accepting;		/* an accept is in flight */
+	int waiting_fd;		/* a client accepted while all slots were taken, or -1 */
 	bool closing;		/* api_server_destroy runs */
 	unsigned inflight;	/* operations submitted, not yet completed */
 	unsigned nconns;
@@ -54,13 +61,15 @@ static void arm_accept(struct api_server *s)
 {
 	struct io_uring_sqe *sqe;
 
-	if (s->accepting || s->closing || s->nconns == API_MAX_CONNS)
+	if (s->accepting || s->closing || s->waiting_fd >= 0)
 		return;
 	sqe = loop_sqe(s->l, &s->acc);
 	io_uring_prep_accept(sqe, s->lfd, NULL, NULL, SOCK_CLOEXEC);
 	s->accepting = true;
 	s->inflight++;
 }
+
+static void conn_open(struct conn *c, int fd);
 
 static void conn_close(struct conn *c)
 {
@@ -71,8 +80,16 @@ static void conn_close(struct conn *c)
 	free(c->out);
 	c->out = NULL;
 	s->nconns--;
+	if (s->waiting_fd >= 0 && !s->closing) {
+		int fd = s->waiting_fd;
+
+		s->waiting_fd = -1;
+		conn_open(c, fd);
+	}
 	arm_accept(s);
 }
+
+static struct io_uring_sqe *cancel_sqe(struct api_server *s);
 
 static void arm_read(struct conn *c)
 {
@@ -170,10 +187,39 @@ static void process(struct conn *c)
 	send_out(c, text, len);
 }
 
+static void conn_open(struct conn *c, int fd)
+{
+	c->fd = fd;
+	c->in_len = 0;
+	c->close_after = c->evicted = false;
+	c->since = now_ns();
+	http_parser_reset(&c->p);
+	c->s->nconns++;
+	arm_read(c);
+}
+
+/* All slots are taken and a client waits: closes the connection that has
+ * waited longest for a request (its read is cancelled; on_read closes it). */
+static void evict(struct api_server *s)
+{
+	struct conn *victim = NULL;
+
+	for (unsigned i = 0; i < API_MAX_CONNS; i++) {
+		struct conn *c = &s->conns[i];
+
+		if (c->fd >= 0 && c->busy && !c->out && !c->evicted &&
+		    (!victim || c->since < victim->since))
+			victim = c;
+	}
+	if (!victim)
+		return;	/* all are answering: the first to finish makes room */
+	victim->evicted = true;
+	io_uring_prep_cancel(cancel_sqe(s), &victim->rd, 0);
+}
+
 static void on_accept(struct loop_op *op, int res, uint32_t flags)
 {
 	struct api_server *s = container_of(op, struct api_server, acc);
-	struct conn *c = NULL;
 
 	(void)flags;
 	s->inflight--;
@@ -190,20 +236,15 @@ static void on_accept(struct loop_op *op, int res, uint32_t flags)
 		close(res);
 		return;
 	}
-	for (unsigned i = 0; i < API_MAX_CONNS && !c; i++)
-		if (s->conns[i].fd < 0)
-			c = &s->conns[i];
-	if (!c) {		/* cannot be: accepts are armed only with a slot free */
-		close(res);
-		return;
+	for (unsigned i = 0; i < API_MAX_CONNS; i++) {
+		if (s->conns[i].fd < 0) {
+			conn_open(&s->conns[i], res);
+			arm_accept(s);
+			return;
+		}
 	}
-	c->fd = res;
-	c->in_len = 0;
-	c->close_after = false;
-	http_parser_reset(&c->p);
-	s->nconns++;
-	arm_read(c);
-	arm_accept(s);
+	s->waiting_fd = res;
+	evict(s);
 }
 
 static void on_read(struct loop_op *op, int res, uint32_t flags)
@@ -215,7 +256,8 @@ static void on_read(struct loop_op *op, int res, uint32_t flags)
 	c->s->inflight--;
 	if (c->s->closing)
 		return;
-	if (res <= 0) {		/* the client left (or broke): nothing to answer */
+	/* the client left (or broke): nothing to answer; or it made room */
+	if (res <= 0 || c->evicted) {
 		conn_close(c);
 		return;
 	}
@@ -247,6 +289,7 @@ static void on_write(struct loop_op *op, int res, uint32_t flags)
 		conn_close(c);
 		return;
 	}
+	c->since = now_ns();
 	if (c->consumed) {	/* the next request may already be here */
 		memmove(c->in, c->in + c->consumed, c->in_len - c->consumed);
 		c->in_len -= c->consumed;
@@ -274,6 +317,7 @@ int api_server_create(struct loop *l, struct api *a, const char *path,
 	s->l = l;
 	s->a = a;
 	s->lfd = -1;
+	s->waiting_fd = -1;
 	s->acc.fn = on_accept;
 	for (unsigned i = 0; i < API_MAX_CONNS; i++) {
 		struct conn *c = &s->conns[i];
@@ -316,11 +360,6 @@ unsigned api_server_conns(const struct api_server *s)
 	return s->nconns;
 }
 
-static bool drained(void *ctx)
-{
-	return ((struct api_server *)ctx)->inflight == 0;
-}
-
 static void cancel_done(struct loop_op *op, int res, uint32_t flags)
 {
 	(void)op;
@@ -328,21 +367,32 @@ static void cancel_done(struct loop_op *op, int res, uint32_t flags)
 	(void)flags;
 }
 
-void api_server_destroy(struct api_server *s)
+/* An SQE for IORING_OP_ASYNC_CANCEL: its completion needs no handling
+ * (the cancelled operation's own completion says what happened). */
+static struct io_uring_sqe *cancel_sqe(struct api_server *s)
 {
 	static struct loop_op cancel_op = { cancel_done };
 
+	return loop_sqe(s->l, &cancel_op);
+}
+
+static bool drained(void *ctx)
+{
+	return ((struct api_server *)ctx)->inflight == 0;
+}
+
+void api_server_destroy(struct api_server *s)
+{
 	if (!s)
 		return;
 	s->closing = true;
 	if (s->accepting)
-		io_uring_prep_cancel(loop_sqe(s->l, &cancel_op), &s->acc, 0);
+		io_uring_prep_cancel(cancel_sqe(s), &s->acc, 0);
 	for (unsigned i = 0; i < API_MAX_CONNS; i++) {
 		struct conn *c = &s->conns[i];
 
 		if (c->fd >= 0 && c->busy)
-			io_uring_prep_cancel(loop_sqe(s->l, &cancel_op), c->out ? (void *)&c->wr :
-					     (void *)&c->rd, 0);
+			io_uring_prep_cancel(cancel_sqe(s), c->out ? (void *)&c->wr : (void *)&c->rd, 0);
 	}
 	if (s->inflight && loop_drain(s->l, drained, s, 2000))
 		log_warn("API socket '%s': %u operations did not end; leaking the server",
@@ -357,6 +407,8 @@ void api_server_destroy(struct api_server *s)
 	}
 	if (s->lfd >= 0)
 		close(s->lfd);
+	if (s->waiting_fd >= 0)
+		close(s->waiting_fd);
 	if (s->path)
 		unlink(s->path);
 	free(s->path);

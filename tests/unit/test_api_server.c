@@ -318,6 +318,32 @@ Test(api_server, many_clients)
 	wait_conns(0);
 }
 
+/* API_MAX_CONNS clients that never finish a request do not lock out the
+ * next one: the one that has waited longest is closed to make room. */
+Test(api_server, stalled_clients_make_room)
+{
+	struct inbox in = { .len = 0 };
+	int slow[API_MAX_CONNS], fd;
+	char c;
+
+	for (int i = 0; i < API_MAX_CONNS; i++) {
+		slow[i] = client();
+		SEND(slow[i], "GET / HT");
+		wait_conns((unsigned)i + 1);
+	}
+	fd = client();
+	SEND(fd, "GET / HTTP/1.1\r\n\r\n");
+	cr_assert_str_eq(recv_one(fd, &in), info);
+	cr_assert_eq(api_server_conns(srv), API_MAX_CONNS);
+	cr_assert_eq(read(slow[0], &c, 1), 0, "the oldest was closed");
+	for (int i = 1; i < API_MAX_CONNS; i++)
+		cr_assert_eq(read(slow[i], &c, 1), -1, "client %d is still served", i);
+	for (int i = 0; i < API_MAX_CONNS; i++)
+		close(slow[i]);
+	close(fd);
+	wait_conns(0);
+}
+
 Test(api_server, destroy_with_open_connections)
 {
 	struct errbuf e = { "" };
