@@ -6,7 +6,22 @@
  * Layering: http (bytes <-> requests/responses) -> router (a request ->
  * decoders -> the setters of struct vm_config, or a backend call) ->
  * struct api_backend (whoever owns the VM: the launcher, or a test's
- * fake).  The server only moves bytes between sockets and the router. */
+ * fake).  The server only moves bytes between sockets and the router.
+ *
+ * Wiring (`ember --api-sock PATH [--config-file FILE]`), in order:
+ *   1. vm_config_init(&cfg), cfg.mem_size = MiB(128) (Firecracker's
+ *      default; api_config_parse sets it itself), api_config_load(&cfg,
+ *      FILE, &err) when a config file is given;
+ *   2. a struct api_backend whose with_config runs fn on cfg (on the loop
+ *      thread: the server calls the router there), start/snapshot_load
+ *      build the VM through the launcher, the others post to it;
+ *   3. api_init(&api, &be, id, EMBER_VERSION); api_server_create(loop,
+ *      &api, PATH, &srv, &err) before the sandbox (socket, bind and
+ *      listen are not allowed after it); with a config file, start at
+ *      once as Firecracker does (be.start) and serve the API beside it;
+ *   4. api_server_destroy(srv) on the loop thread at the end; it unlinks
+ *      PATH, which the loop's seccomp filter must then allow.
+ * The ring needs IORING_OP_ACCEPT and IORING_OP_SEND (seccomp/uring.c). */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
