@@ -71,6 +71,9 @@ int api_machine_config(struct vm_config *cfg, json_t *j, bool patch, struct errb
 
 	if (r)
 		return r;
+	if (patch && !j_get(j, "vcpu_count") && !j_get(j, "mem_size_mib") && !j_get(j, "smt") &&
+	    !j_get(j, "track_dirty_pages") && !j_get(j, "cpu_template") && !j_get(j, "huge_pages"))
+		return err_set(err, EINVAL, "%s: an empty PATCH request (no field to change)", w);
 	if (j_bool(j, "smt", false))
 		return err_set(err, EINVAL, "%s: smt: ember does not offer SMT (simultaneous multithreading) to guests", w);
 	tpl = j_str(j, "cpu_template");

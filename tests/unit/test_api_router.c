@@ -118,6 +118,8 @@ Test(api_router, machine_config)
 	      F("machine-config: vcpu_count: '0' is not a number from 1 to 64") },
 	    { PRE, HTTP_PATCH, "/machine-config", "{\"mem_size_mib\":1}", 400,
 	      F("machine-config: mem_size_mib: 1 MiB is out of range (2 to 1048576)") },
+	    { PRE, HTTP_PATCH, "/machine-config", "{\"smt\":null}", 400,
+	      F("machine-config: an empty PATCH request (no field to change)") },
 	    { PRE, HTTP_PATCH, "/machine-config", "{\"vcpus\":1}", 400,
 	      F("machine-config: unknown field 'vcpus'") },
 	    { PRE, HTTP_PATCH, "/machine-config", "{\"smt\":true}", 400,
