@@ -24,12 +24,13 @@ HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2
 # The libraries' flags from pkg-config; with --static (the ember binary is
 # linked statically) their private libraries too.
 PKG_CONFIG ?= pkg-config
-DEP_PKGS := liburing libseccomp libcap
+# jansson: the JSON of the API and of --config-file (api/)
+DEP_PKGS := liburing libseccomp libcap jansson
 DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEP_PKGS) 2>/dev/null)
 DEP_LIBS := $(shell $(PKG_CONFIG) --libs $(if $(STATIC),--static) $(DEP_PKGS) 2>/dev/null)
 ifeq ($(DEP_LIBS),)
 ifneq ($(filter-out clean uninstall,$(or $(MAKECMDGOALS),all)),)
-$(error $(PKG_CONFIG) has no flags for $(DEP_PKGS): install pkg-config, liburing-dev, libseccomp-dev and libcap-dev)
+$(error $(PKG_CONFIG) has no flags for $(DEP_PKGS): install pkg-config, liburing-dev, libseccomp-dev, libcap-dev and libjansson-dev)
 endif
 endif
 ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CPPFLAGS) $(DEP_CFLAGS) $(CFLAGS) \
@@ -37,7 +38,7 @@ ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CPPFLAGS) $(DEP_CFLAG
 LIBS := $(DEP_LIBS) -lpthread
 
 # Every .c in these folders goes into libember; monitor/main.c is the CLI.
-LIB_DIRS := monitor monitor/boot vcpu devices virtio snapshot seccomp jail
+LIB_DIRS := monitor monitor/boot vcpu devices virtio snapshot seccomp jail api
 LIB_SRCS := $(filter-out monitor/main.c,$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)

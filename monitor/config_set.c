@@ -239,8 +239,11 @@ int vm_config_put_drive(struct vm_config *cfg, const struct drive_cfg *d, const 
 	if (d->partuuid && !d->root)
 		return err_set(err, EINVAL, "%s: drive '%s': a partuuid needs is_root_device",
 			       field, d->id ? d->id : d->path);
-	if (d->partuuid && (r = check_path(d->partuuid, "partuuid", field, err)))
-		return r;
+	/* it goes on the kernel command line: one word of at most 64 */
+	if (d->partuuid && (!*d->partuuid || strlen(d->partuuid) > CONFIG_ID_MAX ||
+			    strspn(d->partuuid, "0123456789abcdefABCDEF-") != strlen(d->partuuid)))
+		return err_set(err, EINVAL, "%s: drive '%s': partuuid '%.80s' is not 1 to %d hex digits and '-'",
+			       field, d->id ? d->id : d->path, d->partuuid, CONFIG_ID_MAX);
 	for (unsigned i = 0; d->root && i < cfg->ndrives; i++)
 		if (cfg->drives[i].root && (int)i != old)
 			return err_set(err, EINVAL, "%s: drive '%s': drive '%s' is already the root device",

@@ -163,7 +163,7 @@ int linux_cmdline(const struct vm_config *cfg, const char *devices,
 {
 	const char *user = cfg->cmdline ? cfg->cmdline : "";
 	struct line l = { .buf = buf, .cap = len };
-	char share[32] = "";
+	char share[32] = "", root[CONFIG_ID_MAX + 32] = "";
 	char *cmd = NULL;
 	size_t cmdlen = 0, split = dashdash(user);
 	bool linux_only = cfg->kernel_default || cfg->cmd || cfg->share;
@@ -172,6 +172,16 @@ int linux_cmdline(const struct vm_config *cfg, const char *devices,
 		return err_set(err, ENOSPC, "kernel command line: no room");
 	if (cfg->share && cfg->share_drive >= 0)
 		snprintf(share, sizeof(share), "ember.share=vd%c", 'a' + cfg->share_drive);
+	/* the root device (Firecracker's is_root_device): the setter keeps it first */
+	if (cfg->ndrives && cfg->drives[0].root) {
+		const struct drive_cfg *d = &cfg->drives[0];
+
+		if (d->partuuid)
+			snprintf(root, sizeof(root), "root=PARTUUID=%.*s %s", CONFIG_ID_MAX, d->partuuid,
+				 d->ro ? "ro" : "rw");
+		else
+			snprintf(root, sizeof(root), "root=/dev/vda %s", d->ro ? "ro" : "rw");
+	}
 	if (cfg->cmd) {
 		size_t cap = 12;
 		long n;
@@ -197,6 +207,7 @@ int linux_cmdline(const struct vm_config *cfg, const char *devices,
 	} else if (cfg->kernel_default) {
 		put(&l, LINUX_DEFAULT_CMDLINE, strlen(LINUX_DEFAULT_CMDLINE));
 		put(&l, devices, strlen(devices));
+		put(&l, root, strlen(root));
 		put(&l, share, strlen(share));
 		if (cmd)
 			put(&l, cmd, cmdlen);
@@ -204,6 +215,7 @@ int linux_cmdline(const struct vm_config *cfg, const char *devices,
 	} else {
 		put(&l, user, split);
 		put(&l, devices, strlen(devices));
+		put(&l, root, strlen(root));
 		put(&l, share, strlen(share));
 		if (cmd)
 			put(&l, cmd, cmdlen);

@@ -270,8 +270,8 @@ int parse_size(const char *s, uint64_t *out);
  * defaults for what is absent.  Returns 0, or -EINVAL with a message. */
 int config_parse_run(int argc, char **argv, struct vm_config *cfg,
 		     struct errbuf *err);
-/* Parses a --console value (stdio, none, file:PATH) into cfg.  0 or
- * -EINVAL with a message. */
+/* Parses a --console value (stdio, none, file:PATH) into cfg (PATH is
+ * copied: config_free frees it).  0 or -EINVAL with a message. */
 int config_parse_console(const char *v, struct vm_config *cfg, struct errbuf *err);
 /* Frees what config_parse_run and the setters allocated. */
 void config_free(struct vm_config *cfg);
@@ -373,10 +373,12 @@ long linux_encode_argv(char *const *argv, int argc, char *out, size_t cap);
 /* Assembles the kernel command line into buf (NUL-terminated).  devices
  * is the virtio-mmio list (" virtio_mmio.device=..." per device, may be
  * "").  The default kernel gets
- *   LINUX_DEFAULT_CMDLINE devices [ember.share=vdX] [ember.cmd=B64] USER
+ *   LINUX_DEFAULT_CMDLINE devices [ROOT] [ember.share=vdX] [ember.cmd=B64] USER
  * (USER = --cmdline, last so it overrides); any other kernel gets
- *   USER devices [ember.share=vdX] [ember.cmd=B64] [-- REST]
- * where what ember adds goes before a standalone "--" of USER (words
+ *   USER devices [ROOT] [ember.share=vdX] [ember.cmd=B64] [-- REST]
+ * where ROOT, when drives[0] is the root device (Firecracker's
+ * is_root_device), is "root=/dev/vda ro" or "root=PARTUUID=<id> ro"
+ * ("rw" when the drive is writable), what ember adds goes before a standalone "--" of USER (words
  * after it are init's, not the kernel's), and USER alone stays exactly as
  * given.  Single spaces between the parts.  With the default kernel, a
  * command or a share the result must fit Linux's LINUX_CMDLINE_MAX, else

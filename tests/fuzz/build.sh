@@ -11,5 +11,5 @@ root=$(cd "$here/../.." && pwd)
 out=${1:-$root/build}
 CLANG=${CLANG:-clang}
 "$CLANG" -g -O1 -fsanitize=fuzzer -I"$root/include" -o "$out/ember-fuzzer" \
-	"$here/ember_fuzzer.c" "$out/libember.a" -luring -lseccomp -lcap -lpthread
+	"$here/ember_fuzzer.c" "$out/libember.a" $(pkg-config --libs liburing libseccomp libcap jansson) -lpthread
 echo "$out/ember-fuzzer"

@@ -10,11 +10,12 @@
 FUZZ_CC ?= clang
 FUZZ_S ?= 600
 FUZZ_O := $(O)/fuzz
-FUZZ_TARGETS := fuzz_snapshot fuzz_boot fuzz_virtio fuzz_cli
+FUZZ_TARGETS := fuzz_snapshot fuzz_boot fuzz_virtio fuzz_cli fuzz_api
 FUZZ_FLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-DEMBER_FUZZ_NO_CRC -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
-	$(WARN) -Wno-unused-command-line-argument -Wno-gnu-variable-sized-type-not-at-end -I. -Iinclude -MMD -MP
+	$(WARN) -Wno-unused-command-line-argument -Wno-gnu-variable-sized-type-not-at-end -I. -Iinclude \
+	$(DEP_CFLAGS) -MMD -MP
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_O)/obj/%.o) $(FUZZ_O)/obj/tests/fuzz/fuzz_util.o
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_O)/%)
 .SECONDARY: $(FUZZ_TARGETS:%=$(FUZZ_O)/obj/tests/fuzz/%.o) $(FUZZ_O)/obj/tests/fuzz/seeds.o
@@ -41,6 +42,9 @@ $(FUZZ_O)/libember-fuzz.a: $(FUZZ_LIB_OBJS)
 $(FUZZ_O)/fuzz_%: $(FUZZ_O)/obj/tests/fuzz/fuzz_%.o $(FUZZ_O)/libember-fuzz.a
 	$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
 
+# fuzz_api drives the API over the unit tests' fake backend
+$(FUZZ_O)/fuzz_api: $(FUZZ_O)/obj/tests/unit/api_fake.o
+
 # Regenerates the seed corpora (tests/fuzz/corpus/) with ember's own
 # encoders; the result is checked in.
 $(FUZZ_O)/seeds: $(FUZZ_O)/obj/tests/fuzz/seeds.o $(FUZZ_O)/libember-fuzz.a
@@ -49,4 +53,5 @@ $(FUZZ_O)/seeds: $(FUZZ_O)/obj/tests/fuzz/seeds.o $(FUZZ_O)/libember-fuzz.a
 fuzz-seeds: fuzz-cc $(FUZZ_O)/seeds
 	$(FUZZ_O)/seeds tests/fuzz/corpus
 
--include $(FUZZ_LIB_OBJS:.o=.d) $(FUZZ_TARGETS:%=$(FUZZ_O)/obj/tests/fuzz/%.d)
+-include $(FUZZ_LIB_OBJS:.o=.d) $(FUZZ_TARGETS:%=$(FUZZ_O)/obj/tests/fuzz/%.d) \
+	$(FUZZ_O)/obj/tests/unit/api_fake.d

@@ -148,10 +148,11 @@ static void values(int argc, char **argv)
 	uint64_t size;
 
 	for (int i = 1; i < argc; i++) {
-		memset(&cfg, 0, sizeof(cfg));
+		vm_config_init(&cfg);
 		parse_size(argv[i], &size);
 		boot_proto_parse(argv[i], &p);
 		config_parse_console(argv[i], &cfg, &err);
+		config_free(&cfg);	/* the console path is a copy */
 		jail_check_id(argv[i], &err);
 	}
 }

@@ -503,6 +503,58 @@ static void cli_seeds(void)
 		 "file:x", "none", "abc-123", NULL });
 }
 
+/* ---- fuzz_api ------------------------------------------------------------ */
+/* Selector bytes: mode (0 HTTP stream, 1 config file, 2 request lines),
+ * start state (0 not started, 1 running, 2 paused), HTTP piece size. */
+static void api_seed(const char *name, uint8_t mode, uint8_t state, const char *text)
+{
+	uint8_t sel[3] = { mode, state, mode == 0 ? 7 : 0 };
+
+	put("fuzz_api", name, sel, 3, text, strlen(text));
+}
+
+static void api_seeds(void)
+{
+	api_seed("http-boot", 0, 0,
+		 "PUT /boot-source HTTP/1.1\r\nContent-Length: 59\r\n\r\n"
+		 "{\"kernel_image_path\":\"vmlinux\",\"boot_args\":\"console=ttyS0\"}"
+		 "PUT /machine-config HTTP/1.1\r\nContent-Length: 39\r\n\r\n"
+		 "{\"vcpu_count\":2,\"mem_size_mib\":256}    "
+		 "PUT /actions HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 32\r\n\r\n"
+		 "{\"action_type\": \"InstanceStart\"}"
+		 "GET / HTTP/1.1\r\nConnection: close\r\n\r\n");
+	api_seed("http-paused", 0, 1,
+		 "PATCH /vm HTTP/1.1\r\nContent-Length: 18\r\n\r\n{\"state\":\"Paused\"}"
+		 "PUT /snapshot/create HTTP/1.0\r\nContent-Length: 68\r\n\r\n"
+		 "{\"snapshot_type\":\"Diff\",\"snapshot_path\":\"s\",\"mem_file_path\":\"m\"}    ");
+	api_seed("config-file", 1, 0,
+		 "{\"boot-source\": {\"kernel_image_path\": \"k\", \"initrd_path\": \"i\"},\n"
+		 " \"drives\": [{\"drive_id\": \"rootfs\", \"path_on_host\": \"r\", \"is_root_device\": true,"
+		 " \"partuuid\": \"0eaa91a0-01\", \"cache_type\": \"Writeback\", \"io_engine\": \"Async\","
+		 " \"rate_limiter\": {\"bandwidth\": {\"size\": 0, \"refill_time\": 0}}}],\n"
+		 " \"network-interfaces\": [{\"iface_id\": \"eth0\", \"host_dev_name\": \"tap0\","
+		 " \"guest_mac\": \"06:00:00:00:00:01\"}],\n"
+		 " \"machine-config\": {\"vcpu_count\": 2, \"mem_size_mib\": 512, \"track_dirty_pages\": true},\n"
+		 " \"entropy\": {}, \"serial\": {\"serial_out_path\": \"c\"},\n"
+		 " \"logger\": {\"log_path\": \"l\", \"level\": \"Debug\", \"show_level\": true},\n"
+		 " \"metrics\": {\"metrics_path\": \"m\"}}");
+	api_seed("lines-preboot", 2, 0,
+		 "U /drives/d {\"drive_id\":\"d\",\"path_on_host\":\"d\",\"is_root_device\":false,\"is_read_only\":true}\n"
+		 "U /network-interfaces/e {\"iface_id\":\"e\",\"host_dev_name\":\"t\"}\n"
+		 "P /machine-config {\"vcpu_count\":4,\"smt\":false}\n"
+		 "U /vsock {\"guest_cid\":3,\"uds_path\":\"v\"}\n"
+		 "U /logger {\"level\":\"Info\"}\nU /metrics {\"metrics_path\":\"m\"}\n"
+		 "U /snapshot/load {\"snapshot_path\":\"s\",\"mem_backend\":{\"backend_path\":\"m\",\"backend_type\":\"File\"},"
+		 "\"resume_vm\":true,\"network_overrides\":[{\"iface_id\":\"e\",\"host_dev_name\":\"t2\"}]}\n"
+		 "G /vm/config\nG /machine-config\n");
+	api_seed("lines-running", 2, 1,
+		 "P /drives/d {\"drive_id\":\"d\",\"path_on_host\":\"d\",\"rate_limiter\":{\"ops\":{\"size\":1,\"refill_time\":1}}}\n"
+		 "P /network-interfaces/e {\"iface_id\":\"e\",\"rx_rate_limiter\":{}}\n"
+		 "U /actions {\"action_type\":\"SendCtrlAltDel\"}\nU /actions {\"action_type\":\"FlushMetrics\"}\n"
+		 "P /vm {\"state\":\"Paused\"}\n"
+		 "U /snapshot/create {\"snapshot_path\":\"s\",\"mem_file_path\":\"m\"}\nP /vm {\"state\":\"Resumed\"}\n");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -516,5 +568,6 @@ int main(int argc, char **argv)
 	boot_seeds();
 	virtio_seeds();
 	cli_seeds();
+	api_seeds();
 	return 0;
 }

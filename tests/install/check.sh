@@ -63,7 +63,7 @@ done
 ver=$("$root/usr/bin/ember" version | cut -d' ' -f2)
 [ "$(pc --modversion ember)" = "$ver" ] || fail "ember.pc: version '$(pc --modversion ember)', ember says '$ver'"
 flags=$(pc_root --cflags --libs --static ember) || fail "pkg-config --static ember failed"
-for f in "-I$root/usr/include" "-L$root/usr/lib" -lember -luring -lseccomp -lcap -lpthread; do
+for f in "-I$root/usr/include" "-L$root/usr/lib" -lember -luring -lseccomp -lcap -ljansson -lpthread; do
 	[[ " $flags " == *" $f "* ]] || fail "pkg-config --cflags --libs --static ember: no $f in '$flags'"
 done
 [[ " $(pc --libs ember) " != *" -luring "* ]] || fail "ember.pc: liburing is public, not private"

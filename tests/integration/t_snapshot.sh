@@ -528,7 +528,7 @@ if snap_case snap-libember; then
 	if [ ! -f "$lib" ]; then
 		why="no $lib"
 	elif ! cc -std=gnu11 $san -I"$(dirname "$src")/../../include" -o "$d/api_check" "$src" "$lib" \
-		-luring -lseccomp -lcap -lpthread 2>"$d/cc.err"; then
+		$(pkg-config --libs liburing libseccomp libcap jansson) -lpthread 2>"$d/cc.err"; then
 		why="api_check.c does not build"
 	elif snap_fuzz_base; then
 		timeout -k 5 "$TIMEOUT" "$d/api_check" "$GUESTS/snapcount.pvh" "$WORK/fuzz-base" "$d" \

@@ -111,6 +111,13 @@ Test(config_set, drives_by_id_root_first)
 	a.partuuid = "0eaa91a0-01";
 	cr_assert_eq(vm_config_put_drive(&c, &a, "drive", &e), -EINVAL);
 	cr_assert_str_eq(e.msg, "drive: drive 'p': a partuuid needs is_root_device");
+	a.root = true;
+	a.id = "q";
+	a.partuuid = "0eaa 91a0";
+	r.root = false;
+	cr_assert_eq(vm_config_put_drive(&c, &a, "drive", &e), -EINVAL);
+	cr_assert_str_eq(e.msg, "drive: drive 'q': partuuid '0eaa 91a0' is not 1 to 64 hex digits and '-'");
+	a.root = false;
 	a.partuuid = NULL;
 	a.path = "";
 	cr_assert_eq(vm_config_put_drive(&c, &a, "drive", &e), -EINVAL);

@@ -384,3 +384,19 @@ Test(linux_default, share_errors)
 	cr_assert_str_eq(err.msg, "--share: no drive left (at most 8 drives, the share included)");
 	config_free(&c);
 }
+
+/* Firecracker's is_root_device: root= after the devices, ro/rw from the
+ * drive, by PARTUUID when one is given. */
+Test(linux_cmdline, root_device)
+{
+	struct vm_config c = cfg_of("console=ttyS0 -- init");
+
+	c.ndrives = 1;
+	c.drives[0] = (struct drive_cfg){ .path = "r.img", .root = true, .ro = true };
+	cr_assert_str_eq(line(&c, DEVS), "console=ttyS0" DEVS " root=/dev/vda ro -- init");
+	c.drives[0].ro = false;
+	c.drives[0].partuuid = "0eaa91a0-01";
+	cr_assert_str_eq(line(&c, DEVS), "console=ttyS0" DEVS " root=PARTUUID=0eaa91a0-01 rw -- init");
+	c.drives[0].root = false;
+	cr_assert_str_eq(line(&c, DEVS), "console=ttyS0" DEVS " -- init");
+}
