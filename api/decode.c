@@ -123,6 +123,7 @@ static int drive_decode(json_t *j, const char *w, const char *path_id, struct dr
 			struct errbuf *err)
 {
 	const char *cache, *engine;
+	struct ratelimit_cfg rl;
 	bool limits;
 	int r = j_check(j, w, drive_fields, err);
 
@@ -132,10 +133,8 @@ static int drive_decode(json_t *j, const char *w, const char *path_id, struct dr
 		return err_set(err, EINVAL, "%s: socket: ember has no vhost-user-block", w);
 	if (!j_get(j, "path_on_host"))
 		return err_set(err, EINVAL, "%s: missing field 'path_on_host'", w);
-	if ((r = j_rate_limiter(j_get(j, "rate_limiter"), "drive: rate_limiter", &limits, err)))
+	if ((r = j_rate_limiter(j_get(j, "rate_limiter"), "drive: rate_limiter", &rl, &limits, err)))
 		return r;
-	if (limits)
-		return err_set(err, EINVAL, "%s: rate_limiter: ember has no rate limiting", w);
 	cache = j_str(j, "cache_type");
 	if (cache && strcmp(cache, "Unsafe") && strcmp(cache, "Writeback"))
 		return err_set(err, EINVAL, "%s: cache_type '%.32s' is not Unsafe or Writeback", w, cache);
@@ -150,6 +149,7 @@ static int drive_decode(json_t *j, const char *w, const char *path_id, struct dr
 		.ro = j_bool(j, "is_read_only", false),
 		.writeback = cache && !strcmp(cache, "Writeback"),
 		.io_sync = !engine || !strcmp(engine, "Sync"),
+		.rl = rl,
 	};
 	/* Firecracker ignores a partuuid on a drive that is not the root */
 	if (!d->root)
@@ -174,18 +174,20 @@ int api_drive_update(const struct vm_config *cfg, json_t *j, const char *path_id
 		     struct errbuf *err)
 {
 	const char *w = "drive", *id;
+	struct ratelimit_cfg rl;
 	bool limits;
 	int r = j_check(j, w, drive_patch_fields, err), i;
 
 	if (r || (r = check_path_id(w, j_str(j, "drive_id"), path_id, err)))
 		return r;
 	id = j_str(j, "drive_id");
-	if ((r = j_rate_limiter(j_get(j, "rate_limiter"), "drive: rate_limiter", &limits, err)))
+	if ((r = j_rate_limiter(j_get(j, "rate_limiter"), "drive: rate_limiter", &rl, &limits, err)))
 		return r;
 	if ((i = vm_config_find_drive(cfg, id)) < 0)
 		return err_set(err, EINVAL, "%s: there is no drive '%.64s'", w, id);
-	if (limits)
-		return err_set(err, EINVAL, "%s '%s': rate_limiter: ember has no rate limiting", w, id);
+	if (j_get(j, "rate_limiter") && memcmp(&rl, &cfg->drives[i].rl, sizeof(rl)))
+		return err_set(err, EINVAL, "%s '%s': rate_limiter: ember cannot change a running "
+			       "VM's rate limiter", w, id);
 	if (j_str(j, "path_on_host") && strcmp(j_str(j, "path_on_host"), cfg->drives[i].path))
 		return err_set(err, EINVAL, "%s '%s': path_on_host: ember cannot change the file of a running VM's drive",
 			       w, id);
@@ -201,15 +203,17 @@ static const struct jfield net_fields[] = {
 
 static int net_limiters(json_t *j, const char *w, struct errbuf *err)
 {
+	struct ratelimit_cfg rl;
 	bool rx, tx;
 	int r = j_rate_limiter(j_get(j, "rx_rate_limiter"), "network-interface: rx_rate_limiter",
-			       &rx, err);
+			       &rl, &rx, err);
 
 	if (!r)
 		r = j_rate_limiter(j_get(j, "tx_rate_limiter"), "network-interface: tx_rate_limiter",
-				   &tx, err);
+				   &rl, &tx, err);
 	if (!r && (rx || tx))
-		r = err_set(err, EINVAL, "%s: %s: ember has no rate limiting", w,
+		r = err_set(err, EINVAL, "%s: %s: ember has no rate limiting on network "
+			    "interfaces (drives and the rng have)", w,
 			    rx ? "rx_rate_limiter" : "tx_rate_limiter");
 	return r;
 }
@@ -259,15 +263,15 @@ static const struct jfield entropy_fields[] = {
 
 int api_entropy(struct vm_config *cfg, json_t *j, struct errbuf *err)
 {
+	struct ratelimit_cfg rl;
 	bool limits;
 	int r = j_check(j, "entropy", entropy_fields, err);
 
 	if (!r)
-		r = j_rate_limiter(j_get(j, "rate_limiter"), "entropy: rate_limiter", &limits, err);
-	if (!r && limits)
-		r = err_set(err, EINVAL, "entropy: rate_limiter: ember has no rate limiting");
+		r = j_rate_limiter(j_get(j, "rate_limiter"), "entropy: rate_limiter", &rl, &limits,
+				   err);
 	if (!r)
-		vm_config_set_rng(cfg, true);
+		r = vm_config_set_rng_limit(cfg, &rl, "entropy", err);
 	return r;
 }
 

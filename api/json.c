@@ -89,30 +89,38 @@ static const struct jfield limiter_fields[] = {
 	{ "bandwidth", J_OBJ, false }, { "ops", J_OBJ, false }, { NULL, 0, false },
 };
 
-int j_rate_limiter(json_t *j, const char *where, bool *limits, struct errbuf *err)
+int j_rate_limiter(json_t *j, const char *where, struct ratelimit_cfg *out, bool *limits,
+		   struct errbuf *err)
 {
 	static const char *const buckets[] = { "bandwidth", "ops" };
+	struct tbucket_cfg *to[] = { &out->bw, &out->ops };
 	char w[160];
 	int r;
 
 	*limits = false;
+	memset(out, 0, sizeof(*out));
 	if (!j)
 		return 0;
 	if ((r = j_check(j, where, limiter_fields, err)))
 		return r;
 	for (unsigned i = 0; i < 2; i++) {
 		json_t *b = j_get(j, buckets[i]);
+		unsigned long long size = 0, burst = 0, refill = 0;
 
 		if (!b)
 			continue;
 		snprintf(w, sizeof(w), "%s: %s", where, buckets[i]);
-		if ((r = j_check(b, w, bucket_fields, err)))
+		if ((r = j_check(b, w, bucket_fields, err)) ||
+		    (r = j_uint(b, "size", 0, UINT64_MAX, &size, w, err)) ||
+		    (r = j_uint(b, "one_time_burst", 0, UINT64_MAX, &burst, w, err)) ||
+		    (r = j_uint(b, "refill_time", 0, UINT64_MAX, &refill, w, err)))
 			return r;
-		/* Firecracker: a bucket of size 0 or refill_time 0 limits nothing */
-		if (json_integer_value(j_get(b, "size")) && json_integer_value(j_get(b, "refill_time")))
-			*limits = true;
+		if (!size || !refill)
+			continue;	/* limits nothing */
+		*to[i] = (struct tbucket_cfg){ size, burst, refill };
+		*limits = true;
 	}
-	return 0;
+	return vm_config_check_ratelimit(out, where, err);
 }
 
 json_t *j_parse(const char *text, size_t len, const char *where, struct errbuf *err)

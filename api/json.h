@@ -29,9 +29,12 @@ json_t *j_get(json_t *j, const char *name);
 int j_uint(json_t *j, const char *name, unsigned long long min, unsigned long long max,
 	   unsigned long long *out, const char *where, struct errbuf *err);
 /* A RateLimiter object (bandwidth/ops token buckets of size,
- * one_time_burst, refill_time): checked; *limits set when any bucket
- * limits anything. */
-int j_rate_limiter(json_t *j, const char *where, bool *limits, struct errbuf *err);
+ * one_time_burst, refill_time): checked (vm_config_check_ratelimit's
+ * ranges too) into *out, all zeros when absent; *limits set when any
+ * bucket limits anything (Firecracker: size 0 or refill_time 0 limits
+ * nothing). */
+int j_rate_limiter(json_t *j, const char *where, struct ratelimit_cfg *out, bool *limits,
+		   struct errbuf *err);
 /* Parses text (len bytes) as one JSON value.  NULL with "<where>: invalid
  * JSON at line L column C: <reason>" on error. */
 json_t *j_parse(const char *text, size_t len, const char *where, struct errbuf *err);

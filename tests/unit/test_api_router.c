@@ -150,8 +150,9 @@ Test(api_router, drives)
 	    { PRE, HTTP_PUT, "/drives/x", "[1]", 400, F("drive: the body must be a JSON object") },
 	    { PRE, HTTP_PUT, "/drives/x", "{\"drive_id\":\"x\",\"path_on_host\":\"r.img\",\"is_root_device\":false,\"cache_type\":\"None\"}", 400,
 	      F("drive: cache_type 'None' is not Unsafe or Writeback") },
-	    { PRE, HTTP_PUT, "/drives/x", "{\"drive_id\":\"x\",\"path_on_host\":\"r.img\",\"is_root_device\":false,\"rate_limiter\":{\"ops\":{\"size\":100,\"refill_time\":1000}}}", 400,
-	      F("drive: rate_limiter: ember has no rate limiting") },
+	    { PRE, HTTP_PUT, "/drives/lim", "{\"drive_id\":\"lim\",\"path_on_host\":\"l.img\",\"is_root_device\":false,\"rate_limiter\":{\"ops\":{\"size\":100,\"refill_time\":1000},\"bandwidth\":{\"size\":1048576,\"one_time_burst\":4096,\"refill_time\":250}}}", 204, NULL },
+	    { PRE, HTTP_PUT, "/drives/x", "{\"drive_id\":\"x\",\"path_on_host\":\"r.img\",\"is_root_device\":false,\"rate_limiter\":{\"ops\":{\"size\":100,\"refill_time\":3600001}}}", 400,
+	      F("drive: rate_limiter: ops rate limiter: refill time must be 1 to 3600000 ms, not 3600001") },
 	    { PRE, HTTP_PUT, "/drives/x", "{\"drive_id\":\"x\",\"path_on_host\":\"r.img\",\"is_root_device\":false,\"rate_limiter\":{\"ops\":{\"size\":100}}}", 400,
 	      F("drive: rate_limiter: ops: missing field 'refill_time'") },
 	    { PRE, HTTP_PUT, "/drives/x", "{\"drive_id\":\"x\",\"socket\":\"s\",\"is_root_device\":false}", 400,
@@ -166,7 +167,12 @@ Test(api_router, drives)
 	    { RUNNING, HTTP_PATCH, "/drives/nope", "{\"drive_id\":\"nope\"}", 400, F("drive: there is no drive 'nope'") },
 	    { RUNNING, HTTP_PATCH, "/drives/data", "{\"drive_id\":\"data\",\"is_read_only\":true}", 400,
 	      F("drive: unknown field 'is_read_only'") });
-	cr_assert_eq(f.cfg.ndrives, 2);
+	cr_assert_eq(f.cfg.ndrives, 3);
+	cr_assert_str_eq(f.cfg.drives[2].id, "lim");
+	cr_assert_eq(f.cfg.drives[2].rl.ops.size, 100);
+	cr_assert_eq(f.cfg.drives[2].rl.bw.size, 1048576);
+	cr_assert_eq(f.cfg.drives[2].rl.bw.one_time_burst, 4096);
+	cr_assert_eq(f.cfg.drives[2].rl.bw.refill_ms, 250);
 	cr_assert_str_eq(f.cfg.drives[0].id, "rootfs");
 	cr_assert_str_eq(f.cfg.drives[0].partuuid, "0eaa91a0-01");
 	cr_assert(f.cfg.drives[0].io_sync && !f.cfg.drives[0].writeback, "Firecracker's defaults");
@@ -183,14 +189,14 @@ Test(api_router, network_interfaces)
 	    { PRE, HTTP_PUT, "/network-interfaces/eth1", "{\"iface_id\":\"eth1\",\"host_dev_name\":\"tap1\",\"mac\":\"x\"}", 400,
 	      F("network-interface: unknown field 'mac'") },
 	    { PRE, HTTP_PUT, "/network-interfaces/eth1", "{\"iface_id\":\"eth1\",\"host_dev_name\":\"tap1\",\"tx_rate_limiter\":{\"bandwidth\":{\"size\":1000,\"refill_time\":100}}}", 400,
-	      F("network-interface: tx_rate_limiter: ember has no rate limiting") },
+	      F("network-interface: tx_rate_limiter: ember has no rate limiting on network interfaces (drives and the rng have)") },
 	    { PRE, HTTP_PUT, "/network-interfaces/eth1", "{\"iface_id\":\"eth1\",\"host_dev_name\":\"tap1\",\"mtu\":1500}", 400,
 	      F("network-interface: mtu: ember does not offer VIRTIO_NET_F_MTU") },
 	    { PRE, HTTP_PATCH, "/network-interfaces/eth0", "{\"iface_id\":\"eth0\"}", 400,
 	      F("network-interface: not allowed before the VM has started (state Not started)") },
 	    { RUNNING, HTTP_PATCH, "/network-interfaces/eth0", "{\"iface_id\":\"eth0\",\"rx_rate_limiter\":{}}", 204, NULL },
 	    { RUNNING, HTTP_PATCH, "/network-interfaces/eth0", "{\"iface_id\":\"eth0\",\"rx_rate_limiter\":{\"ops\":{\"size\":1,\"refill_time\":1}}}", 400,
-	      F("network-interface: rx_rate_limiter: ember has no rate limiting") },
+	      F("network-interface: rx_rate_limiter: ember has no rate limiting on network interfaces (drives and the rng have)") },
 	    { RUNNING, HTTP_PATCH, "/network-interfaces/eth9", "{\"iface_id\":\"eth9\"}", 400,
 	      F("network-interface: there is no network interface 'eth9'") },
 	    { RUNNING, HTTP_PUT, "/network-interfaces/eth1", "{\"iface_id\":\"eth1\",\"host_dev_name\":\"tap1\"}", 400,
@@ -204,8 +210,8 @@ Test(api_router, small_devices)
 {
 	RUN({ PRE, HTTP_PUT, "/entropy", "{}", 204, NULL },
 	    { PRE, HTTP_PUT, "/entropy", "{\"rate\":1}", 400, F("entropy: unknown field 'rate'") },
-	    { PRE, HTTP_PUT, "/entropy", "{\"rate_limiter\":{\"bandwidth\":{\"size\":1,\"refill_time\":1}}}", 400,
-	      F("entropy: rate_limiter: ember has no rate limiting") },
+	    { PRE, HTTP_PUT, "/entropy", "{\"rate_limiter\":{\"bandwidth\":{\"size\":1,\"refill_time\":0}}}", 204, NULL },
+	    { PRE, HTTP_PUT, "/entropy", "{\"rate_limiter\":{\"bandwidth\":{\"size\":1024,\"refill_time\":100}}}", 204, NULL },
 	    { RUNNING, HTTP_PUT, "/entropy", "{}", 400, F("entropy: not allowed after the VM has started (state Running)") },
 	    { PRE, HTTP_PUT, "/serial", "{\"serial_out_path\":\"console.log\"}", 204, NULL },
 	    { PRE, HTTP_PUT, "/serial", "{\"serial_out_path\":1}", 400, F("serial: field 'serial_out_path' must be a string") },
@@ -235,6 +241,8 @@ Test(api_router, small_devices)
 	    { PRE, HTTP_PUT, "/pmem/p", "{}", 400, F("/pmem: ember has no virtio-pmem device") },
 	    { PRE, HTTP_PATCH, "/hotplug/memory", "{}", 400, F("/hotplug: ember has no memory hotplug") });
 	cr_assert(f.cfg.rng);
+	cr_assert_eq(f.cfg.rng_rl.bw.size, 1024, "the last PUT /entropy");
+	cr_assert_eq(f.cfg.rng_rl.bw.refill_ms, 100);
 	cr_assert_eq(f.cfg.console, CONSOLE_FILE);
 	cr_assert_str_eq(f.cfg.console_path, "console.log");
 	cr_assert_str_eq(f.cfg.logger.path, "fc.log");
