@@ -136,6 +136,34 @@ static int parse_net(char *spec, struct net_cfg *n, struct errbuf *err)
 	return 0;
 }
 
+/* --vsock cid=N,uds=PATH (the path's length is checked by vsock_create) */
+static int parse_vsock(char *spec, struct vsock_cfg *vs, struct errbuf *err)
+{
+	char *save = NULL, *end;
+
+	memset(vs, 0, sizeof(*vs));
+	for (char *kv = strtok_r(spec, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+		char *v = strchr(kv, '=');
+
+		if (!v)
+			return err_set(err, EINVAL, "--vsock: '%s' is not key=value", kv);
+		*v++ = 0;
+		if (!strcmp(kv, "cid")) {
+			errno = 0;
+			vs->cid = strtoull(v, &end, 10);
+			if (errno || !*v || *end || vs->cid < 3 || vs->cid >= UINT32_MAX)
+				return err_set(err, EINVAL, "--vsock: cid '%s' is not a number from 3 "
+					       "to %u (0-2 are reserved)", v, UINT32_MAX - 1);
+		} else if (!strcmp(kv, "uds") && *v) {
+			vs->uds = v;
+		} else
+			return err_set(err, EINVAL, "--vsock: unknown key '%s'", kv);
+	}
+	if (!vs->cid || !vs->uds)
+		return err_set(err, EINVAL, "--vsock: cid= and uds= are required");
+	return 0;
+}
+
 static int parse_raw(const char *arg, struct vm_config *cfg, struct errbuf *err)
 {
 	const char *at = strrchr(arg, '@');
@@ -186,7 +214,7 @@ int config_parse_console(const char *v, struct vm_config *cfg, struct errbuf *er
  * after '='. */
 static const char *const valued[] = {
 	"--kernel", "--initrd", "--cmdline", "--cpus", "--mem", "--console",
-	"--raw", "--irqchip", "--drive", "--net", "--share", "--boot-protocol", NULL,
+	"--raw", "--irqchip", "--drive", "--net", "--share", "--boot-protocol", "--vsock", NULL,
 };
 
 static bool takes_value(const char *name)
@@ -248,6 +276,8 @@ static int apply(struct vm_config *cfg, const char *name, char *v,
 		cfg->pit = true;
 	else if (!strcmp(name, "--rng"))
 		cfg->rng = true;
+	else if (!strcmp(name, "--vsock"))
+		return parse_vsock(v, &cfg->vsock, err);
 	else
 		return err_set(err, EINVAL, "unknown option '%s' (see 'ember help')", name);
 	return 0;
@@ -306,8 +336,9 @@ int config_parse_run(int argc, char **argv, struct vm_config *cfg,
 					return err_set(err, EINVAL, "%s needs a value", name);
 				v = argv[++i];
 			}
-			/* drive/net specs are cut up in place: work on a copy */
-			if (!strcmp(name, "--drive") || !strcmp(name, "--net")) {
+			/* drive/net/vsock specs are cut up in place: work on a copy */
+			if (!strcmp(name, "--drive") || !strcmp(name, "--net") ||
+			    !strcmp(name, "--vsock")) {
 				if (cfg->nowned >= ARRAY_SIZE(cfg->owned) - 1)
 					return err_set(err, EINVAL, "too many %s options", name);
 				v = strdup(v);

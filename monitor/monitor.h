@@ -177,6 +177,11 @@ struct net_cfg {
 	bool mac_set;
 };
 
+struct vsock_cfg {
+	uint64_t cid;		/* the guest's CID, >= 3 */
+	const char *uds;	/* NULL: no vsock device */
+};
+
 struct vm_config {
 	const char *kernel;	/* --kernel */
 	const char *initrd;	/* --initrd */
@@ -195,6 +200,7 @@ struct vm_config {
 	struct net_cfg nets[MAX_NETS];	/* --net tap=NAME[,mac=..] */
 	unsigned nnets;
 	bool rng;		/* --rng */
+	struct vsock_cfg vsock;	/* --vsock cid=N,uds=PATH */
 	bool no_seccomp;	/* --no-seccomp: no filters (debugging; warns) */
 	unsigned sandbox_features;	/* SC_F_* (seccomp/seccomp.h) a command needs
 					 * beyond what the options imply */

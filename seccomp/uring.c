@@ -26,6 +26,9 @@ static const struct {
 	{ IORING_OP_TIMEOUT, "timers" },
 	{ IORING_OP_TIMEOUT_REMOVE, "cancel a timer" },
 	{ IORING_OP_ASYNC_CANCEL, "cancel in-flight I/O at device reset" },
+	{ IORING_OP_ACCEPT, "virtio-vsock: host connections to the listening socket" },
+	{ IORING_OP_CONNECT, "virtio-vsock: guest connections to <uds>_<port> (the socket "
+			     "itself needs socket(2): seccomp allows it only with vsock)" },
 };
 
 /* SQE flags ember may use: links (a timeout tied to an I/O) and forcing
