@@ -1,6 +1,6 @@
 /* snapshot/config.c - the config and memory sections of a state file:
  * what a restore needs to rebuild the VM (memory size, vCPUs, irqchip,
- * drives, network, rng) and where guest RAM comes from.  Pure code. */
+ * drives, network, rng, vsock) and where guest RAM comes from.  Pure code. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +38,11 @@ void snap_config_encode(const struct vm_config *cfg, struct sbuf *sb)
 		memcpy(mac, n->mac, 6);
 		mac[6] = n->mac_set;
 		sbuf_put(sb, mac, sizeof(mac));
+	}
+	/* vsock: a tail only VMs with one have (older snapshots end above) */
+	if (cfg->vsock.uds) {
+		sbuf_put_u64(sb, cfg->vsock.cid);
+		sbuf_put_str(sb, cfg->vsock.uds);
 	}
 }
 
@@ -118,6 +123,13 @@ int snap_config_decode(struct sbuf *sb, struct vm_config *cfg)
 			return -EINVAL;
 		memcpy(n->mac, mac, 6);
 		n->mac_set = mac[6];
+	}
+	if (sb->pos < sb->len) {
+		cfg->vsock.cid = sbuf_get_u64(sb);
+		cfg->vsock.uds = arena_str(sb, &a, true);
+		if (sb->err || !cfg->vsock.uds || cfg->vsock.cid < 3 ||
+		    cfg->vsock.cid >= UINT32_MAX)
+			return -EINVAL;
 	}
 	return sb->pos == sb->len ? 0 : -EINVAL;
 }
