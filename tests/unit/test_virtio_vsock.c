@@ -353,6 +353,37 @@ Test(virtio_vsock, host_data_waits_for_guest_credit)
 	close(c);
 }
 
+/* a buffer that holds only a header carries no data: a credit update */
+Test(virtio_vsock, header_only_rx_buffer_gets_no_empty_rw)
+{
+	int c = guest_connect();
+	struct virtio_vsock_hdr h;
+	char buf[8];
+	uint16_t head;
+
+	rx_used = vt_used_idx(RXQ);
+	cr_assert_eq(write(c, "data", 4), 4);
+	h = grecv(buf, sizeof(buf));	/* one of the 8 posted buffers */
+	cr_assert_eq(h.op, VIRTIO_VSOCK_OP_RW);
+	/* use up what is left, then offer a 44-byte buffer with data waiting */
+	for (unsigned i = 0; i < 6; i++) {
+		gsend(hdr(VIRTIO_VSOCK_OP_CREDIT_REQUEST, 1234, 5000, 0), NULL);
+		cr_assert_eq(grecv(NULL, 0).op, VIRTIO_VSOCK_OP_CREDIT_UPDATE);
+	}
+	cr_assert_eq(write(c, "more", 4), 4);
+	head = rx_next++ % NRX;
+	vt_post_write(RXQ, head, RXB(head), VSOCK_HDR);
+	kick(RXQ);
+	h = grecv(NULL, 0);
+	cr_assert_eq(h.op, VIRTIO_VSOCK_OP_CREDIT_UPDATE);
+	cr_assert_eq(h.len, 0);
+	post_rx(1);
+	h = grecv(buf, sizeof(buf));
+	cr_assert_eq(h.op, VIRTIO_VSOCK_OP_RW);
+	cr_assert_eq(memcmp(buf, "more", 4), 0);
+	close(c);
+}
+
 Test(virtio_vsock, credit_request_is_answered)
 {
 	int c = guest_connect();

@@ -141,7 +141,9 @@ static void hdr_init(struct vsock *v, struct virtio_vsock_hdr *h, uint32_t src,
 	h->op = op;
 }
 
-/* Fills chain r with c's next packet; returns the bytes written. */
+/* Fills chain r with c's next packet; returns the bytes written.  A
+ * buffer with no room past the header gets a CREDIT_UPDATE, never an empty
+ * RW; SHUTDOWN goes only after the last byte. */
 static uint32_t conn_packet(struct vsock_conn *c, struct vq_req *r)
 {
 	struct virtio_vsock_hdr h;
@@ -156,7 +158,7 @@ static uint32_t conn_packet(struct vsock_conn *c, struct vq_req *r)
 	} else if (c->pend & VP_RESPONSE) {
 		h.op = VIRTIO_VSOCK_OP_RESPONSE;
 		c->pend &= ~VP_RESPONSE;
-	} else if (c->rx_off < c->rx_len && vsock_peer_free(c)) {
+	} else if (c->rx_off < c->rx_len && vsock_peer_free(c) && r->wr_len > VSOCK_HDR) {
 		uint32_t room = (uint32_t)(r->wr_len - VSOCK_HDR), free = vsock_peer_free(c);
 
 		n = c->rx_len - c->rx_off;
@@ -166,7 +168,7 @@ static uint32_t conn_packet(struct vsock_conn *c, struct vq_req *r)
 		vq_iov_write(r->wr, r->nwr, VSOCK_HDR, c->rx_buf + c->rx_off, n);
 		c->rx_off += n;
 		c->rx_cnt += n;
-	} else if (c->pend & VP_SHUTDOWN) {
+	} else if ((c->pend & VP_SHUTDOWN) && c->rx_off == c->rx_len) {
 		h.op = VIRTIO_VSOCK_OP_SHUTDOWN;
 		h.flags = VIRTIO_VSOCK_SHUTDOWN_SEND;
 		c->pend &= ~VP_SHUTDOWN;
