@@ -6,10 +6,11 @@
  *
  * Once connected it copies stdin to the socket and the socket to stdout.
  * At stdin's EOF it shuts the socket's sending side (the peer reads EOF)
- * and goes on reading until the peer's EOF; with -c (before listen or
- * connect) it closes the socket at stdin's EOF instead, so the guest side
- * closes first.  With -r it only receives: stdin is not read and the
- * socket is closed at the peer's EOF.  "listening" goes to stderr once the socket listens.
+ * and goes on reading until the peer's EOF, then closes: when it ends,
+ * the peer has had every byte (a close right after the last write would
+ * not say so, and a VM that ends then loses what is still in flight).
+ * With -r (before listen or connect) it only receives: stdin is not read
+ * and the socket is closed at the peer's EOF.  "listening" goes to stderr once the socket listens.
  * Exit status: 0, or 1 with a message on stderr. */
 #include <errno.h>
 #include <poll.h>
@@ -29,8 +30,7 @@ static int die(const char *what)
 
 static int usage(void)
 {
-	fputs("usage: vsock-tool [-c] [-r] listen PORT | vsock-tool [-c] [-r] connect CID PORT\n",
-	      stderr);
+	fputs("usage: vsock-tool [-r] listen PORT | vsock-tool [-r] connect CID PORT\n", stderr);
 	return 1;
 }
 
@@ -50,8 +50,8 @@ static int xwrite(int fd, const char *b, size_t n)
 	return 0;
 }
 
-/* Copies both ways until the peer's EOF (and stdin's, unless close_first). */
-static int pump(int s, int close_first, int recv_only)
+/* Copies both ways until the peer's EOF (and stdin's). */
+static int pump(int s, int recv_only)
 {
 	static char buf[65536];
 	int in_open = !recv_only, sock_open = 1;
@@ -72,10 +72,6 @@ static int pump(int s, int close_first, int recv_only)
 				return die("read stdin");
 			if (n == 0) {
 				in_open = 0;
-				if (close_first) {
-					close(s);
-					return 0;
-				}
 				if (shutdown(s, SHUT_WR) < 0)
 					return die("shutdown");
 			} else if (xwrite(s, buf, (size_t)n) < 0) {
@@ -110,11 +106,12 @@ static int pump(int s, int close_first, int recv_only)
 int main(int argc, char **argv)
 {
 	struct sockaddr_vm a = { .svm_family = AF_VSOCK };
-	int close_first = 0, recv_only = 0, s, c;
+	int recv_only = 0, s, c;
 
-	for (; argc > 1 && (!strcmp(argv[1], "-c") || !strcmp(argv[1], "-r")); argc--, argv++) {
-		close_first |= argv[1][1] == 'c';
-		recv_only |= argv[1][1] == 'r';
+	if (argc > 1 && !strcmp(argv[1], "-r")) {
+		recv_only = 1;
+		argc--;
+		argv++;
 	}
 	if (argc == 3 && !strcmp(argv[1], "listen")) {
 		a.svm_cid = VMADDR_CID_ANY;
@@ -131,7 +128,7 @@ int main(int argc, char **argv)
 		if (c < 0)
 			return die("accept");
 		close(s);
-		return pump(c, close_first, recv_only);
+		return pump(c, recv_only);
 	}
 	if (argc == 4 && !strcmp(argv[1], "connect")) {
 		a.svm_cid = (unsigned)strtoul(argv[2], NULL, 10);
@@ -141,7 +138,7 @@ int main(int argc, char **argv)
 			return die("socket");
 		if (connect(s, (struct sockaddr *)&a, sizeof(a)) < 0)
 			return die("connect");
-		return pump(s, close_first, recv_only);
+		return pump(s, recv_only);
 	}
 	return usage();
 }
