@@ -38,7 +38,7 @@ ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CPPFLAGS) $(DEP_CFLAG
 LIBS := $(DEP_LIBS) -lpthread
 
 # Every .c in these folders goes into libember; monitor/main.c is the CLI.
-LIB_DIRS := monitor monitor/boot vcpu devices virtio snapshot seccomp jail api
+LIB_DIRS := monitor monitor/boot vcpu devices virtio virtio/vsock snapshot seccomp jail api
 LIB_SRCS := $(filter-out monitor/main.c,$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)

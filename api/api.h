@@ -105,6 +105,7 @@ struct api_snapshot_load {
 	bool resume;		/* resume_vm: run after loading, else stay paused */
 	struct api_net_override nets[MAX_NETS];	/* network_overrides */
 	unsigned nnets;
+	const char *vsock_uds;	/* vsock_override uds_path, NULL if none */
 };
 
 /* A change or a read of the pre-boot configuration. */

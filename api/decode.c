@@ -304,11 +304,10 @@ int api_vsock(struct vm_config *cfg, json_t *j, struct errbuf *err)
 	unsigned long long cid = 0;
 	int r = j_check(j, "vsock", vsock_fields, err);
 
-	(void)cfg;
 	if (!r)
-		r = j_uint(j, "guest_cid", 3, UINT32_MAX, &cid, "vsock", err);
+		r = j_uint(j, "guest_cid", 3, UINT32_MAX - 1, &cid, "vsock", err);
 	if (!r)
-		r = err_set(err, EINVAL, "vsock: ember has no virtio-vsock device");
+		r = vm_config_set_vsock(cfg, cid, j_str(j, "uds_path"), "vsock", err);
 	return r;
 }
 

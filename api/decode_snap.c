@@ -97,7 +97,9 @@ int api_snapshot_load_decode(json_t *j, struct api_snapshot_load *out, struct er
 	if ((o = j_get(j, "vsock_override"))) {
 		if ((r = j_check(o, "snapshot-load: vsock_override", vsock_override_fields, err)))
 			return r;
-		return err_set(err, EINVAL, "%s: vsock_override: ember has no virtio-vsock device", w);
+		out->vsock_uds = j_str(o, "uds_path");
+		if (!*out->vsock_uds)
+			return err_set(err, EINVAL, "%s: vsock_override: uds_path is empty", w);
 	}
 	out->track_dirty = j_bool(j, "track_dirty_pages", false) ||
 			   j_bool(j, "enable_diff_snapshots", false);

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Build the initramfs of ember's default Linux guest: Debian's busybox-static
-# (/bin/busybox and a symlink per applet) plus ember-init (init/) as /init,
+# (/bin/busybox and a symlink per applet) plus ember-init (init/) as /init
+# and vsock-tool (init/vsock-tool.c) as /bin/vsock-tool,
 # packed with cpio (newc) and gzip, into a cache outside the tree.
 #
 # usage: guest-kernel-config/initramfs.sh [--print-path]
@@ -34,7 +35,8 @@ esac
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 self=$here/$(basename "${BASH_SOURCE[0]}")
-srcs=("$here/init/ember-init.c" "$here/init/args.c" "$here/init/args.h")
+srcs=("$here/init/ember-init.c" "$here/init/args.c" "$here/init/args.h"
+      "$here/init/vsock-tool.c")
 BUSYBOX=/bin/busybox
 
 pkgver() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || true; }
@@ -89,12 +91,17 @@ say "building into $dir"
 gcc -static -Os -s -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
     -o "$tmp/ember-init" "$here/init/ember-init.c" "$here/init/args.c" ||
     die "cannot compile ember-init"
+# vsock-tool: the guest end of ember's virtio-vsock tests (see its source)
+gcc -static -Os -s -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
+    -o "$tmp/vsock-tool" "$here/init/vsock-tool.c" ||
+    die "cannot compile vsock-tool"
 
 root=$tmp/root
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,mnt,tmp,root,newroot}
 chmod 1777 "$root/tmp"
 chmod 0700 "$root/root"
 install -m 0755 "$tmp/ember-init" "$root/init"
+install -m 0755 "$tmp/vsock-tool" "$root/bin/vsock-tool"
 install -m 0755 "$BUSYBOX" "$root/bin/busybox"
 # one symlink per applet, at the path busybox names for it
 while IFS= read -r applet; do

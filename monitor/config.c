@@ -186,6 +186,43 @@ static int parse_net(const char *arg, struct vm_config *cfg, struct errbuf *err)
 	return r;
 }
 
+/* --vsock cid=N,uds=PATH (the path's length is checked by vsock_create) */
+static int parse_vsock(const char *arg, struct vm_config *cfg, struct errbuf *err)
+{
+	char *save = NULL, *end, *spec = strdup(arg);
+	unsigned long long cid = 0;
+	const char *uds = NULL;
+	int r = 0;
+
+	if (!spec)
+		return -ENOMEM;
+	for (char *kv = strtok_r(spec, ",", &save); kv && !r; kv = strtok_r(NULL, ",", &save)) {
+		char *v = strchr(kv, '=');
+
+		if (!v) {
+			r = err_set(err, EINVAL, "--vsock: '%s' is not key=value", kv);
+			break;
+		}
+		*v++ = 0;
+		if (!strcmp(kv, "cid")) {
+			errno = 0;
+			cid = strtoull(v, &end, 10);
+			if (errno || !*v || *end)
+				r = err_set(err, EINVAL, "--vsock: cid '%s' is not a number from 3 "
+					    "to %u (0-2 are reserved)", v, UINT32_MAX - 1);
+		} else if (!strcmp(kv, "uds") && *v) {
+			uds = v;
+		} else
+			r = err_set(err, EINVAL, "--vsock: unknown key '%s'", kv);
+	}
+	if (!r && (!cid || !uds))
+		r = err_set(err, EINVAL, "--vsock: cid= and uds= are required");
+	if (!r)
+		r = vm_config_set_vsock(cfg, cid, uds, "--vsock", err);
+	free(spec);
+	return r;
+}
+
 static int parse_raw(const char *arg, struct vm_config *cfg, struct errbuf *err)
 {
 	const char *at = strrchr(arg, '@');
@@ -234,7 +271,7 @@ int config_parse_console(const char *v, struct vm_config *cfg, struct errbuf *er
 static const char *const valued[] = {
 	"--kernel", "--initrd", "--cmdline", "--cpus", "--mem", "--console",
 	"--raw", "--irqchip", "--drive", "--net", "--share", "--boot-protocol", "--rng-rate",
-	NULL,
+	"--vsock", NULL,
 };
 
 static bool takes_value(const char *name)
@@ -302,6 +339,8 @@ static int apply(struct vm_config *cfg, const char *name, char *v,
 		vm_config_set_rng(cfg, true);
 	else if (!strcmp(name, "--rng-rate"))
 		return parse_rng_rate(v, cfg, err);
+	else if (!strcmp(name, "--vsock"))
+		return parse_vsock(v, cfg, err);
 	else
 		return err_set(err, EINVAL, "unknown option '%s' (see 'ember help')", name);
 	return 0;

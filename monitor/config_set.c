@@ -343,6 +343,24 @@ void vm_config_set_rng(struct vm_config *cfg, bool on)
 	cfg->rng = on;
 }
 
+int vm_config_set_vsock(struct vm_config *cfg, unsigned long long cid, const char *uds,
+			const char *field, struct errbuf *err)
+{
+	const char *copy;
+
+	if (cid < 3 || cid >= UINT32_MAX)
+		return err_set(err, EINVAL, "%s: cid '%llu' is not a number from 3 to %u "
+			       "(0-2 are reserved)", field, cid, UINT32_MAX - 1);
+	if (!uds || !*uds)
+		return err_set(err, EINVAL, "%s: the socket path is empty", field);
+	if (!(copy = keep(cfg, uds)))
+		return -ENOMEM;
+	drop(cfg, cfg->vsock.uds);
+	cfg->vsock.cid = cid;
+	cfg->vsock.uds = copy;
+	return 0;
+}
+
 int vm_config_set_rng_limit(struct vm_config *cfg, const struct ratelimit_cfg *rl,
 			    const char *field, struct errbuf *err)
 {

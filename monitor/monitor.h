@@ -202,6 +202,11 @@ struct logger_cfg {
 	const char *module;	/* only messages of this module; NULL: all */
 };
 
+struct vsock_cfg {
+	uint64_t cid;		/* the guest's CID, >= 3 */
+	const char *uds;	/* NULL: no vsock device */
+};
+
 struct vm_config {
 	const char *kernel;	/* --kernel */
 	const char *initrd;	/* --initrd */
@@ -221,6 +226,7 @@ struct vm_config {
 	unsigned nnets;
 	bool rng;		/* --rng */
 	struct ratelimit_cfg rng_rl;	/* --rng-rate (no limit: zeros) */
+	struct vsock_cfg vsock;	/* --vsock cid=N,uds=PATH */
 	bool no_seccomp;	/* --no-seccomp: no filters (debugging; warns) */
 	unsigned sandbox_features;	/* SC_F_* (seccomp/seccomp.h) a command needs
 					 * beyond what the options imply */
@@ -327,6 +333,10 @@ int vm_config_put_net(struct vm_config *cfg, const struct net_cfg *n, const char
 int vm_config_parse_mac(const char *s, uint8_t mac[6], const char *field, struct errbuf *err);
 /* The virtio-rng device on or off. */
 void vm_config_set_rng(struct vm_config *cfg, bool on);
+/* The virtio-vsock device: guest CID 3..UINT32_MAX-1 and the host's Unix
+ * socket path (not empty; copied).  0 or -EINVAL naming field. */
+int vm_config_set_vsock(struct vm_config *cfg, unsigned long long cid, const char *uds,
+			const char *field, struct errbuf *err);
 /* The virtio-rng device on, with rate limiter rl (checked as
  * vm_config_check_ratelimit does).  0 or -EINVAL naming field. */
 int vm_config_set_rng_limit(struct vm_config *cfg, const struct ratelimit_cfg *rl,

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <seccomp.h>
@@ -91,6 +92,11 @@ const struct sc_rule sc_rules[] = {
 	       "glibc's tcsetattr reads the terminal's settings before it writes them"),
 	SYS_EQ(LOOP, SC_F_RNG, getrandom, 2, 0, "virtio-rng fills the guest's buffers"),
 	IOCTL(LOOP, SC_F_NET, TUNSETOFFLOAD, "virtio-net: TAP offloads follow the driver's features"),
+	SYS_EQ(LOOP, SC_F_VSOCK, socket, 0, AF_UNIX,
+	       "virtio-vsock: a Unix socket for each guest connection to the host"),
+	SYS_EQ(LOOP, SC_F_VSOCK, shutdown, 1, SHUT_WR,
+	       "virtio-vsock: the guest shut its sending side: pass the EOF on"),
+	SYS(LOOP, SC_F_VSOCK, unlinkat, "virtio-vsock: remove the listening socket's file at exit"),
 
 	/* snapshot: reading a whole VM's state (vCPUs parked) */
 	IOCTL(BOTH, SC_F_SNAPSHOT, KVM_GET_REGS, "vCPU general registers"),

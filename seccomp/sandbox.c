@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/un.h>
 
 #include "seccomp/seccomp.h"
 
@@ -29,6 +30,8 @@ unsigned sc_vm_features(const struct vm *vm)
 			f |= SC_F_NET;
 		if (cfg->rng)
 			f |= SC_F_RNG;
+		if (cfg->vsock.uds)
+			f |= SC_F_VSOCK;
 		f |= cfg->sandbox_features;
 	}
 #ifdef EMBER_TEST_HOOKS
@@ -78,8 +81,22 @@ static void warn_no_seccomp(void)
  * it does not cover (only when the command writes files at all). */
 static void landlock_setup(struct sandbox *sb, const struct vm_config *cfg)
 {
-	char why[256];
-	int fd = sc_landlock_build(cfg->write_dirs, cfg->nwrite_dirs, why, sizeof(why));
+	const char *dirs[ARRAY_SIZE(cfg->write_dirs) + 1];
+	char why[256], uds_dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	unsigned n = cfg->nwrite_dirs;
+	int fd;
+
+	memcpy(dirs, cfg->write_dirs, n * sizeof(dirs[0]));
+	if (cfg->vsock.uds) {	/* the vsock socket file is removed at exit */
+		const char *slash = strrchr(cfg->vsock.uds, '/');
+
+		snprintf(uds_dir, sizeof(uds_dir), "%.*s", slash ? (int)(slash - cfg->vsock.uds) : 1,
+			 slash ? cfg->vsock.uds : ".");
+		if (!uds_dir[0])
+			snprintf(uds_dir, sizeof(uds_dir), "/");
+		dirs[n++] = uds_dir;
+	}
+	fd = sc_landlock_build(dirs, n, why, sizeof(why));
 
 	if (fd >= 0) {
 		sb->landlock_fd = fd;

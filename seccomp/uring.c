@@ -26,8 +26,11 @@ static const struct {
 	{ IORING_OP_TIMEOUT, "timers" },
 	{ IORING_OP_TIMEOUT_REMOVE, "cancel a timer" },
 	{ IORING_OP_ASYNC_CANCEL, "cancel in-flight I/O at device reset, API connections at close" },
-	{ IORING_OP_ACCEPT, "API socket: a new client (api/server.c)" },
+	{ IORING_OP_ACCEPT, "API socket: a new client (api/server.c); virtio-vsock: host "
+			    "connections to the listening socket" },
 	{ IORING_OP_SEND, "API socket answers, with MSG_NOSIGNAL: a client that left raises no SIGPIPE" },
+	{ IORING_OP_CONNECT, "virtio-vsock: guest connections to <uds>_<port> (the socket "
+			     "itself needs socket(2): seccomp allows it only with vsock)" },
 };
 
 /* SQE flags ember may use: links (a timeout tied to an I/O) and forcing

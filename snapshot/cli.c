@@ -86,6 +86,27 @@ int snap_net_opt(struct snap_image *img, const char *v, struct errbuf *err)
 	return r ? r : err_set(err, EINVAL, "--net: the snapshot has no network device '%s'", id);
 }
 
+int snap_vsock_opt(struct snap_image *img, const char *v, struct errbuf *err)
+{
+	struct vm_config *cfg = &img->cfg;
+	char *copy;
+
+	if (strncmp(v, "uds=", 4) || !v[4] || strchr(v, ','))
+		return err_set(err, EINVAL, "--vsock: a restore takes only uds=PATH (the guest "
+			       "CID is the snapshot's)");
+	if (!cfg->vsock.uds)
+		return err_set(err, EINVAL, "--vsock: the snapshot has no vsock device");
+	copy = strdup(v + 4);
+	if (!copy || cfg->nowned == ARRAY_SIZE(cfg->owned)) {
+		free(copy);
+		return err_set(err, ENOMEM, "--vsock: too many options");
+	}
+	cfg->owned[cfg->nowned++] = copy;
+	cfg->vsock.uds = copy;
+	img->vsock_given = true;
+	return 0;
+}
+
 int snap_paths_check(const struct snap_image *img, const char *cmd, struct errbuf *err)
 {
 	const struct vm_config *cfg = &img->cfg;
@@ -106,6 +127,10 @@ int snap_paths_check(const struct snap_image *img, const char *cmd, struct errbu
 				       "not trusted to choose the devices it opens)", cmd, i, i,
 				       cfg->nets[i].tap);
 	}
+	if (cfg->vsock.uds && !img->vsock_given)
+		return err_set(err, EINVAL, "%s: the snapshot's vsock device needs --vsock uds=PATH "
+			       "(it was made with '%s'; a snapshot is not trusted to choose the "
+			       "sockets it makes)", cmd, cfg->vsock.uds);
 	return 0;
 }
 
@@ -121,7 +146,7 @@ int snap_common_opt(struct snap_image *img, int argc, char **argv, int i,
 		return 1;
 	}
 	if (!((n == 9 && !strncmp(a, "--console", 9)) || (n == 7 && !strncmp(a, "--drive", 7)) ||
-	      (n == 5 && !strncmp(a, "--net", 5))))
+	      (n == 5 && !strncmp(a, "--net", 5)) || (n == 7 && !strncmp(a, "--vsock", 7))))
 		return 0;
 	if (a[n] == '=') {
 		v = a + n + 1;
@@ -133,8 +158,10 @@ int snap_common_opt(struct snap_image *img, int argc, char **argv, int i,
 	}
 	if (n == 9)
 		r = config_parse_console(v, &img->cfg, err);
+	else if (n == 7)
+		r = a[2] == 'd' ? snap_drive_opt(img, v, err) : snap_vsock_opt(img, v, err);
 	else
-		r = n == 7 ? snap_drive_opt(img, v, err) : snap_net_opt(img, v, err);
+		r = snap_net_opt(img, v, err);
 	return r ? r : used;
 }
 

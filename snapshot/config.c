@@ -1,6 +1,6 @@
 /* snapshot/config.c - the config and memory sections of a state file:
  * what a restore needs to rebuild the VM (memory size, vCPUs, irqchip,
- * drives, network, rng) and where guest RAM comes from.  Pure code. */
+ * drives, network, rng, vsock) and where guest RAM comes from.  Pure code. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +67,11 @@ void snap_config_encode(const struct vm_config *cfg, struct sbuf *sb)
 		sbuf_put(sb, mac, sizeof(mac));
 	}
 	put_rl(sb, &cfg->rng_rl);
+	/* vsock: a tail only VMs with one have (after the rng's limiter) */
+	if (cfg->vsock.uds) {
+		sbuf_put_u64(sb, cfg->vsock.cid);
+		sbuf_put_str(sb, cfg->vsock.uds);
+	}
 }
 
 /* Strings of the decoded config live in one block (cfg->owned[0]). */
@@ -151,6 +156,13 @@ int snap_config_decode(struct sbuf *sb, struct vm_config *cfg)
 	}
 	if (ver >= 2 && get_rl(sb, &cfg->rng_rl))
 		return -EINVAL;
+	if (sb->pos < sb->len) {
+		cfg->vsock.cid = sbuf_get_u64(sb);
+		cfg->vsock.uds = arena_str(sb, &a, true);
+		if (sb->err || !cfg->vsock.uds || cfg->vsock.cid < 3 ||
+		    cfg->vsock.cid >= UINT32_MAX)
+			return -EINVAL;
+	}
 	return sb->pos == sb->len ? 0 : -EINVAL;
 }
 

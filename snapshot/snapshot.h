@@ -294,7 +294,7 @@ struct snap_image {
 	struct snap_diff diffs[SNAP_CHAIN_MAX];
 	/* each drive's image and each network device's TAP must come from the
 	 * user (--drive id=,path= / --net id=,tap=), never from the file */
-	bool drive_given[MAX_DRIVES], net_given[MAX_NETS];
+	bool drive_given[MAX_DRIVES], net_given[MAX_NETS], vsock_given;
 };
 /* Reads dir's state file and its base chain, and fills img (cfg from the
  * file).  0 or -errno with a message. */
@@ -419,7 +419,7 @@ int snap_cmd_fuzz(int argc, char **argv, uint64_t start_ns);
 extern const char snap_usage[];
 /* Options restore/fork share: --console, --drive id=NAME,path=IMG (a
  * drive's image), --net id=netN,tap=TAP (a network device's TAP),
- * --boot-time.  Applied to img->cfg.  argv[i] is the
+ * --vsock uds=PATH (the vsock device's socket), --boot-time.  Applied to img->cfg.  argv[i] is the
  * option; returns how many arguments it used (1 or 2), 0 if it is not one
  * of these, or -EINVAL with a message. */
 /* --drive id=NAME,path=IMG and --net id=netN,tap=TAP of a restore, fork or
@@ -427,9 +427,12 @@ extern const char snap_usage[];
  * -EINVAL with a message. */
 int snap_drive_opt(struct snap_image *img, const char *spec, struct errbuf *err);
 int snap_net_opt(struct snap_image *img, const char *spec, struct errbuf *err);
+/* --vsock uds=PATH of a restore, fork or fuzz: the vsock device's listening
+ * socket (the CID stays the snapshot's).  0 or -EINVAL with a message. */
+int snap_vsock_opt(struct snap_image *img, const char *spec, struct errbuf *err);
 /* A snapshot is untrusted input: the paths and TAP names its config
  * remembers are shown, never opened.  -EINVAL with a message naming the
- * first drive or network device the user did not give (cmd: "restore",
+ * first drive, network or vsock device the user did not give (cmd: "restore",
  * "fork", "fuzz"), else 0. */
 int snap_paths_check(const struct snap_image *img, const char *cmd, struct errbuf *err);
 int snap_common_opt(struct snap_image *img, int argc, char **argv, int i,

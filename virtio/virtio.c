@@ -27,6 +27,11 @@ int virtio_create_devices(struct vm *vm, struct errbuf *err)
 		if (rc < 0)
 			return rc;
 	}
+	if (cfg->vsock.uds) {
+		rc = vsock_create(vm, n++, &cfg->vsock, NULL, err);
+		if (rc < 0)
+			return rc;
+	}
 	return 0;
 }
 

@@ -1,6 +1,7 @@
 /* virtio/virtio.h - the virtqueue core (split ring), the virtio-mmio
  * transport (version 2) and the devices on it: virtio-blk, virtio-net,
- * virtio-rng.  The one internal header of virtio/.
+ * virtio-rng (virtio-vsock has its own folder).  The one internal header
+ * of virtio/.
  *
  * Threads: register accesses arrive on vCPU threads; queue work and I/O
  * completions run on the event loop thread.  Each device's state is
@@ -180,7 +181,7 @@ int vq_iov_slice(const struct iovec *iov, unsigned n, size_t off, size_t len,
 		 struct iovec *out, unsigned cap);
 
 /* ---- the virtio-mmio transport (virtio/mmio.c) ------------------------ */
-#define VIRTIO_MAX_QUEUES 2
+#define VIRTIO_MAX_QUEUES 3
 #define VIRTIO_VENDOR_ID 0x52424d45	/* "EMBR" */
 
 struct virtio_dev;
@@ -383,6 +384,10 @@ int net_create(struct vm *vm, unsigned n, const struct net_cfg *cfg,
 int rng_create(struct vm *vm, unsigned n, const struct ratelimit_cfg *rl,
 	       struct virtio_dev **out,
 	       struct errbuf *err);
+/* virtio-vsock (virtio/vsock/): also binds and listens on cfg->uds (the
+ * file must not exist; it is removed when the device is destroyed). */
+int vsock_create(struct vm *vm, unsigned n, const struct vsock_cfg *cfg,
+		 struct virtio_dev **out, struct errbuf *err);
 
 /* ---- fuzzing: drives over a throw-away overlay (virtio/overlay.c) ------ */
 /* A copy-on-write layer over a drive image: writes land in an anonymous

@@ -1,6 +1,7 @@
 /* guest-kernel-config/init/args.c - ember-init's command-line parsing and
  * the ember.cmd decoding (see args.h).  Pure functions: no I/O. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,6 +183,21 @@ static int set_dev(char *dst, const char *name, const char *v, bool devpath,
 	return 0;
 }
 
+static int set_port(uint32_t *dst, const char *v, char *err, size_t errlen)
+{
+	char *end;
+	unsigned long long p;
+
+	errno = 0;
+	p = strtoull(v, &end, 10);
+	if (errno || !*v || *end || *v == '-' || p < 1 || p > 0xfffffffeULL) {
+		snprintf(err, errlen, "ember.vsock: '%s' is not a port from 1 to 4294967294", v);
+		return -1;
+	}
+	*dst = (uint32_t)p;
+	return 0;
+}
+
 static int set_cmd(struct init_args *a, const char *v, char *err, size_t errlen)
 {
 	size_t n = strlen(v);
@@ -242,6 +258,8 @@ int init_parse_cmdline(const char *cmdline, struct init_args *a,
 			r = set_dev(a->rootfstype, w, v, false, err, errlen);
 		else if (!strcmp(w, "ember.share"))
 			r = set_dev(a->share, w, v, true, err, errlen);
+		else if (!strcmp(w, "ember.vsock"))
+			r = set_port(&a->vsock_port, v, err, errlen);
 		else if (!strcmp(w, "ember.test"))
 			a->test = !strcmp(v, "1");
 		/* other ember.* words are ember's or a later version's */

@@ -16,6 +16,11 @@
  *   ember.rootfstype=T  file system type of ember.root (default ext4).
  *   ember.share=vdX   mount /dev/vdX (ext4, read-only) at /mnt/share
  *                     (ember --share sets it).
+ *   ember.vsock=PORT  the command's stdout goes to a vsock stream to the
+ *                     host (CID 2) port PORT (1..4294967294) instead of
+ *                     the serial console (stdin, stderr and ember-init's
+ *                     own messages stay there).  With ember --vsock the
+ *                     host side is the Unix socket "<uds>_PORT".
  *   ember.test=1      testing on a host (inside a PID namespace): no port
  *                     I/O, the inherited stdio, and init exits with the
  *                     command's status instead of powering off.
@@ -44,6 +49,7 @@ struct init_args {
 	char root[INIT_DEV_MAX];	/* "/dev/vda"; "" : stay on the initramfs */
 	char rootfstype[INIT_DEV_MAX];	/* default "ext4" */
 	char share[INIT_DEV_MAX];	/* "/dev/vdb"; "" : none */
+	uint32_t vsock_port;	/* ember.vsock; 0: none */
 	bool test;
 	char *argbuf;		/* the decoded bytes argv points into */
 };

@@ -3,10 +3,12 @@
  *
  *  1. mounts /proc, /sys, /dev (devtmpfs), /dev/pts;
  *  2. reads its parameters from /proc/cmdline (args.h: ember.cmd, ember.ip,
- *     ember.root, ember.rootfstype, ember.share, ember.test);
+ *     ember.root, ember.rootfstype, ember.share, ember.vsock, ember.test);
  *  3. brings up lo, and eth0 when ember.ip is given;
  *  4. mounts ember.root and makes it the root (the initramfs is emptied);
  *  5. mounts ember.share read-only at /mnt/share;
+ *  5b. with ember.vsock=PORT connects to the host's vsock port PORT: the
+ *     command's stdout (see 7, 8);
  *  6. writes the boot-complete marker to ember's control port
  *     (outl 0x00000001 to 0xe80: command 1, marker 0);
  *  7. runs the ember.cmd command (or /bin/sh) as the foreground process
@@ -14,7 +16,9 @@
  *     session PID 1 leads (console_take says why); for a command the
  *     terminal neither echoes input nor turns "\n" into "\r\n", so its
  *     output reaches ember's stdout byte for byte;
- *  8. reaps every child until the command ends, syncs the disks, waits
+ *  8. reaps every child until the command ends (with ember.vsock: shuts
+ *     the stream's sending side and waits, at most 10 s, for the host's
+ *     EOF, which says every byte reached it), syncs the disks, waits
  *     for the console to drain, and hands the status to ember
  *     (outl (status << 8) | 2 to 0xe80; 128 + N when killed by signal N).
  *     Status 125: ember-init itself could not set up the command (bad
@@ -31,6 +35,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <net/if.h>
 #include <net/route.h>
 #include <netinet/in.h>
@@ -50,6 +55,7 @@
 #include <termios.h>
 #include <unistd.h>
 #include <linux/magic.h>
+#include <linux/vm_sockets.h>
 
 #include "args.h"
 
@@ -60,6 +66,7 @@
 
 static bool port_ok;		/* ioperm granted: ember's control port */
 static bool test_mode;
+static int vsock_fd = -1;	/* ember.vsock: the command's stdout */
 static int tty_fd = -1;		/* the serial console: the session's terminal */
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -300,6 +307,42 @@ static void console_take(void)
 	signal(SIGTTOU, SIG_IGN);
 }
 
+/* ember.vsock=PORT: a stream to the host for the command's stdout. */
+static int vsock_open(uint32_t port)
+{
+	struct sockaddr_vm a = { .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_HOST,
+				 .svm_port = port };
+	int s = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (s >= 0 && connect(s, (struct sockaddr *)&a, sizeof(a)) == 0)
+		return s;
+	say("ember.vsock=%u: cannot connect to the host's port %u: %s", port, port,
+	    strerror(errno));
+	if (s >= 0)
+		close(s);
+	return -1;
+}
+
+/* The command ended: EOF to the host, then its EOF back (what it sends
+ * meanwhile is dropped), so that no byte is in flight when the VM ends. */
+static void vsock_close(void)
+{
+	struct pollfd p = { .fd = vsock_fd, .events = POLLIN };
+	char buf[256];
+	int r = 0;
+
+	if (vsock_fd < 0)
+		return;
+	if (shutdown(vsock_fd, SHUT_WR) == 0)
+		while ((r = poll(&p, 1, 10000)) == 1 && read(vsock_fd, buf, sizeof(buf)) > 0)
+			;
+	if (r == 0)
+		say("ember.vsock: the host did not close its side within 10 s: its copy of "
+		    "the output may be cut short");
+	close(vsock_fd);
+	vsock_fd = -1;
+}
+
 /* The child: its own process group in the foreground of the serial
  * console, then exec. */
 static void child(char **argv, bool shell)
@@ -322,6 +365,8 @@ static void child(char **argv, bool shell)
 		for (int i = 0; i < 3; i++)
 			dup2(tty_fd, i);
 	}
+	if (vsock_fd >= 0)
+		dup2(vsock_fd, STDOUT_FILENO);
 	execvp(av[0], av);
 	e = errno;
 	say("cannot run '%s': %s", av[0], strerror(e));
@@ -417,7 +462,10 @@ int main(void)
 	}
 	if (!test_mode)
 		console_take();
+	if (a.vsock_port && (vsock_fd = vsock_open(a.vsock_port)) < 0)
+		finish(STATUS_SETUP);
 	ctl(CTL_MARKER, 0);	/* boot complete */
 	status = run(a.argv);
+	vsock_close();
 	finish(status);
 }

@@ -114,13 +114,14 @@ lxh_l1_exit() {
 # lxh_snapshot DIR GUEST_CMD...: runs GUEST_CMD in the guest, takes a
 # snapshot into DIR/snap on SIGUSR1 as soon as the guest has printed
 # "ready" and ember exits.  False (reason in lxh_why) unless ember's status
-# is 0 and it printed exactly "ready".
+# is 0 and it printed exactly "ready".  The array lxh_snap_opts (unset:
+# none) holds more `ember run` options (devices).
 lxh_snapshot() {
 	local dir=$1
 	shift
 	lxh_why=""
 	lxh_start "$dir/run" run --snapshot-dir "$dir/snap" --snapshot-on sigusr1 \
-		--snapshot-exit -- "$@"
+		--snapshot-exit ${lxh_snap_opts[@]+"${lxh_snap_opts[@]}"} -- "$@"
 	if lxh_wait "$dir/run" ready; then
 		kill -USR1 "$(lxh_ember_pid)"
 	else

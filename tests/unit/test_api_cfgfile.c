@@ -100,8 +100,8 @@ Test(api_cfgfile, exact_errors)
 		  "network-interfaces[0]: network-interface: tap name 'a-very-long-tap-name' is longer than 15 characters" },
 		{ "{\"boot-source\": {\"kernel_image_path\": \"k\"}, \"machine-config\": {\"vcpu_count\": 65, \"mem_size_mib\": 128}}",
 		  "machine-config: vcpu_count: '65' is not a number from 1 to 64" },
-		{ "{\"boot-source\": {\"kernel_image_path\": \"k\"}, \"vsock\": {\"guest_cid\": 3, \"uds_path\": \"v\"}}",
-		  "vsock: ember has no virtio-vsock device" },
+		{ "{\"boot-source\": {\"kernel_image_path\": \"k\"}, \"vsock\": {\"guest_cid\": 1, \"uds_path\": \"v\"}}",
+		  "vsock: field 'guest_cid' is 1, not from 3 to 4294967294" },
 		{ "{\"boot-source\": {\"kernel_image_path\": \"k\"}, \"logger\": {\"level\": 3}}",
 		  "logger: field 'level' must be a string" },
 	};

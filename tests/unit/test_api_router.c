@@ -217,10 +217,11 @@ Test(api_router, small_devices)
 	    { PRE, HTTP_PUT, "/serial", "{\"serial_out_path\":1}", 400, F("serial: field 'serial_out_path' must be a string") },
 	    { PRE, HTTP_PUT, "/serial", "{\"path\":\"x\"}", 400, F("serial: unknown field 'path'") },
 	    { PAUSED, HTTP_PUT, "/serial", "{}", 400, F("serial: not allowed after the VM has started (state Paused)") },
-	    { PRE, HTTP_PUT, "/vsock", "{\"guest_cid\":3,\"uds_path\":\"v.sock\"}", 400,
-	      F("vsock: ember has no virtio-vsock device") },
+	    { PRE, HTTP_PUT, "/vsock", "{\"guest_cid\":3,\"uds_path\":\"v.sock\"}", 204, NULL },
 	    { PRE, HTTP_PUT, "/vsock", "{\"guest_cid\":2,\"uds_path\":\"v.sock\"}", 400,
-	      F("vsock: field 'guest_cid' is 2, not from 3 to 4294967295") },
+	      F("vsock: field 'guest_cid' is 2, not from 3 to 4294967294") },
+	    { PRE, HTTP_PUT, "/vsock", "{\"guest_cid\":3,\"uds_path\":\"\"}", 400,
+	      F("vsock: the socket path is empty") },
 	    { PRE, HTTP_PUT, "/vsock", "{\"guest_cid\":3,\"uds\":\"v.sock\"}", 400, F("vsock: unknown field 'uds'") },
 	    { RUNNING, HTTP_PUT, "/vsock", "{\"guest_cid\":3,\"uds_path\":\"v.sock\"}", 400,
 	      F("vsock: not allowed after the VM has started (state Running)") },
@@ -242,6 +243,8 @@ Test(api_router, small_devices)
 	    { PRE, HTTP_PATCH, "/hotplug/memory", "{}", 400, F("/hotplug: ember has no memory hotplug") });
 	cr_assert(f.cfg.rng);
 	cr_assert_eq(f.cfg.rng_rl.bw.size, 1024, "the last PUT /entropy");
+	cr_assert_eq(f.cfg.vsock.cid, 3);
+	cr_assert_str_eq(f.cfg.vsock.uds, "v.sock");
 	cr_assert_eq(f.cfg.rng_rl.bw.refill_ms, 100);
 	cr_assert_eq(f.cfg.console, CONSOLE_FILE);
 	cr_assert_str_eq(f.cfg.console_path, "console.log");
@@ -311,8 +314,8 @@ Test(api_router, snapshot_load)
 	      F("snapshot-load: give mem_backend or mem_file_path, not both") },
 	    { PRE, HTTP_PUT, "/snapshot/load", "{\"snapshot_path\":\"s\",\"mem_backend\":{\"backend_path\":\"u\",\"backend_type\":\"Uffd\"}}", 400,
 	      F("snapshot-load: mem_backend: ember has no Uffd memory backend (use File)") },
-	    { PRE, HTTP_PUT, "/snapshot/load", "{\"snapshot_path\":\"s\",\"mem_file_path\":\"m\",\"vsock_override\":{\"uds_path\":\"v\"}}", 400,
-	      F("snapshot-load: vsock_override: ember has no virtio-vsock device") },
+	    { PRE, HTTP_PUT, "/snapshot/load", "{\"snapshot_path\":\"s\",\"mem_file_path\":\"m\",\"vsock_override\":{\"uds_path\":\"\"}}", 400,
+	      F("snapshot-load: vsock_override: uds_path is empty") },
 	    { PRE, HTTP_PUT, "/snapshot/load", "{\"snapshot_path\":\"s\",\"mem_file_path\":\"m\",\"network_overrides\":[{\"iface_id\":\"eth0\"}]}", 400,
 	      F("snapshot-load: network_overrides[0]: missing field 'host_dev_name'") },
 	    { PRE, HTTP_PUT, "/snapshot/load", "{\"snapshot_path\":\"s\",\"mem_file_path\":\"m\",\"resume\":true}", 400,

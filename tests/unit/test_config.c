@@ -43,7 +43,8 @@ Test(config, all_options)
 	cr_assert_eq(PARSE(&c, &e, "--kernel=k", "--initrd", "i", "--cmdline", "a b",
 			   "--cpus", "32", "--mem=1G", "--console", "file:/tmp/x", "--pit",
 			   "--drive", "path=d.img,ro=on,id=root", "--drive=path=e.img,direct=on",
-			   "--net", "tap=tap0,mac=02:00:00:00:00:01", "--rng", "--boot-time"), 0,
+			   "--net", "tap=tap0,mac=02:00:00:00:00:01", "--rng", "--boot-time",
+			   "--vsock", "cid=9,uds=/run/v"), 0,
 		     "%s", e.msg);
 	cr_assert_str_eq(c.initrd, "i");
 	cr_assert_str_eq(c.cmdline, "a b");
@@ -61,6 +62,8 @@ Test(config, all_options)
 	cr_assert_str_eq(c.nets[0].tap, "tap0");
 	cr_assert(c.nets[0].mac_set && c.nets[0].mac[5] == 1);
 	cr_assert(c.rng && c.boot_time);
+	cr_assert_eq(c.vsock.cid, 9);
+	cr_assert_str_eq(c.vsock.uds, "/run/v");
 	config_free(&c);
 }
 
@@ -108,6 +111,10 @@ Test(config, exact_errors)
 		{ { "--kernel", "k", "--net", "tap=averyveryverylongname" }, "--net: tap name 'averyveryverylongname' is longer than 15 characters" },
 		{ { "--kernel", "k", "--net", "tap=t,mac=01:00:00:00:00:00" }, "--net: '01:00:00:00:00:00' is not a unicast MAC address" },
 		{ { "--kernel", "k", "--irqchip", "none" }, "--irqchip: 'none' is not split or full" },
+		{ { "--kernel", "k", "--vsock", "cid=2,uds=v" }, "--vsock: cid '2' is not a number from 3 to 4294967294 (0-2 are reserved)" },
+		{ { "--kernel", "k", "--vsock", "cid=4294967295,uds=v" }, "--vsock: cid '4294967295' is not a number from 3 to 4294967294 (0-2 are reserved)" },
+		{ { "--kernel", "k", "--vsock", "cid=3" }, "--vsock: cid= and uds= are required" },
+		{ { "--kernel", "k", "--vsock", "cid=3,uds=v,port=1" }, "--vsock: unknown key 'port'" },
 	};
 
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -102,7 +102,7 @@ Test(init_cmdline, all_parameters)
 	struct init_args a;
 	const char *line = "console=ttyS0 \"ember.root=vda\" ember.rootfstype=ext2 "
 			   "ember.share=/dev/vdc ember.ip=10.0.0.2/24,10.0.0.1 ember.test=1 "
-			   "ember.future=x ember.cmd=dHJ1ZQA\n";
+			   "ember.future=x ember.vsock=7000 ember.cmd=dHJ1ZQA\n";
 
 	cr_assert_eq(init_parse_cmdline(line, &a, err, sizeof(err)), 0, "%s", err);
 	cr_assert_str_eq(a.root, "/dev/vda");
@@ -113,6 +113,7 @@ Test(init_cmdline, all_parameters)
 	cr_assert_eq(a.ip.prefix, 24);
 	cr_assert_eq(a.ip.gw, inet_addr("10.0.0.1"));
 	cr_assert(a.test);
+	cr_assert_eq(a.vsock_port, 7000);
 	cr_assert_eq(a.argc, 1);
 	cr_assert_str_eq(a.argv[0], "true");
 	init_args_free(&a);
@@ -128,7 +129,7 @@ Test(init_cmdline, defaults_and_dashdash)
 	cr_assert_null(a.argv, "words after -- are init's argv, not parameters");
 	cr_assert_str_eq(a.root, "");
 	cr_assert_str_eq(a.rootfstype, "ext4");
-	cr_assert(!a.ip.set && !a.test);
+	cr_assert(!a.ip.set && !a.test && !a.vsock_port);
 	init_args_free(&a);
 	/* the last one wins */
 	cr_assert_eq(init_parse_cmdline("ember.cmd=ZWNobwA ember.cmd=dHJ1ZQA", &a, err,
@@ -150,6 +151,11 @@ Test(init_cmdline, errors)
 	cr_assert_str_eq(err, "ember.ip: '10.0.0.2' is not A.B.C.D/PREFIX[,GATEWAY]");
 	cr_assert_eq(init_parse_cmdline("ember.root=", &a, err, sizeof(err)), -1);
 	cr_assert_str_eq(err, "ember.root: '' is empty or longer than 58 characters");
+	cr_assert_eq(init_parse_cmdline("ember.vsock=0", &a, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "ember.vsock: '0' is not a port from 1 to 4294967294");
+	cr_assert_eq(init_parse_cmdline("ember.vsock=4294967295", &a, err, sizeof(err)), -1);
+	cr_assert_eq(init_parse_cmdline("ember.vsock=12x", &a, err, sizeof(err)), -1);
+	cr_assert_eq(init_parse_cmdline("ember.vsock=-1", &a, err, sizeof(err)), -1);
 }
 
 Test(init_cmdline, ip_forms)

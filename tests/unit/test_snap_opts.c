@@ -1,6 +1,7 @@
 /* Unit tests of the snapshot options `ember run` and `ember restore` take
  * out of their arguments: --snapshot-max (its default, both spellings,
- * and the exact refusal of values outside 1..SNAP_MAX_LIMIT). */
+ * and the exact refusal of values outside 1..SNAP_MAX_LIMIT), and the
+ * vsock socket a restore must name. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdio.h>
@@ -71,4 +72,28 @@ Test(snap_opts, max_refused)
 	cr_assert_eq(take((const char *[]){ "run", "--snapshot-max", "2", NULL }, &o, &err, &argc),
 		     -EINVAL);
 	cr_assert_str_eq(err.msg, "snapshot options need --snapshot-dir DIR");
+}
+
+/* a restore names the vsock socket itself; the snapshot's is only shown */
+Test(snap_opts, vsock_socket_must_be_named)
+{
+	static struct snap_image img;
+	struct errbuf err = { "" };
+
+	memset(&img, 0, sizeof(img));
+	img.cfg.vsock.cid = 3;
+	img.cfg.vsock.uds = "/old/v";
+	cr_assert_eq(snap_paths_check(&img, "restore", &err), -EINVAL);
+	cr_assert(strstr(err.msg, "--vsock uds=PATH"), "%s", err.msg);
+	cr_assert(strstr(err.msg, "'/old/v'"), "%s", err.msg);
+	cr_assert_eq(snap_vsock_opt(&img, "cid=4,uds=/x", &err), -EINVAL);
+	cr_assert(strstr(err.msg, "only uds=PATH"), "%s", err.msg);
+	cr_assert_eq(snap_vsock_opt(&img, "uds=/new/v", &err), 0);
+	cr_assert_str_eq(img.cfg.vsock.uds, "/new/v");
+	cr_assert_eq(img.cfg.vsock.cid, 3);
+	cr_assert_eq(snap_paths_check(&img, "restore", &err), 0);
+	config_free(&img.cfg);
+	memset(&img, 0, sizeof(img));
+	cr_assert_eq(snap_vsock_opt(&img, "uds=/new/v", &err), -EINVAL);
+	cr_assert(strstr(err.msg, "has no vsock device"), "%s", err.msg);
 }

@@ -445,3 +445,47 @@ Test(snap_mem, written_pages_of_a_cow_mapping, .init = mk_tmp, .fini = rm_tmp)
 	cr_assert_eq(bm[0], 1ull << 7);
 	gmem_destroy(&vm.mem);
 }
+
+/* vsock is a tail of the config section: there only when the VM has one */
+Test(snap_state, config_vsock_round_trip)
+{
+	struct vm_config in, out;
+	struct sbuf sb, v;
+	size_t plain;
+
+	memset(&in, 0, sizeof(in));
+	in.mem_size = MiB(256);
+	in.cpus = 1;
+	sbuf_init(&sb);
+	snap_config_encode(&in, &sb);
+	plain = sb.len;
+	sbuf_free(&sb);
+	in.vsock.cid = 42;
+	in.vsock.uds = "/run/v.sock";
+	sbuf_init(&sb);
+	snap_config_encode(&in, &sb);
+	cr_assert_gt(sb.len, plain);
+	sbuf_view(&v, sb.data, sb.len);
+	cr_assert_eq(snap_config_decode(&v, &out), 0);
+	cr_assert_eq(out.vsock.cid, 42);
+	cr_assert_str_eq(out.vsock.uds, "/run/v.sock");
+	config_free(&out);
+	/* a cut inside the tail is refused; at its start it is a VM without */
+	for (size_t n = plain + 1; n < sb.len; n++) {
+		sbuf_view(&v, sb.data, n);
+		cr_assert_neq(snap_config_decode(&v, &out), 0, "%zu of %zu bytes", n, sb.len);
+		config_free(&out);
+	}
+	sbuf_view(&v, sb.data, plain);
+	cr_assert_eq(snap_config_decode(&v, &out), 0);
+	cr_assert_null(out.vsock.uds);
+	config_free(&out);
+	sbuf_free(&sb);
+	in.vsock.cid = 2;	/* reserved */
+	sbuf_init(&sb);
+	snap_config_encode(&in, &sb);
+	sbuf_view(&v, sb.data, sb.len);
+	cr_assert_eq(snap_config_decode(&v, &out), -EINVAL);
+	config_free(&out);
+	sbuf_free(&sb);
+}
