@@ -196,9 +196,9 @@ if [ -z "$hw" ]; then
 	echo "|--------------------|---------|---------|------------|"
 	for n in $KVM_STATS; do
 		[ -s "$tmp/e.kvm.$n" ] || [ -s "$tmp/q.kvm.$n" ] || continue
-		e=$( [ -s "$tmp/e.kvm.$n" ] && stats "$tmp/e.kvm.$n" | cut -d' ' -f1 | sed 's/\.0$//')
-		q=$( [ -s "$tmp/q.kvm.$n" ] && stats "$tmp/q.kvm.$n" | cut -d' ' -f1 | sed 's/\.0$//')
-		printf '| %-18s | %7s | %7s | %10s |\n' "$n" "${e:--}" "${q:--}" "$(ratio "$e" "$q")"
+		ev=$( [ -s "$tmp/e.kvm.$n" ] && stats "$tmp/e.kvm.$n" | cut -d' ' -f1 | sed 's/\.0$//')
+		qv=$( [ -s "$tmp/q.kvm.$n" ] && stats "$tmp/q.kvm.$n" | cut -d' ' -f1 | sed 's/\.0$//')
+		printf '| %-18s | %7s | %7s | %10s |\n' "$n" "${ev:--}" "${qv:--}" "$(ratio "$ev" "$qv")"
 	done
 	[ -s "$tmp/q.kvm.exits" ] || echo "(QEMU's counters: no debugfs here (root mounts it), or QEMU not installed)"
 	echo "(the exits that reached ember, by kind, port and MMIO range, are in the --boot-time lines below)"
