@@ -97,8 +97,16 @@ static int mark_cow(const struct gmem *m, int pm, uint64_t *bm)
 int mem_mark_written(struct vm *vm, int pagemap_fd, uint64_t *bitmap)
 {
 	/* a snapshot's private mapping, or fresh anonymous RAM: the pages
-	 * present and not the file's (or the shared zero page) */
-	return mark_cow(&vm->mem, pagemap_fd, bitmap);
+	 * present and not the file's */
+	int r = mark_cow(&vm->mem, pagemap_fd, bitmap);
+
+	if (r && !vm->mem.cow) {
+		/* fresh RAM and no pagemap (a jail without /proc): every page;
+		 * the writer still leaves out the ones that read zero */
+		memset(bitmap, 0xff, (vm->mem.size / PAGE + 63) / 64 * 8);
+		return 0;
+	}
+	return r;
 }
 
 static int open_tmp(int dirfd, const char *path, char *tmp, size_t cap, uint64_t size,
