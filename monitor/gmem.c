@@ -42,10 +42,12 @@ int gmem_init(struct gmem *m, uint64_t size)
 		munmap(p, (size_t)(a - p));
 	if (a + size < p + size + over)
 		munmap(a + size, (size_t)(p + size + over - (a + size)));
-	/* the first 2 MiB stay small pages: a tiny guest touches a few pages
-	 * there and should not pay for zeroing 2 MiB each */
+	/* the first 2 MiB stay small pages, even where THP is "always": a
+	 * tiny guest touches a few pages there and should not pay for
+	 * zeroing (and keeping) 2 MiB.  Both are hints. */
+	madvise(a, GMEM_HUGE, MADV_NOHUGEPAGE);
 	if (size > GMEM_HUGE)
-		madvise(a + GMEM_HUGE, size - GMEM_HUGE, MADV_HUGEPAGE);	/* a hint */
+		madvise(a + GMEM_HUGE, size - GMEM_HUGE, MADV_HUGEPAGE);
 	m->host = a;
 	m->size = size;
 	m->low_size = size < MMIO_GAP_START ? size : MMIO_GAP_START;

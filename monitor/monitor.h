@@ -113,7 +113,8 @@ struct gmem {
 };
 
 /* Maps `size` bytes of zeroed anonymous private memory, 2 MiB aligned,
- * without touching it; all but the first 2 MiB advised MADV_HUGEPAGE.
+ * without touching it; the first 2 MiB advised MADV_NOHUGEPAGE, the rest
+ * MADV_HUGEPAGE.
  * size must be a multiple of 4 KiB and at least 2 MiB. Returns 0 or -errno. */
 #define GMEM_HUGE MiB(2)
 int gmem_init(struct gmem *m, uint64_t size);
