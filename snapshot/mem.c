@@ -98,15 +98,15 @@ int mem_mark_written(struct vm *vm, int pagemap_fd, uint64_t *bitmap)
 {
 	/* a snapshot's private mapping, or fresh anonymous RAM: the pages
 	 * present and not the file's */
-	int r = mark_cow(&vm->mem, pagemap_fd, bitmap);
-
-	if (r && !vm->mem.cow) {
-		/* fresh RAM and no pagemap (a jail without /proc): every page;
-		 * the writer still leaves out the ones that read zero */
+	if (vm->mem.cow)
+		return mark_cow(&vm->mem, pagemap_fd, bitmap);
+	/* fresh RAM: only through a pagemap opened before the sandbox (the
+	 * filter kills an open now); without one (a jail has no /proc), or
+	 * when it cannot be read, every page, and the writer still leaves
+	 * out the ones that read zero */
+	if (pagemap_fd < 0 || mark_cow(&vm->mem, pagemap_fd, bitmap))
 		memset(bitmap, 0xff, (vm->mem.size / PAGE + 63) / 64 * 8);
-		return 0;
-	}
-	return r;
+	return 0;
 }
 
 static int open_tmp(int dirfd, const char *path, char *tmp, size_t cap, uint64_t size,
