@@ -102,8 +102,8 @@ struct gmem {
 	uint8_t *host;		/* one mapping of `size` bytes */
 	uint64_t size;		/* total RAM */
 	uint64_t low_size;	/* RAM below MMIO_GAP_START */
-	int fd;			/* memfd or snapshot memory file; -1 if none */
-	bool zeroed;		/* all RAM still reads zero (a fresh memfd): the
+	int fd;			/* snapshot memory file; -1 for fresh RAM */
+	bool zeroed;		/* all RAM still reads zero (fresh RAM): the
 				 * loaders then need not zero a bss, which
 				 * would fault in its pages for nothing */
 	bool cow;		/* a snapshot memory file mapped MAP_PRIVATE */
@@ -112,8 +112,11 @@ struct gmem {
 					 * while nobody tracks them */
 };
 
-/* Creates a memfd of `size` bytes and maps it shared, without touching it.
+/* Maps `size` bytes of zeroed anonymous private memory, 2 MiB aligned,
+ * without touching it; the first 2 MiB advised MADV_NOHUGEPAGE, the rest
+ * MADV_HUGEPAGE.
  * size must be a multiple of 4 KiB and at least 2 MiB. Returns 0 or -errno. */
+#define GMEM_HUGE MiB(2)
 int gmem_init(struct gmem *m, uint64_t size);
 /* Maps the snapshot memory file `path` (exactly `size` bytes) MAP_PRIVATE:
  * copy-on-write, pages fault in lazily from the file, which is never
@@ -130,10 +133,9 @@ void gmem_destroy(struct gmem *m);
  * len is 0.  The ONE way device and loader code reaches guest memory. */
 void *gmem_ptr(const struct gmem *m, uint64_t gpa, size_t len);
 /* Copies len bytes into guest RAM at dst, a pointer gmem_ptr() returned
- * for at least len bytes.  Large copies go through pwrite() on the memfd:
- * the kernel then allocates the pages without a page fault each (about
- * twice as fast for a kernel image).  A copy-on-write snapshot mapping is
- * written with memcpy, never through to its file. */
+ * for at least len bytes (memcpy: fresh RAM faults in a huge page per
+ * 2 MiB; a copy-on-write snapshot mapping is never written through to
+ * its file). */
 void gmem_copy_in(const struct gmem *m, void *dst, const void *src, size_t len);
 /* Builds the memory map of m: RAM 0..LOWMEM_RAM_END, reserved EBDA..1 MiB,
  * RAM 1 MiB..low_size, RAM above 4 GiB.  Sorted, non-overlapping. */

@@ -589,4 +589,5 @@ void vm_print_boot_times(const struct vm *vm)
 	for (unsigned i = 0; i < n && i < MAX_MARKERS; i++)
 		fprintf(stderr, "  marker %-9u %9.3f\n", vm->marker_val[i],
 			(double)(vm->marker_ts[i] - t0) / 1e6);
+	vcpu_print_exit_stats(vm);
 }

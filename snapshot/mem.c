@@ -96,13 +96,16 @@ static int mark_cow(const struct gmem *m, int pm, uint64_t *bm)
 
 int mem_mark_written(struct vm *vm, int pagemap_fd, uint64_t *bitmap)
 {
+	/* a snapshot's private mapping, or fresh anonymous RAM: the pages
+	 * present and not the file's */
 	if (vm->mem.cow)
 		return mark_cow(&vm->mem, pagemap_fd, bitmap);
-	if (vm->mem.fd >= 0) {
-		mark_data(vm->mem.fd, vm->mem.size, bitmap);
-		return 0;
-	}
-	memset(bitmap, 0xff, (vm->mem.size / PAGE + 63) / 64 * 8);
+	/* fresh RAM: only through a pagemap opened before the sandbox (the
+	 * filter kills an open now); without one (a jail has no /proc), or
+	 * when it cannot be read, every page, and the writer still leaves
+	 * out the ones that read zero */
+	if (pagemap_fd < 0 || mark_cow(&vm->mem, pagemap_fd, bitmap))
+		memset(bitmap, 0xff, (vm->mem.size / PAGE + 63) / 64 * 8);
 	return 0;
 }
 
@@ -185,7 +188,11 @@ int mem_write_full(struct vm *vm, int dirfd, const char *path, int pagemap_fd,
 			return err_set(err, -r, "snapshot memory: pagemap: %s", strerror(-r));
 		}
 	} else {
-		mem_mark_written(vm, pagemap_fd, bm);
+		r = mem_mark_written(vm, pagemap_fd, bm);
+		if (r) {
+			free(bm);
+			return err_set(err, -r, "snapshot memory: pagemap: %s", strerror(-r));
+		}
 	}
 	fd = open_tmp(dirfd, path, tmp, sizeof(tmp), m->size, err);
 	if (fd < 0) {

@@ -406,7 +406,7 @@ int snap_session_start(struct vm *vm, const struct snap_opts *o, const char *bas
 		snap_session_end(s);
 		return r;
 	}
-	if (vm->mem.cow)
+	if (vm->mem.cow || vm->mem.fd < 0)	/* mem_mark_written reads it */
 		s->pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	vm->call_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->call_efd < 0) {

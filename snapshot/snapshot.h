@@ -239,8 +239,9 @@ int mem_write_diff(struct vm *vm, const uint64_t *bitmap, int dirfd, const char 
 int mem_apply_diff(uint8_t *base, uint64_t size, const char *path,
 		   const struct snap_mem *m, struct errbuf *err);
 /* Marks every page that may differ from the memory file the VM was
- * restored from (pagemap: pages copied on write) or, for a memfd, every
- * page with data, in bitmap.  0 or -errno. */
+ * restored from (pagemap: pages copied on write) or, for fresh anonymous
+ * RAM, every page present (pagemap_fd; every page when it is -1 or cannot
+ * be read), in bitmap.  0 or -errno. */
 int mem_mark_written(struct vm *vm, int pagemap_fd, uint64_t *bitmap);
 
 /* Dirty tracking: through KVM's dirty ring when the VM has one

@@ -44,6 +44,7 @@ int vcpu_create(struct vm *vm, unsigned id, struct vcpu **out)
 		return -ENOMEM;
 	v->vm = vm;
 	v->id = id;
+	v->stats.kvm_fd = -1;
 	v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
 	if (v->fd < 0) {
 		r = -errno;
@@ -51,6 +52,9 @@ int vcpu_create(struct vm *vm, unsigned id, struct vcpu **out)
 		return r;
 	}
 	*out = v;	/* from here on vcpu_destroy frees it */
+	r = vcpu_stats_init(v, vm->cfg && vm->cfg->boot_time);
+	if (r)
+		return r;
 	v->run = mmap(NULL, (size_t)vm->vcpu_mmap_size, PROT_READ | PROT_WRITE,
 		      MAP_SHARED, v->fd, 0);
 	if (v->run == MAP_FAILED) {
@@ -94,6 +98,8 @@ static int exit_io(struct vcpu *v)
 				v->id, run->io.port, size, run->io.count);
 		return 1;
 	}
+	if (v->stats.pio)
+		v->stats.pio[run->io.port]++;
 	for (uint32_t i = 0; i < run->io.count; i++) {
 		uint8_t *data = (uint8_t *)run + run->io.data_offset + i * size;
 
@@ -112,6 +118,12 @@ static int exit_mmio(struct vcpu *v)
 				"vCPU %u: malformed MMIO exit (address 0x%llx length %u)", v->id,
 				(unsigned long long)run->mmio.phys_addr, run->mmio.len);
 		return 1;
+	}
+	if (v->stats.detail) {	/* --boot-time: by range */
+		const struct bus_range *r = bus_find(&v->vm->mmio, run->mmio.phys_addr);
+		size_t i = r ? (size_t)(r - v->vm->mmio.r) : VCPU_STATS_MMIO - 1;
+
+		v->stats.mmio[i < VCPU_STATS_MMIO ? i : VCPU_STATS_MMIO - 1]++;
 	}
 	bus_access(&v->vm->mmio, run->mmio.phys_addr, run->mmio.data, run->mmio.len,
 		   run->mmio.is_write);
@@ -230,6 +242,7 @@ int vcpu_handle_exit(struct vcpu *v)
 {
 	uint32_t reason = v->run->exit_reason;
 
+	v->stats.reason[reason < VCPU_STATS_REASONS ? reason : VCPU_STATS_REASONS - 1]++;
 	if (reason < ARRAY_SIZE(exit_table) && exit_table[reason])
 		return exit_table[reason](v);
 	vm_request_stop(v->vm, EXIT_BADEXIT, "vCPU %u: unhandled KVM exit reason %u at RIP 0x%llx",
@@ -376,6 +389,7 @@ void vcpu_destroy(struct vcpu *v)
 	vcpu_join(v);
 	if (v->run)
 		munmap(v->run, (size_t)v->vm->vcpu_mmap_size);
+	vcpu_stats_free(v);
 	if (v->fd >= 0)
 		close(v->fd);
 	free(v);

@@ -50,6 +50,18 @@ const struct bus_range *bus_find(const struct bus *b, uint64_t addr);
 void bus_destroy(struct bus *b);
 
 /* ---- vCPUs (vcpu/vcpu.c) ---------------------------------------------- */
+#define VCPU_STATS_REASONS 64	/* KVM_EXIT_* below this; the last counts the rest */
+#define VCPU_STATS_MMIO 64	/* MMIO bus ranges below this; the last the rest */
+/* Exits counted by the vCPU's own thread (vcpu/stats.c); read once it
+ * has stopped. */
+struct vcpu_stats {
+	uint64_t reason[VCPU_STATS_REASONS];	/* exits to ember by KVM_EXIT_* */
+	uint32_t mmio[VCPU_STATS_MMIO];	/* MMIO exits by bus range index */
+	uint32_t *pio;		/* 65536 port I/O exit counters, or NULL */
+	int kvm_fd;		/* KVM_GET_STATS_FD, or -1 */
+	bool detail;		/* count by port and range too (--boot-time) */
+};
+
 struct vcpu {
 	struct vm *vm;
 	unsigned id;
@@ -58,8 +70,20 @@ struct vcpu {
 	pthread_t thread;
 	bool started;
 	uint64_t exits;		/* number of KVM_RUN returns */
+	struct vcpu_stats stats;
 };
 
+/* Sets up v's exit counters (vcpu_create calls it): by reason always;
+ * with `detail` (--boot-time) also by port, by MMIO range, and KVM's own
+ * counters (its stats fd, opened now, before any sandbox).  0 or -ENOMEM. */
+int vcpu_stats_init(struct vcpu *v, bool detail);
+/* Frees what vcpu_stats_init allocated and closes the stats fd. */
+void vcpu_stats_free(struct vcpu *v);
+/* Prints on stderr the exits of all of vm's vCPUs, summed: KVM's counters
+ * ("  kvm   NAME COUNT"), the exits that reached ember by reason ("  ember
+ * NAME COUNT"), the top 8 ports and MMIO ranges ("  port 0xN NAME COUNT",
+ * "  mmio 0xADDR NAME COUNT").  After the vCPUs have stopped. */
+void vcpu_print_exit_stats(const struct vm *vm);
 /* Creates vCPU `id` (fd, kvm_run mapping, CPUID, MSRs, LAPIC LINT set-up). */
 int vcpu_create(struct vm *vm, unsigned id, struct vcpu **out);
 /* Puts the boot vCPU in the state the boot protocol asks for: writes the

@@ -22,6 +22,14 @@
 #    the control port does not end the VM), as linetime read it.  QEMU then
 #    halts rather than exits (no ACPI power-off in this microvm): the run is
 #    stopped at that line, and ember's process exit is set against it.
+#  - exits by kind: KVM's own per-vCPU counters for the same boot, to
+#    `true`'s status: ember prints them with --boot-time (its vCPUs' stats
+#    fds), QEMU's are read from debugfs (/sys/kernel/debug/kvm/<pid>-<fd>/,
+#    mounted here if need be) by linetime's LINETIME_AT_STOP hook when the
+#    status line appears, while QEMU's VM still exists.  pf_taken counts
+#    the MMU's page faults: with nested paging, the guest touching memory
+#    not mapped yet (per 4 KiB, or per 2 MiB when the host backs guest
+#    RAM with huge pages).
 #  - the banner: the "Linux version" line on the serial console in runs
 #    with `loglevel=6 earlyprintk=ttyS0` added (the default `quiet` prints
 #    no banner), stopped there; the other runs boot the default command
@@ -99,6 +107,7 @@ ember_run() {
 	"$LT" "$secs" "$stop" -- "$EMBER" run --kernel default --boot-time --console stdio "$@" \
 		>"$tmp/out" 2>"$tmp/err" </dev/null
 	awk '$1 == "first" && $2 == "KVM_RUN" { print $3 }' "$tmp/err" >>"$tmp/e.first"
+	[ -z "$stop" ] && kvm_counts "$tmp/err" e
 	awk '/Linux version/ { print $1; exit }' "$tmp/out" >>"$tmp/e.banner"
 	if [ -z "$stop" ]; then
 		awk '$1 == "marker" && $2 == "0" { print $3 }' "$tmp/err" >>"$tmp/e.marker"
@@ -107,6 +116,27 @@ ember_run() {
 		cp "$tmp/err" "$tmp/e.last"
 	fi
 }
+
+# The KVM counters the exits table shows (names as KVM's stats and debugfs)
+KVM_STATS="exits io_exits mmio_exits halt_exits irq_exits irq_window_exits request_irq_exits signal_exits insn_emulation hypercalls irq_injections pf_taken"
+# kvm_counts FILE PREFIX: appends each "  kvm   NAME VALUE" line of FILE to
+# $tmp/PREFIX.kvm.NAME
+kvm_counts() {
+	local n v
+	while read -r n v; do
+		echo "$v" >>"$tmp/$2.kvm.$n"
+	done < <(awk '$1 == "kvm" && $3 ~ /^[0-9]+$/ { print $2, $3 }' "$1")
+}
+# For QEMU: the same counters from debugfs, read by linetime when the
+# status line appears (its VM still exists then)
+qemu_at_stop() {
+	[ -n "$qemu" ] || return 0
+	{ mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug; } 2>/dev/null
+	[ -d /sys/kernel/debug/kvm ] || return 0
+	# shellcheck disable=SC2016 # expanded by linetime's shell
+	echo 'd=$(ls -d /sys/kernel/debug/kvm/"$LINETIME_PID"-* 2>/dev/null | head -n 1); [ -n "$d" ] && for n in '"$KVM_STATS"'; do [ -r "$d/$n" ] && echo "  kvm   $n $(cat "$d/$n")"; done; true'
+}
+QEMU_AT_STOP=$(qemu_at_stop)
 
 # qemu_run SECS STOP EXTRA-APPEND [QEMU ARGS...]: one QEMU microvm run under
 # linetime, the same kernel, initramfs and command line as ember's
@@ -130,8 +160,9 @@ if [ -z "$hw" ]; then
 		[ -n "$qemu" ] || continue
 		qemu_run "$SECS" "" "" -device isa-debug-exit,iobase=0xe80,iosize=4
 		awk '$1 == "exit" && $3 == 3 { print $2 }' "$tmp/out" >>"$tmp/q.marker"
-		qemu_run "$SECS" "ember-init: exit status" ""
+		LINETIME_AT_STOP=$QEMU_AT_STOP qemu_run "$SECS" "ember-init: exit status" ""
 		awk '/ember-init: exit status 0/ { print $1; exit }' "$tmp/out" >>"$tmp/q.status"
+		kvm_counts "$tmp/out" q
 		qemu_run "$SECS" "Linux version" "loglevel=6 earlyprintk=ttyS0"
 		awk '/Linux version/ { print $1; exit }' "$tmp/out" >>"$tmp/q.banner"
 	done
@@ -159,6 +190,18 @@ if [ -z "$hw" ]; then
 		[ "$n" -lt "$N" ] && echo "(only $n of $N runs gave $f: a boot failed or ran past ${SECS}s)"
 	done
 	[ -s "$tmp/e.last" ] || cp "$tmp/err" "$tmp/e.last"
+	echo
+	echo "### Exits per Linux boot, by kind (KVM's counters, process start to \`true\`'s status; median of $N)"
+	echo "| KVM counter        | ember   | QEMU    | ember/QEMU |"
+	echo "|--------------------|---------|---------|------------|"
+	for n in $KVM_STATS; do
+		[ -s "$tmp/e.kvm.$n" ] || [ -s "$tmp/q.kvm.$n" ] || continue
+		ev=$( [ -s "$tmp/e.kvm.$n" ] && stats "$tmp/e.kvm.$n" | cut -d' ' -f1 | sed 's/\.0$//')
+		qv=$( [ -s "$tmp/q.kvm.$n" ] && stats "$tmp/q.kvm.$n" | cut -d' ' -f1 | sed 's/\.0$//')
+		printf '| %-18s | %7s | %7s | %10s |\n' "$n" "${ev:--}" "${qv:--}" "$(ratio "$ev" "$qv")"
+	done
+	[ -s "$tmp/q.kvm.exits" ] || echo "(QEMU's counters: no debugfs here (root mounts it), or QEMU not installed)"
+	echo "(the exits that reached ember, by kind, port and MMIO range, are in the --boot-time lines below)"
 else
 	# the guest never reaches init: stop each run after 300 ms (ember then
 	# prints its --boot-time table) and time one banner under emulation

@@ -7,7 +7,10 @@
  *
  * Prints "<ms> <line>" per line (CRs removed), then "exit <ms> <status>".
  * The command gets SIGTERM when a line contains STOP_TEXT ("" : never) or
- * after SECONDS; its stderr is passed through. */
+ * after SECONDS; its stderr is passed through.  With LINETIME_AT_STOP set,
+ * that shell command runs first when STOP_TEXT is seen, with
+ * LINETIME_PID the command's process id (to read its KVM counters while
+ * its VM still exists), its output going where linetime's stdout goes. */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -84,6 +87,16 @@ int main(int argc, char **argv)
 			line[ll] = 0;
 			printf("%.3f %s\n", now_ms() - t0, line);
 			if (*stop && !stopped && strstr(line, stop)) {
+				const char *hook = getenv("LINETIME_AT_STOP");
+				char ps[24];
+
+				if (hook && *hook) {
+					snprintf(ps, sizeof(ps), "%d", (int)pid);
+					setenv("LINETIME_PID", ps, 1);
+					fflush(stdout);
+					if (system(hook) != 0)
+						fprintf(stderr, "linetime: LINETIME_AT_STOP failed\n");
+				}
 				kill(pid, SIGTERM);
 				stopped = 1;
 			}

@@ -24,6 +24,22 @@ Test(gmem, translator_bounds)
 	gmem_destroy(&m);	/* idempotent */
 }
 
+/* Fresh RAM is anonymous, zeroed, and 2 MiB aligned (so the host's huge
+ * pages line up with the guest's 2 MiB frames); it has no file. */
+Test(gmem, fresh_ram_is_aligned_and_zero)
+{
+	struct gmem m;
+
+	cr_assert_eq(gmem_init(&m, MiB(6) + 4096), 0);
+	cr_assert_eq((uintptr_t)m.host % MiB(2), 0);
+	cr_assert_eq(m.fd, -1);
+	cr_assert(m.zeroed);
+	cr_assert_eq(m.host[0], 0);
+	cr_assert_eq(m.host[MiB(6) + 4095], 0);
+	m.host[MiB(6) + 4095] = 1;	/* the last byte is mapped and writable */
+	gmem_destroy(&m);
+}
+
 Test(gmem, refuses_bad_sizes)
 {
 	struct gmem m;

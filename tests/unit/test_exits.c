@@ -183,3 +183,65 @@ Test(exits, triple_fault_message)
 	cr_assert_str_eq(buf, "guest triple fault on vCPU 0 (KVM reset the vCPU when it stopped "
 			      "it, so where it faulted is not known)");
 }
+
+/* vcpu/stats.c: every exit counts by reason; with detail (--boot-time)
+ * port I/O by port and MMIO by bus range, a miss in the last bucket. */
+Test(exits, counted_by_reason_port_and_range)
+{
+	struct fake *f = fake_new();
+
+	cr_assert_eq(vcpu_stats_init(&f->v, true), 0);
+	cr_assert_eq(f->v.stats.kvm_fd, -1);	/* no vCPU fd, no KVM counters */
+	cr_assert_eq(bus_register(&f->vm.pio, 0x80, 1, &port_ops, f, "p"), 0);
+	cr_assert_eq(bus_register(&f->vm.mmio, 0x1000, 0x100, &port_ops, f, "m0"), 0);
+	cr_assert_eq(bus_register(&f->vm.mmio, 0x2000, 0x100, &port_ops, f, "m1"), 0);
+	for (int i = 0; i < 3; i++) {
+		f->run->exit_reason = KVM_EXIT_IO;
+		f->run->io.direction = KVM_EXIT_IO_OUT;
+		f->run->io.port = 0x80;
+		f->run->io.size = 1;
+		f->run->io.count = 2;	/* one exit, two accesses */
+		f->run->io.data_offset = 1024;
+		cr_assert_eq(vcpu_handle_exit(&f->v), 0);
+	}
+	static const uint64_t addr[] = { 0x2004, 0x2008, 0x9000 };
+	for (unsigned i = 0; i < 3; i++) {
+		f->run->exit_reason = KVM_EXIT_MMIO;
+		f->run->mmio.phys_addr = addr[i];
+		f->run->mmio.len = 4;
+		f->run->mmio.is_write = 1;
+		cr_assert_eq(vcpu_handle_exit(&f->v), 0);
+	}
+	f->run->exit_reason = KVM_EXIT_INTR;
+	cr_assert_eq(vcpu_handle_exit(&f->v), 0);
+	f->run->exit_reason = 1000;	/* unknown: stops the VM, counted as the rest */
+	cr_assert_eq(vcpu_handle_exit(&f->v), 1);
+	cr_assert_eq(f->v.stats.reason[KVM_EXIT_IO], 3);
+	cr_assert_eq(f->v.stats.reason[KVM_EXIT_MMIO], 3);
+	cr_assert_eq(f->v.stats.reason[KVM_EXIT_INTR], 1);
+	cr_assert_eq(f->v.stats.reason[VCPU_STATS_REASONS - 1], 1);
+	cr_assert_eq(f->v.stats.pio[0x80], 3);
+	cr_assert_eq(f->v.stats.pio[0x81], 0);
+	cr_assert_eq(f->v.stats.mmio[0], 0);
+	cr_assert_eq(f->v.stats.mmio[1], 2);
+	cr_assert_eq(f->v.stats.mmio[VCPU_STATS_MMIO - 1], 1);
+	vcpu_stats_free(&f->v);
+	cr_assert_null(f->v.stats.pio);
+	fake_free(f);
+}
+
+Test(exits, without_detail_only_reasons_count)
+{
+	struct fake *f = fake_new();
+
+	cr_assert_eq(vcpu_stats_init(&f->v, false), 0);
+	cr_assert_null(f->v.stats.pio);
+	f->run->exit_reason = KVM_EXIT_MMIO;
+	f->run->mmio.phys_addr = 0x9000;
+	f->run->mmio.len = 4;
+	cr_assert_eq(vcpu_handle_exit(&f->v), 0);
+	cr_assert_eq(f->v.stats.reason[KVM_EXIT_MMIO], 1);
+	cr_assert_eq(f->v.stats.mmio[VCPU_STATS_MMIO - 1], 0);
+	vcpu_stats_free(&f->v);
+	fake_free(f);
+}

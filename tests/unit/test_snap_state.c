@@ -424,6 +424,61 @@ Test(snap_mem, diff_layers_on_base, .init = mk_tmp, .fini = rm_tmp)
 	gmem_destroy(&vm.mem);
 }
 
+/* Fresh RAM: the pages written are the ones marked (pagemap), and a
+ * snapshot holds exactly them. */
+Test(snap_mem, written_pages_of_fresh_ram, .init = mk_tmp, .fini = rm_tmp)
+{
+	struct vm vm;
+	struct errbuf err = { "" };
+	char path[128];
+	uint64_t pages, bm[MiB(8) / 4096 / 64];
+
+	memset(&vm, 0, sizeof(vm));
+	cr_assert_eq(gmem_init(&vm.mem, MiB(8)), 0);
+	int pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+
+	cr_assert_geq(pm, 0);
+	vm.mem.host[3 * 4096] = 1;
+	vm.mem.host[9 * 4096 + 7] = 2;
+	memset(bm, 0, sizeof(bm));
+	cr_assert_eq(mem_mark_written(&vm, pm, bm), 0);
+	cr_assert_eq(bm[0], (1ull << 3) | (1ull << 9));
+	snprintf(path, sizeof(path), "%s/memory", tmpdir);
+	cr_assert_eq(mem_write_full(&vm, AT_FDCWD, path, pm, &pages, &err), 0, "%s", err.msg);
+	cr_assert_eq(pages, 2);
+	close(pm);
+	gmem_destroy(&vm.mem);
+}
+
+/* Fresh RAM without a pagemap (a jail has no /proc: -1, and nothing is
+ * opened then) or with one that reads nothing: every page is a candidate,
+ * and the snapshot still holds only the non-zero ones. */
+Test(snap_mem, fresh_ram_without_pagemap, .init = mk_tmp, .fini = rm_tmp)
+{
+	struct vm vm;
+	struct errbuf err = { "" };
+	char path[128];
+	uint64_t pages, bm[MiB(8) / 4096 / 64];
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);	/* reads nothing */
+
+	cr_assert_geq(null, 0);
+	memset(&vm, 0, sizeof(vm));
+	cr_assert_eq(gmem_init(&vm.mem, MiB(8)), 0);
+	vm.mem.host[5 * 4096] = 1;
+	memset(bm, 0, sizeof(bm));
+	cr_assert_eq(mem_mark_written(&vm, null, bm), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(bm); i++)
+		cr_assert_eq(bm[i], ~0ull);
+	memset(bm, 0, sizeof(bm));
+	cr_assert_eq(mem_mark_written(&vm, -1, bm), 0);
+	cr_assert_eq(bm[0], ~0ull);
+	snprintf(path, sizeof(path), "%s/memory", tmpdir);
+	cr_assert_eq(mem_write_full(&vm, AT_FDCWD, path, null, &pages, &err), 0, "%s", err.msg);
+	cr_assert_eq(pages, 1);
+	close(null);
+	gmem_destroy(&vm.mem);
+}
+
 Test(snap_mem, written_pages_of_a_cow_mapping, .init = mk_tmp, .fini = rm_tmp)
 {
 	struct vm vm;
