@@ -481,6 +481,50 @@ void vm_destroy(struct vm *vm);
 /* Prints the --boot-time table on stderr. */
 void vm_print_boot_times(const struct vm *vm);
 
+/* ---- the launcher (monitor/launch.c) ----------------------------------- */
+/* Every way in builds its VM through vm_launch: `ember run` and
+ * `ember restore` (and so `ember jail`), `ember fork`'s children, the
+ * fuzzing reset loop, and libember. */
+struct snap_opts;
+struct snap_image;
+struct snap_session;
+struct restore_times;
+struct launch {
+	struct vm_config *boot;		/* a boot of this configuration, or NULL */
+	struct snap_image *restore;	/* a restore of this image (snap_restore_args,
+					 * snap_image_load), or NULL */
+	const char *dir;		/* the restore's snapshot directory (snapshot
+					 * diffs are taken against it), or NULL */
+	const struct snap_opts *snap;	/* the snapshot session's options; NULL: none */
+	bool no_seccomp;		/* --no-seccomp */
+	bool api;			/* libember: a snapshot session even without
+					 * --snapshot-dir, its snapshots written anywhere */
+	uint64_t start_ns;		/* process start (now_ns) */
+	struct restore_times *rt;	/* a restore's step times, or NULL */
+};
+/* Reads `ember run` arguments (argv[0] "run") as `ember run` and
+ * ember_vm_create do: takes the snapshot options into *so and
+ * --no-seccomp out of argv (updating *argc), then config_parse_run.  cfg
+ * is zeroed first: config_free it whatever this returns.  0 or -EINVAL
+ * with a message. */
+int launch_run_args(int *argc, char **argv, struct vm_config *cfg, struct snap_opts *so,
+		    bool *no_seccomp, struct errbuf *err);
+/* Builds the VM l describes (exactly one of l->boot and l->restore): sets
+ * the configuration's sandbox fields (no_seccomp, the snapshot feature and
+ * writable directory, start time); for a boot builds the --share image
+ * (linux_share_prepare) and vm_create's, for a restore snap_restore_vm's;
+ * then starts the snapshot session (NULL when there is none).  Once per
+ * configuration.  0 with *out (not running yet) and *sess; or -errno with
+ * a message, *out NULL, and *status the exit status (EXIT_BADINPUT or
+ * EXIT_HOSTFAIL).  The configuration stays the caller's, and must outlive
+ * the VM. */
+int vm_launch(const struct launch *l, struct vm **out, struct snap_session **sess,
+	      struct errbuf *err, int *status);
+/* Runs a launched VM until it stops (vm_run) and ends its snapshot
+ * session (NULL: none).  Returns the exit status: vm_run's, or
+ * EXIT_HOSTFAIL when it was 0 and a snapshot failed (each was reported). */
+int launch_run(struct vm *vm, struct snap_session *sess);
+
 /* ---- console: stdin to the serial port (monitor/console.c) ------------ */
 /* Starts reading stdin on the loop into vm->serial (raw mode when stdin is
  * a terminal; restored by console_destroy and at exit). */

@@ -536,6 +536,7 @@ int fuzz_open(const char *dir, const struct fuzz_opts *o, struct fuzz **out,
 {
 	struct restore_times rt;
 	struct fuzz *f = calloc(1, sizeof(*f));
+	struct snap_session *sess;
 	int status, r;
 
 	*out = NULL;
@@ -569,7 +570,8 @@ int fuzz_open(const char *dir, const struct fuzz_opts *o, struct fuzz **out,
 	}
 	memset(&rt, 0, sizeof(rt));
 	f->img->cfg.dirty_ring = true;	/* KVM's dirty ring, where it has one */
-	r = snap_restore_vm(f->img, now_ns(), &f->vm, &rt, err, &status);
+	r = vm_launch(&(struct launch){ .restore = f->img, .start_ns = now_ns(), .rt = &rt },
+		      &f->vm, &sess, err, &status);
 	if (r)
 		goto fail;
 	f->v = f->vm->vcpus[0];
