@@ -361,8 +361,13 @@ enum { TS_START, TS_VM_CREATED, TS_MEMORY, TS_IRQCHIP, TS_VCPUS, TS_LOADED,
        TS_FIRST_RUN, TS_EXIT, TS_TEARDOWN, TS__COUNT };
 #define MAX_MARKERS 16
 
+/* The VM's lifecycle states, "phases" (monitor/phase.c; struct vm_state
+ * is the KVM state a snapshot saves). */
+enum vm_phase { VM_CONFIGURED, VM_RUNNING, VM_PAUSED, VM_STOPPED, VM__PHASES };
+
 struct vm {
 	struct gmem mem;	/* first: unit tests build a vm with only this */
+	atomic_int phase;	/* enum vm_phase; only vm_transition changes it */
 	int kvm_fd, vm_fd;
 	int vcpu_mmap_size;
 	const struct vm_config *cfg;
@@ -450,6 +455,18 @@ int dring_consume(struct vm *vm, void (*fn)(void *ctx, uint64_t first, uint64_t 
 		  void *ctx);
 /* Unmaps the rings (before the vCPUs' fds close) and frees. */
 void dring_destroy(struct vm *vm);
+
+/* ---- the VM's states (monitor/phase.c) ---- */
+/* Moves vm to state `to` when the table allows it from the state it is in
+ * (configured -> running or stopped; running -> paused or stopped;
+ * paused -> running or stopped; nothing else), atomically: of two racing
+ * callers one wins.  0, or -EBUSY with "cannot <verb>: VM is <state>"
+ * (e.g. "cannot pause: VM is paused"). Any thread. */
+int vm_transition(struct vm *vm, enum vm_phase to, struct errbuf *err);
+/* The state vm is in now.  Any thread. */
+enum vm_phase vm_get_phase(struct vm *vm);
+/* "configured", "running", "paused", "stopped" (or "invalid"). */
+const char *vm_phase_name(enum vm_phase s);
 
 /* Asks the VM to stop with exit_code; the reason (may be NULL) is printed
  * as one line on stderr if exit_code is not 0.  Callable from any thread;

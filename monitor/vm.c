@@ -448,6 +448,7 @@ int vm_run(struct vm *vm)
 {
 	struct loop loop;
 	struct vm_events ev = { .vm = vm, .sig_fd = -1 };
+	struct errbuf serr = { "" };
 	sigset_t sigs;
 	uint64_t dropped;
 	int r;
@@ -466,10 +467,9 @@ int vm_run(struct vm *vm)
 	/* sandbox: capabilities go while this is the only thread and before
 	 * the ring exists (its workers copy the creds of their creator) */
 	{
-		struct errbuf serr = { "" };
-
 		if (sc_vm_setup(vm, &serr)) {
 			log_error("%s", serr.msg);
+			vm_transition(vm, VM_STOPPED, NULL);
 			if (ev.sig_fd >= 0)
 				close(ev.sig_fd);
 			return EXIT_HOSTFAIL;
@@ -478,6 +478,7 @@ int vm_run(struct vm *vm)
 	r = loop_init(&loop, 256);
 	if (r) {
 		log_error("io_uring: %s", strerror(-r));
+		vm_transition(vm, VM_STOPPED, NULL);
 		return EXIT_HOSTFAIL;
 	}
 	vm->loop = &loop;
@@ -496,7 +497,10 @@ int vm_run(struct vm *vm)
 	if (vm->cfg->console == CONSOLE_STDIO && console_create(vm, &vm->console))
 		log_debug("console input not available");
 
-	for (unsigned i = 0; i < vm->ncpus; i++) {
+	r = vm_transition(vm, VM_RUNNING, &serr);
+	if (r)
+		vm_request_stop(vm, EXIT_HOSTFAIL, "%s", serr.msg);
+	for (unsigned i = 0; !r && i < vm->ncpus; i++) {
 		r = vcpu_start(vm->vcpus[i]);
 		if (r) {
 			vm_request_stop(vm, EXIT_HOSTFAIL, "vCPU %u thread: %s", i, strerror(-r));
@@ -515,6 +519,7 @@ int vm_run(struct vm *vm)
 		vcpu_kick(vm->vcpus[i]);
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		vcpu_join(vm->vcpus[i]);
+	vm_transition(vm, VM_STOPPED, NULL);
 	/* I/O still in the kernel reads or writes guest RAM: it must end
 	 * before the ring is closed (closing does not wait for it) and RAM is
 	 * unmapped (vm_destroy); before console_destroy too, whose ops the

@@ -210,12 +210,13 @@ static int take(struct snap_session *s, struct errbuf *err)
 /* Writes a full snapshot into dir (the VM paused, or never started). */
 static int take_to(struct snap_session *s, const char *dir, struct errbuf *err)
 {
-	int r;
+	/* refused when no vCPU runs (the VM configured or stopped) */
+	bool paused = vm_pause(s->vm, NULL) == 0;
+	int r = snap_save(s->vm, AT_FDCWD, dir, NULL, NULL, s->pagemap_fd,
+			  s->have_caps ? &s->caps : NULL, err);
 
-	vm_pause(s->vm);
-	r = snap_save(s->vm, AT_FDCWD, dir, NULL, NULL, s->pagemap_fd,
-		      s->have_caps ? &s->caps : NULL, err);
-	vm_resume(s->vm);
+	if (paused)
+		vm_resume(s->vm, NULL);
 	return r;
 }
 
@@ -305,14 +306,17 @@ static void on_loop(struct vm *vm, int why)
 	if (atomic_load(&vm->stopping))
 		return;
 	t = now_ns();
-	vm_pause(vm);
+	if (vm_pause(vm, &err)) {
+		log_error("snapshot: %s", err.msg);
+		return;
+	}
 	if (atomic_load(&vm->stopping)) {
-		vm_resume(vm);
+		vm_resume(vm, NULL);
 		return;
 	}
 	if (s->count >= s->o.max) {
 		refuse(s, why);
-		vm_resume(vm);
+		vm_resume(vm, NULL);
 		return;
 	}
 	if (why == 0)	/* the guest reads 0 after its request: in the snapshot too */
@@ -329,7 +333,7 @@ static void on_loop(struct vm *vm, int why)
 		if (s->o.exit_after)
 			vm_request_stop(vm, EXIT_OK, NULL);
 	}
-	vm_resume(vm);
+	vm_resume(vm, NULL);
 }
 
 static int on_ctl(struct vm *vm, unsigned cmd, uint32_t arg, uint64_t data)
