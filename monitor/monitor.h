@@ -23,6 +23,7 @@ struct loop;
 struct console;
 struct kvm_cpuid2;
 struct sandbox;
+struct vm_events;
 
 /* ---- logging (monitor/log.c) ------------------------------------------ */
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
@@ -381,7 +382,8 @@ struct vm {
 					 * vCPU 0 was about to run first */
 	struct bus pio, mmio;
 
-	struct loop *loop;
+	struct loop *loop;	/* from vm_start to the end of vm_wait */
+	struct vm_events *events;	/* the VM's own loop operations (monitor/vm.c) */
 	struct sandbox *sandbox;	/* seccomp/: filters, self-test hook */
 	struct ioapic *ioapic;	/* split irqchip only */
 	struct device *devices[32];
@@ -402,7 +404,7 @@ struct vm {
 	void *ctl_ctx;
 	/* snapshot session (snapshot/): runs on the loop thread when SIGUSR1
 	 * arrives (why = SIGUSR1) or after vm_loop_call() (why = 0).  When
-	 * set before vm_run, SIGUSR1 joins the signalfd set. */
+	 * set before vm_start, SIGUSR1 joins the signalfd set. */
 	void (*loop_hook)(struct vm *vm, int why);
 	void *loop_ctx;		/* the session's (loop_hook and its ctl_hook) */
 	int call_efd;		/* eventfd behind vm_loop_call; -1 if none */
@@ -491,7 +493,27 @@ int vm_add_device(struct vm *vm, struct device *dev);
  * and *status_out says which. */
 int vm_create(const struct vm_config *cfg, struct vm **out, struct errbuf *err,
 	      int *status_out);
-/* Runs the VM until it stops; returns the exit status for `ember run`. */
+/* Configured -> running, on the thread that will call vm_wait (it becomes
+ * the VM's event loop): blocks the stop signals (SIGINT, SIGTERM, SIGHUP,
+ * SIGQUIT, and SIGUSR1 for a snapshot session) in the process and reads
+ * them on a signalfd; drops every capability (sc_vm_setup, while the
+ * process has one thread and before the ring exists); sets up `loop`
+ * (the caller's storage, which must live until vm_wait returns) as
+ * vm->loop with the devices' and the VM's own operations on it; starts
+ * the vCPU threads; then installs the loop thread's seccomp filter.
+ * Between vm_start and vm_wait the caller may put its own operations on
+ * the loop.  0 (a failure once vCPU threads may exist is a stop request
+ * with the reason, and vm_wait returns its status), or -errno with a
+ * message when nothing was started (the VM is then stopped; -EBUSY "cannot
+ * run: VM is <phase>" when it was not configured). */
+int vm_start(struct vm *vm, struct loop *loop, struct errbuf *err);
+/* Running (or paused) -> stopped, after vm_start returned 0, on the same
+ * thread: runs the loop until a stop is requested, joins the vCPU threads,
+ * quiesces the devices' I/O, flushes the console and closes the loop.
+ * Returns the exit status for `ember run` (and prints the stop reason). */
+int vm_wait(struct vm *vm);
+/* vm_start on a loop of its own, then vm_wait: the exit status, or
+ * EXIT_HOSTFAIL when the VM could not start (the reason logged). */
 int vm_run(struct vm *vm);
 /* Frees everything (vCPUs must be stopped). */
 void vm_destroy(struct vm *vm);

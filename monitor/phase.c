@@ -7,7 +7,7 @@
  *        +------stop------> stopped <--stop----+
  *                            (from running too)
  *
- * A VM is configured when vm_create returns, running once vm_run starts it,
+ * A VM is configured when vm_create returns, running from vm_start,
  * paused between vm_pause and vm_resume, and stopped when its vCPU
  * threads have ended (or it never started).  Nothing leaves stopped. */
 #include <errno.h>

@@ -444,15 +444,18 @@ void vm_loop_call(struct vm *vm)
 		log_warn("loop call eventfd: %m");
 }
 
-int vm_run(struct vm *vm)
+int vm_start(struct vm *vm, struct loop *loop, struct errbuf *err)
 {
-	struct loop loop;
-	struct vm_events ev = { .vm = vm, .sig_fd = -1 };
-	struct errbuf serr = { "" };
+	struct vm_events *ev;
 	sigset_t sigs;
-	uint64_t dropped;
 	int r;
 
+	if (vm_get_phase(vm) != VM_CONFIGURED)
+		return err_set(err, EBUSY, "cannot run: VM is %s", vm_phase_name(vm_get_phase(vm)));
+	ev = calloc(1, sizeof(*ev));
+	if (!ev)
+		return err_set(err, ENOMEM, "out of memory");
+	ev->vm = vm;
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
@@ -462,56 +465,60 @@ int vm_run(struct vm *vm)
 		sigaddset(&sigs, SIGUSR1);	/* a snapshot request */
 	/* blocked in every thread (vCPU threads inherit the mask) */
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	ev.sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	ev->sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
 
 	/* sandbox: capabilities go while this is the only thread and before
 	 * the ring exists (its workers copy the creds of their creator) */
-	{
-		if (sc_vm_setup(vm, &serr)) {
-			log_error("%s", serr.msg);
-			vm_transition(vm, VM_STOPPED, NULL);
-			if (ev.sig_fd >= 0)
-				close(ev.sig_fd);
-			return EXIT_HOSTFAIL;
-		}
-	}
-	r = loop_init(&loop, 256);
+	r = sc_vm_setup(vm, err);
+	if (!r && (r = loop_init(loop, 256)))
+		err_set(err, -r, "io_uring: %s", strerror(-r));
 	if (r) {
-		log_error("io_uring: %s", strerror(-r));
+		if (ev->sig_fd >= 0)
+			close(ev->sig_fd);
+		free(ev);
 		vm_transition(vm, VM_STOPPED, NULL);
-		return EXIT_HOSTFAIL;
+		return r;
 	}
-	vm->loop = &loop;
+	vm->loop = loop;
+	vm->events = ev;
 	virtio_start(vm);	/* kick polls; requests a restore left pending */
-	ev.stop_op.fn = on_stop;
-	ev.sig_op.fn = on_signal;
-	ev.call_op.fn = on_call;
-	loop_poll(&loop, vm->stop_efd, POLLIN, true, &ev.stop_op);
+	ev->stop_op.fn = on_stop;
+	ev->sig_op.fn = on_signal;
+	ev->call_op.fn = on_call;
+	loop_poll(loop, vm->stop_efd, POLLIN, true, &ev->stop_op);
 	if (vm->call_efd >= 0)
-		loop_poll(&loop, vm->call_efd, POLLIN, true, &ev.call_op);
-	if (ev.sig_fd >= 0) {
-		struct io_uring_sqe *sqe = loop_sqe(&loop, &ev.sig_op);
+		loop_poll(loop, vm->call_efd, POLLIN, true, &ev->call_op);
+	if (ev->sig_fd >= 0) {
+		struct io_uring_sqe *sqe = loop_sqe(loop, &ev->sig_op);
 
-		io_uring_prep_read(sqe, ev.sig_fd, &ev.si, sizeof(ev.si), 0);
+		io_uring_prep_read(sqe, ev->sig_fd, &ev->si, sizeof(ev->si), 0);
 	}
 	if (vm->cfg->console == CONSOLE_STDIO && console_create(vm, &vm->console))
 		log_debug("console input not available");
 
-	r = vm_transition(vm, VM_RUNNING, &serr);
+	/* from here on vm_wait ends it all: a failure is a stop request */
+	r = vm_transition(vm, VM_RUNNING, err);
 	if (r)
-		vm_request_stop(vm, EXIT_HOSTFAIL, "%s", serr.msg);
+		vm_request_stop(vm, EXIT_HOSTFAIL, "%s", err->msg);
 	for (unsigned i = 0; !r && i < vm->ncpus; i++) {
 		r = vcpu_start(vm->vcpus[i]);
-		if (r) {
+		if (r)
 			vm_request_stop(vm, EXIT_HOSTFAIL, "vCPU %u thread: %s", i, strerror(-r));
-			break;
-		}
 	}
 	/* the loop thread's own filter, now that every vCPU thread exists */
 	if (!atomic_load(&vm->stopping) && (r = sc_vm_enter(vm, SC_LOOP)))
 		vm_request_stop(vm, EXIT_HOSTFAIL, "event loop seccomp filter: %s", strerror(-r));
+	return 0;
+}
+
+int vm_wait(struct vm *vm)
+{
+	struct vm_events *ev = vm->events;
+	uint64_t dropped;
+	int r;
+
 	if (!atomic_load(&vm->stopping)) {
-		r = loop_run(&loop);
+		r = loop_run(vm->loop);
 		if (r)
 			vm_request_stop(vm, EXIT_HOSTFAIL, "event loop: %s", strerror(-r));
 	}
@@ -531,16 +538,30 @@ int vm_run(struct vm *vm)
 		console_destroy(vm->console);
 		vm->console = NULL;
 	}
-	loop_destroy(&loop);
+	loop_destroy(vm->loop);
 	vm->loop = NULL;
-	if (ev.sig_fd >= 0)
-		close(ev.sig_fd);
+	if (ev->sig_fd >= 0)
+		close(ev->sig_fd);
+	free(ev);
+	vm->events = NULL;
 	if (vm->exit_reason[0])
 		fprintf(stderr, "ember: %s\n", vm->exit_reason);
 	if (vm->serial && (dropped = serial_dropped(vm->serial)))
 		log_warn("console: %llu bytes of guest output dropped: the console took "
 			 "no more when the VM stopped", (unsigned long long)dropped);
 	return vm->exit_code;
+}
+
+int vm_run(struct vm *vm)
+{
+	struct loop loop;
+	struct errbuf err = { "" };
+
+	if (vm_start(vm, &loop, &err)) {
+		log_error("%s", err.msg);
+		return EXIT_HOSTFAIL;
+	}
+	return vm_wait(vm);
 }
 
 void vm_destroy(struct vm *vm)

@@ -132,7 +132,7 @@ struct sandbox {
 	struct loop_op st_op, st_uring_op;
 	int (*st_prev_hook)(struct vm *vm, unsigned cmd, uint32_t arg, uint64_t data);
 };
-/* Called by vm_run on the main thread before the ring and any other
+/* Called by vm_start on the main thread before the ring and any other
  * thread exist: creates vm->sandbox, drops every capability and, unless
  * cfg->no_seccomp, compiles the vCPU filter and builds the Landlock write
  * ruleset (cfg->write_dirs; none with cfg->write_anywhere; where Landlock

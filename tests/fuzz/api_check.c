@@ -2,7 +2,8 @@
  * would (run by tests/integration/t_snapshot.sh):
  *   api_check COUNT_GUEST FUZZ_SNAPSHOT WORKDIR
  * 1. ember_vm_create a counting guest, run it on a thread, take a snapshot
- *    while it runs (ember_vm_snapshot from this thread), let it finish;
+ *    while it runs (ember_vm_snapshot from this thread), let it finish
+ *    (it does not run again);
  *    ember_vm_restore the snapshot and run it: its console must be the
  *    tail of the first run's.
  * 2. ember_fuzz_open the fuzz target: 1000 runs that write pages each
@@ -80,6 +81,7 @@ static void vm_api(const char *kernel, const char *work)
 	CHECK(ember_vm_snapshot(r.vm, snap, err, sizeof(err)) == 0, "ember_vm_snapshot: %s", err);
 	pthread_join(t, NULL);
 	CHECK(r.status == 0, "first run: status %d", r.status);
+	CHECK(ember_vm_run(r.vm) == 70, "a stopped VM ran again");
 	ember_vm_destroy(r.vm);
 
 	r.vm = NULL;
