@@ -327,7 +327,8 @@ void loop_poll(struct loop *l, int fd, unsigned poll_mask, bool multishot,
 	       struct loop_op *op);
 /* Calls op->fn (res 0) on the next turn of the loop, with the other
  * completions of that turn: how work that must not hold the loop thread
- * yields and goes on later (an IORING_OP_NOP).  Loop thread only. */
+ * yields and goes on later (an IORING_OP_NOP).  Loop thread only (from
+ * another thread, hand work over with vm_loop_post). */
 void loop_post(struct loop *l, struct loop_op *op);
 /* Submits and dispatches completions until loop_stop().  0 or -errno. */
 int loop_run(struct loop *l);
@@ -361,6 +362,35 @@ enum {
 enum { TS_START, TS_VM_CREATED, TS_MEMORY, TS_IRQCHIP, TS_VCPUS, TS_LOADED,
        TS_FIRST_RUN, TS_EXIT, TS_TEARDOWN, TS__COUNT };
 #define MAX_MARKERS 16
+
+/* Runtime work and handlers (monitor/work.c). */
+typedef void (*vm_work_fn)(struct vm *vm, void *ctx);
+/* A control-port command handler: 0 when it handled cmd (the data
+ * register's 64 bits are `data`), else -ENOSYS.  On a vCPU thread. */
+typedef int (*vm_ctl_fn)(struct vm *vm, void *ctx, unsigned cmd, uint32_t arg,
+			 uint64_t data);
+struct vm_work {
+	vm_work_fn fn;
+	void *ctx;
+};
+#define VM_WORK_MAX 64
+struct vm_work_queue {
+	pthread_mutex_t lock;
+	struct vm_work items[VM_WORK_MAX];	/* a ring: head, n */
+	unsigned head, n;
+	bool closed;		/* the VM ended: posts are refused */
+	int efd;		/* eventfd the loop waits on; -1 if none */
+};
+struct vm_signal {
+	int signo;
+	vm_work_fn fn;
+	void *ctx;
+};
+struct vm_ctl {
+	unsigned first, last;	/* the commands it takes */
+	vm_ctl_fn fn;
+	void *ctx;
+};
 
 /* The VM's lifecycle states, "phases" (monitor/phase.c; struct vm_state
  * is the KVM state a snapshot saves). */
@@ -398,16 +428,11 @@ struct vm {
 	char exit_reason[4400];	/* room for a message naming a path */
 	int stop_efd;		/* eventfd the loop waits on */
 
-	/* control-port commands other than marker/exit (snapshot, fuzzing):
-	 * returns 0 when handled.  Called on a vCPU thread. */
-	int (*ctl_hook)(struct vm *vm, unsigned cmd, uint32_t arg, uint64_t data);
-	void *ctl_ctx;
-	/* snapshot session (snapshot/): runs on the loop thread when SIGUSR1
-	 * arrives (why = SIGUSR1) or after vm_loop_call() (why = 0).  When
-	 * set before vm_start, SIGUSR1 joins the signalfd set. */
-	void (*loop_hook)(struct vm *vm, int why);
-	void *loop_ctx;		/* the session's (loop_hook and its ctl_hook) */
-	int call_efd;		/* eventfd behind vm_loop_call; -1 if none */
+	struct vm_work_queue work;	/* vm_loop_post (monitor/work.c) */
+	struct vm_signal signals[4];	/* vm_signal_add */
+	unsigned nsignals;
+	struct vm_ctl ctls[8];		/* vm_ctl_add */
+	unsigned nctls;
 	struct device *serial;
 	struct device *ctlport;	/* the control port (results in its data register) */
 	struct console *console;
@@ -480,9 +505,38 @@ void vm_marker(struct vm *vm, uint32_t value);
 /* Raises (level 1) or lowers (level 0) interrupt line gsi, through the
  * in-kernel irqchip or the userspace IOAPIC.  Any thread. */
 void vm_irq_line(struct vm *vm, unsigned gsi, int level);
-/* Asks the loop thread to call vm->loop_hook(vm, 0) (any thread; for a
- * vCPU thread that needs vm_pause, which only the loop may call). */
-void vm_loop_call(struct vm *vm);
+/* ---- runtime work and handlers (monitor/work.c) ---- */
+/* Queues fn(vm, ctx) to run on the loop thread (any thread; e.g. a vCPU
+ * thread that needs vm_pause, which only the loop may call).  Work runs in
+ * the order posted: while the loop runs, or, when the VM ends, once at
+ * the end of vm_wait (the VM stopped, its vCPUs joined, vm->loop NULL);
+ * work posted before vm_start waits for the loop.  Work on a VM that
+ * never starts is dropped by vm_destroy.  Not loop_post (monitor/loop.c),
+ * the loop thread's own re-arm for the next turn.  0, -EAGAIN (VM_WORK_MAX
+ * posts wait already), or -ESHUTDOWN (the VM has ended). */
+int vm_loop_post(struct vm *vm, vm_work_fn fn, void *ctx);
+/* The loop thread (vm.c): runs the work queued now; with `close`, first
+ * refuses any more (the end of vm_wait). */
+void vm_work_run(struct vm *vm, bool close);
+/* Before vm_start: signal signo (e.g. SIGUSR1) no longer stops the VM
+ * (as SIGINT, SIGTERM, SIGHUP and SIGQUIT do): it posts fn(vm, ctx) to
+ * the loop instead.  0, -EBUSY (the VM is not configured any more) or
+ * -ENOSPC (four already). */
+int vm_signal_add(struct vm *vm, int signo, vm_work_fn fn, void *ctx);
+/* Forgets what vm_signal_add(signo, fn, ctx) added (while no loop runs). */
+void vm_signal_remove(struct vm *vm, vm_work_fn fn, void *ctx);
+/* Before vm_start: control-port commands first..last (other than marker
+ * and exit, which the port handles) go to fn(vm, ctx, ...), on the vCPU
+ * thread that wrote the command.  Handlers are asked in the order added;
+ * the first that returns 0 has handled it.  0, -EBUSY (the VM is not
+ * configured any more: vCPU threads read the table without a lock),
+ * -EINVAL (first > last) or -ENOSPC (eight already). */
+int vm_ctl_add(struct vm *vm, unsigned first, unsigned last, vm_ctl_fn fn, void *ctx);
+/* Forgets what vm_ctl_add(.., fn, ctx) added (while no vCPU runs). */
+void vm_ctl_remove(struct vm *vm, vm_ctl_fn fn, void *ctx);
+/* The control port (vCPU thread): hands cmd to its handlers.  0 when one
+ * handled it, else -ENOSYS. */
+int vm_ctl_dispatch(struct vm *vm, unsigned cmd, uint32_t arg, uint64_t data);
 /* Adds a device to the VM's list (for reset, save, restore, destroy);
  * from then on the VM owns it.  0 or -ENOSPC. */
 int vm_add_device(struct vm *vm, struct device *dev);

@@ -124,9 +124,9 @@ static void end_run(struct fuzz *f, int outcome, uint32_t code, const char *why)
 	f->reason[n] = 0;
 }
 
-static int on_ctl(struct vm *vm, unsigned cmd, uint32_t arg, uint64_t data)
+static int on_ctl(struct vm *vm, void *ctx, unsigned cmd, uint32_t arg, uint64_t data)
 {
-	struct fuzz *f = vm->loop_ctx;
+	struct fuzz *f = ctx;
 	char why[128];
 
 	switch (cmd) {
@@ -597,8 +597,11 @@ int fuzz_open(const char *dir, const struct fuzz_opts *o, struct fuzz **out,
 		r = f->ndrives;
 		goto fail;
 	}
-	f->vm->ctl_hook = on_ctl;
-	f->vm->loop_ctx = f;
+	r = vm_ctl_add(f->vm, CTL_SNAPSHOT, CTL_CRASH, on_ctl, f);
+	if (r) {
+		err_set(err, -r, "fuzz: control port: %s", strerror(-r));
+		goto fail;
+	}
 	*out = f;
 	return 0;
 fail:
