@@ -16,6 +16,8 @@ struct ember_vm {
 	struct snap_session *sess;
 	char **argv;			/* the options, copied: cfg points into them */
 	int argc;
+	char **view;			/* args_view's array: cfg points into it too
+					 * (cfg.cmd: the words after "--") */
 };
 
 int ember_api_version(void)
@@ -53,15 +55,15 @@ static int copy_args(struct ember_vm *v, const char *cmd, const char *first,
 }
 
 /* A copy of v->argv's pointer array for the take-functions, which shift
- * entries out (the strings stay v's).  NULL when out of memory. */
-static char **args_view(const struct ember_vm *v, int *argc)
+ * entries out (the strings stay v's), kept as v->view until v is freed.
+ * NULL when out of memory. */
+static char **args_view(struct ember_vm *v, int *argc)
 {
-	char **a = malloc(((size_t)v->argc + 1) * sizeof(char *));
-
-	if (a)
-		memcpy(a, v->argv, ((size_t)v->argc + 1) * sizeof(char *));
+	v->view = malloc(((size_t)v->argc + 1) * sizeof(char *));
+	if (v->view)
+		memcpy(v->view, v->argv, ((size_t)v->argc + 1) * sizeof(char *));
 	*argc = v->argc;
-	return a;
+	return v->view;
 }
 
 static void free_args(struct ember_vm *v)
@@ -71,6 +73,7 @@ static void free_args(struct ember_vm *v)
 			free(v->argv[k]);
 		free(v->argv);
 	}
+	free(v->view);
 }
 
 void ember_vm_destroy(struct ember_vm *v)
@@ -110,7 +113,6 @@ int ember_vm_create(const char *const *options, struct ember_vm **out,
 		return -ENOMEM;
 	}
 	r = launch_run_args(&argc, keep, &v->cfg, &so, &l.no_seccomp, &e);
-	free(keep);
 	l.start_ns = now_ns();
 	if (!r)
 		r = vm_launch(&l, &v->vm, &v->sess, &e, &status);
@@ -146,7 +148,6 @@ int ember_vm_restore(const char *dir, const char *const *options,
 		return -ENOMEM;
 	}
 	r = snap_restore_args(&argc, keep, v->img, &so, &l.no_seccomp, &bt, &e);
-	free(keep);
 	l.restore = v->img;
 	l.start_ns = now_ns();
 	if (!r)
