@@ -154,8 +154,7 @@ static void ctl_write(void *opaque, uint64_t off, const void *data, unsigned siz
 		vm_request_stop(vm, (int)(arg & 0xff), NULL);
 		return;
 	default:
-		if (vm->ctl_hook && vm->ctl_hook(vm, cmd, arg,
-			((uint64_t)p->data[1] << 32) | p->data[0]) == 0)
+		if (vm_ctl_dispatch(vm, cmd, arg, ((uint64_t)p->data[1] << 32) | p->data[0]) == 0)
 			return;
 		if (cmd < 32 && !(p->warned & (1u << cmd))) {
 			p->warned |= 1u << cmd;

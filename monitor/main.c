@@ -71,54 +71,20 @@ static int cmd_run(int argc, char **argv, uint64_t start_ns)
 {
 	struct vm_config cfg;
 	struct errbuf err = { "" };
-	struct vm *vm = NULL;
-	int r, status;
-	uint64_t t;
 	struct snap_opts sopts;
-	struct snap_session *sess = NULL;
-	/* snapshot flags first: they take no value */
-	int sr = snap_opts_take(&argc, argv, &sopts, &err);
-	bool no_seccomp = sc_take_no_seccomp(&argc, argv);
+	struct launch l = { .boot = &cfg, .snap = &sopts, .start_ns = start_ns };
+	struct snap_session *sess;
+	struct vm *vm = NULL;
+	int status = EXIT_BADINPUT;
+	uint64_t t;
 
-	r = sr;
-	if (r) {
+	if (launch_run_args(&argc, argv, &cfg, &sopts, &l.no_seccomp, &err) ||
+	    vm_launch(&l, &vm, &sess, &err, &status)) {
 		fprintf(stderr, "ember: %s\n", err.msg);
-		return EXIT_BADINPUT;
-	}
-	r = config_parse_run(argc, argv, &cfg, &err);
-	cfg.no_seccomp = no_seccomp;
-	if (r) {
-		fprintf(stderr, "ember: %s\n", err.msg);
-		config_free(&cfg);
-		return EXIT_BADINPUT;
-	}
-	cfg.start_ns = start_ns;
-	if (sopts.dir) {	/* vm_create builds the filters */
-		cfg.sandbox_features |= SC_F_SNAPSHOT;
-		cfg.write_dirs[cfg.nwrite_dirs++] = sopts.dir;
-	}
-	if (linux_share_prepare(&cfg, &err)) {	/* --share DIR: mke2fs -d */
-		fprintf(stderr, "ember: %s\n", err.msg);
-		config_free(&cfg);
-		return EXIT_BADINPUT;
-	}
-	r = vm_create(&cfg, &vm, &err, &status);
-	linux_share_cleanup(&cfg);	/* its drive holds the image open */
-	if (r) {
-		fprintf(stderr, "ember: %s\n", err.msg);
-		vm_destroy(vm);
 		config_free(&cfg);
 		return status;
 	}
-	if (snap_session_start(vm, &sopts, NULL, &sess, &err)) {
-		fprintf(stderr, "ember: %s\n", err.msg);
-		vm_destroy(vm);
-		config_free(&cfg);
-		return EXIT_BADINPUT;
-	}
-	status = vm_run(vm);
-	if (snap_session_end(sess) && status == EXIT_OK)
-		status = EXIT_HOSTFAIL;	/* a snapshot failed (reported) */
+	status = launch_run(vm, sess);
 	if (cfg.boot_time)
 		vm_print_boot_times(vm);
 	t = now_ns();

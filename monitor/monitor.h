@@ -23,6 +23,7 @@ struct loop;
 struct console;
 struct kvm_cpuid2;
 struct sandbox;
+struct vm_events;
 
 /* ---- logging (monitor/log.c) ------------------------------------------ */
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
@@ -443,7 +444,8 @@ void loop_poll(struct loop *l, int fd, unsigned poll_mask, bool multishot,
 	       struct loop_op *op);
 /* Calls op->fn (res 0) on the next turn of the loop, with the other
  * completions of that turn: how work that must not hold the loop thread
- * yields and goes on later (an IORING_OP_NOP).  Loop thread only. */
+ * yields and goes on later (an IORING_OP_NOP).  Loop thread only (from
+ * another thread, hand work over with vm_loop_post). */
 void loop_post(struct loop *l, struct loop_op *op);
 /* Submits and dispatches completions until loop_stop().  0 or -errno. */
 int loop_run(struct loop *l);
@@ -478,8 +480,42 @@ enum { TS_START, TS_VM_CREATED, TS_MEMORY, TS_IRQCHIP, TS_VCPUS, TS_LOADED,
        TS_FIRST_RUN, TS_EXIT, TS_TEARDOWN, TS__COUNT };
 #define MAX_MARKERS 16
 
+/* Runtime work and handlers (monitor/work.c). */
+typedef void (*vm_work_fn)(struct vm *vm, void *ctx);
+/* A control-port command handler: 0 when it handled cmd (the data
+ * register's 64 bits are `data`), else -ENOSYS.  On a vCPU thread. */
+typedef int (*vm_ctl_fn)(struct vm *vm, void *ctx, unsigned cmd, uint32_t arg,
+			 uint64_t data);
+struct vm_work {
+	vm_work_fn fn;
+	void *ctx;
+};
+#define VM_WORK_MAX 64
+struct vm_work_queue {
+	pthread_mutex_t lock;
+	struct vm_work items[VM_WORK_MAX];	/* a ring: head, n */
+	unsigned head, n;
+	bool closed;		/* the VM ended: posts are refused */
+	int efd;		/* eventfd the loop waits on; -1 if none */
+};
+struct vm_signal {
+	int signo;
+	vm_work_fn fn;
+	void *ctx;
+};
+struct vm_ctl {
+	unsigned first, last;	/* the commands it takes */
+	vm_ctl_fn fn;
+	void *ctx;
+};
+
+/* The VM's lifecycle states, "phases" (monitor/phase.c; struct vm_state
+ * is the KVM state a snapshot saves). */
+enum vm_phase { VM_CONFIGURED, VM_RUNNING, VM_PAUSED, VM_STOPPED, VM__PHASES };
+
 struct vm {
 	struct gmem mem;	/* first: unit tests build a vm with only this */
+	atomic_int phase;	/* enum vm_phase; only vm_transition changes it */
 	int kvm_fd, vm_fd;
 	int vcpu_mmap_size;
 	const struct vm_config *cfg;
@@ -493,7 +529,8 @@ struct vm {
 					 * vCPU 0 was about to run first */
 	struct bus pio, mmio;
 
-	struct loop *loop;
+	struct loop *loop;	/* from vm_start to the end of vm_wait */
+	struct vm_events *events;	/* the VM's own loop operations (monitor/vm.c) */
 	struct sandbox *sandbox;	/* seccomp/: filters, self-test hook */
 	struct ioapic *ioapic;	/* split irqchip only */
 	struct device *devices[32];
@@ -508,16 +545,11 @@ struct vm {
 	char exit_reason[4400];	/* room for a message naming a path */
 	int stop_efd;		/* eventfd the loop waits on */
 
-	/* control-port commands other than marker/exit (snapshot, fuzzing):
-	 * returns 0 when handled.  Called on a vCPU thread. */
-	int (*ctl_hook)(struct vm *vm, unsigned cmd, uint32_t arg, uint64_t data);
-	void *ctl_ctx;
-	/* snapshot session (snapshot/): runs on the loop thread when SIGUSR1
-	 * arrives (why = SIGUSR1) or after vm_loop_call() (why = 0).  When
-	 * set before vm_run, SIGUSR1 joins the signalfd set. */
-	void (*loop_hook)(struct vm *vm, int why);
-	void *loop_ctx;		/* the session's (loop_hook and its ctl_hook) */
-	int call_efd;		/* eventfd behind vm_loop_call; -1 if none */
+	struct vm_work_queue work;	/* vm_loop_post (monitor/work.c) */
+	struct vm_signal signals[4];	/* vm_signal_add */
+	unsigned nsignals;
+	struct vm_ctl ctls[8];		/* vm_ctl_add */
+	unsigned nctls;
 	struct device *serial;
 	struct device *ctlport;	/* the control port (results in its data register) */
 	struct console *console;
@@ -568,6 +600,18 @@ int dring_consume(struct vm *vm, void (*fn)(void *ctx, uint64_t first, uint64_t 
 /* Unmaps the rings (before the vCPUs' fds close) and frees. */
 void dring_destroy(struct vm *vm);
 
+/* ---- the VM's states (monitor/phase.c) ---- */
+/* Moves vm to state `to` when the table allows it from the state it is in
+ * (configured -> running or stopped; running -> paused or stopped;
+ * paused -> running or stopped; nothing else), atomically: of two racing
+ * callers one wins.  0, or -EBUSY with "cannot <verb>: VM is <state>"
+ * (e.g. "cannot pause: VM is paused"). Any thread. */
+int vm_transition(struct vm *vm, enum vm_phase to, struct errbuf *err);
+/* The state vm is in now.  Any thread. */
+enum vm_phase vm_get_phase(struct vm *vm);
+/* "configured", "running", "paused", "stopped" (or "invalid"). */
+const char *vm_phase_name(enum vm_phase s);
+
 /* Asks the VM to stop with exit_code; the reason (may be NULL) is printed
  * as one line on stderr if exit_code is not 0.  Callable from any thread;
  * only the first request counts.  Returns immediately. */
@@ -578,9 +622,38 @@ void vm_marker(struct vm *vm, uint32_t value);
 /* Raises (level 1) or lowers (level 0) interrupt line gsi, through the
  * in-kernel irqchip or the userspace IOAPIC.  Any thread. */
 void vm_irq_line(struct vm *vm, unsigned gsi, int level);
-/* Asks the loop thread to call vm->loop_hook(vm, 0) (any thread; for a
- * vCPU thread that needs vm_pause, which only the loop may call). */
-void vm_loop_call(struct vm *vm);
+/* ---- runtime work and handlers (monitor/work.c) ---- */
+/* Queues fn(vm, ctx) to run on the loop thread (any thread; e.g. a vCPU
+ * thread that needs vm_pause, which only the loop may call).  Work runs in
+ * the order posted: while the loop runs, or, when the VM ends, once at
+ * the end of vm_wait (the VM stopped, its vCPUs joined, vm->loop NULL);
+ * work posted before vm_start waits for the loop.  Work on a VM that
+ * never starts is dropped by vm_destroy.  Not loop_post (monitor/loop.c),
+ * the loop thread's own re-arm for the next turn.  0, -EAGAIN (VM_WORK_MAX
+ * posts wait already), or -ESHUTDOWN (the VM has ended). */
+int vm_loop_post(struct vm *vm, vm_work_fn fn, void *ctx);
+/* The loop thread (vm.c): runs the work queued now; with `close`, first
+ * refuses any more (the end of vm_wait). */
+void vm_work_run(struct vm *vm, bool close);
+/* Before vm_start: signal signo (e.g. SIGUSR1) no longer stops the VM
+ * (as SIGINT, SIGTERM, SIGHUP and SIGQUIT do): it posts fn(vm, ctx) to
+ * the loop instead.  0, -EBUSY (the VM is not configured any more) or
+ * -ENOSPC (four already). */
+int vm_signal_add(struct vm *vm, int signo, vm_work_fn fn, void *ctx);
+/* Forgets what vm_signal_add(signo, fn, ctx) added (while no loop runs). */
+void vm_signal_remove(struct vm *vm, vm_work_fn fn, void *ctx);
+/* Before vm_start: control-port commands first..last (other than marker
+ * and exit, which the port handles) go to fn(vm, ctx, ...), on the vCPU
+ * thread that wrote the command.  Handlers are asked in the order added;
+ * the first that returns 0 has handled it.  0, -EBUSY (the VM is not
+ * configured any more: vCPU threads read the table without a lock),
+ * -EINVAL (first > last) or -ENOSPC (eight already). */
+int vm_ctl_add(struct vm *vm, unsigned first, unsigned last, vm_ctl_fn fn, void *ctx);
+/* Forgets what vm_ctl_add(.., fn, ctx) added (while no vCPU runs). */
+void vm_ctl_remove(struct vm *vm, vm_ctl_fn fn, void *ctx);
+/* The control port (vCPU thread): hands cmd to its handlers.  0 when one
+ * handled it, else -ENOSYS. */
+int vm_ctl_dispatch(struct vm *vm, unsigned cmd, uint32_t arg, uint64_t data);
 /* Adds a device to the VM's list (for reset, save, restore, destroy);
  * from then on the VM owns it.  0 or -ENOSPC. */
 int vm_add_device(struct vm *vm, struct device *dev);
@@ -591,12 +664,76 @@ int vm_add_device(struct vm *vm, struct device *dev);
  * and *status_out says which. */
 int vm_create(const struct vm_config *cfg, struct vm **out, struct errbuf *err,
 	      int *status_out);
-/* Runs the VM until it stops; returns the exit status for `ember run`. */
+/* Configured -> running, on the thread that will call vm_wait (it becomes
+ * the VM's event loop): blocks the stop signals (SIGINT, SIGTERM, SIGHUP,
+ * SIGQUIT, and SIGUSR1 for a snapshot session) in the process and reads
+ * them on a signalfd; drops every capability (sc_vm_setup, while the
+ * process has one thread and before the ring exists); sets up `loop`
+ * (the caller's storage, which must live until vm_wait returns) as
+ * vm->loop with the devices' and the VM's own operations on it; starts
+ * the vCPU threads; then installs the loop thread's seccomp filter.
+ * Between vm_start and vm_wait the caller may put its own operations on
+ * the loop.  0 (a failure once vCPU threads may exist is a stop request
+ * with the reason, and vm_wait returns its status), or -errno with a
+ * message when nothing was started (the VM is then stopped; -EBUSY "cannot
+ * run: VM is <phase>" when it was not configured). */
+int vm_start(struct vm *vm, struct loop *loop, struct errbuf *err);
+/* Running (or paused) -> stopped, after vm_start returned 0, on the same
+ * thread: runs the loop until a stop is requested, joins the vCPU threads,
+ * quiesces the devices' I/O, flushes the console and closes the loop.
+ * Returns the exit status for `ember run` (and prints the stop reason). */
+int vm_wait(struct vm *vm);
+/* vm_start on a loop of its own, then vm_wait: the exit status, or
+ * EXIT_HOSTFAIL when the VM could not start (the reason logged). */
 int vm_run(struct vm *vm);
 /* Frees everything (vCPUs must be stopped). */
 void vm_destroy(struct vm *vm);
 /* Prints the --boot-time table on stderr. */
 void vm_print_boot_times(const struct vm *vm);
+
+/* ---- the launcher (monitor/launch.c) ----------------------------------- */
+/* Every way in builds its VM through vm_launch: `ember run` and
+ * `ember restore` (and so `ember jail`), `ember fork`'s children, the
+ * fuzzing reset loop, and libember. */
+struct snap_opts;
+struct snap_image;
+struct snap_session;
+struct restore_times;
+struct launch {
+	struct vm_config *boot;		/* a boot of this configuration, or NULL */
+	struct snap_image *restore;	/* a restore of this image (snap_restore_args,
+					 * snap_image_load), or NULL */
+	const char *dir;		/* the restore's snapshot directory (snapshot
+					 * diffs are taken against it), or NULL */
+	const struct snap_opts *snap;	/* the snapshot session's options; NULL: none */
+	bool no_seccomp;		/* --no-seccomp */
+	bool api;			/* libember: a snapshot session even without
+					 * --snapshot-dir, its snapshots written anywhere */
+	uint64_t start_ns;		/* process start (now_ns) */
+	struct restore_times *rt;	/* a restore's step times, or NULL */
+};
+/* Reads `ember run` arguments (argv[0] "run") as `ember run` and
+ * ember_vm_create do: takes the snapshot options into *so and
+ * --no-seccomp out of argv (updating *argc), then config_parse_run.  cfg
+ * is zeroed first: config_free it whatever this returns.  0 or -EINVAL
+ * with a message. */
+int launch_run_args(int *argc, char **argv, struct vm_config *cfg, struct snap_opts *so,
+		    bool *no_seccomp, struct errbuf *err);
+/* Builds the VM l describes (exactly one of l->boot and l->restore): sets
+ * the configuration's sandbox fields (no_seccomp, the snapshot feature and
+ * writable directory, start time); for a boot builds the --share image
+ * (linux_share_prepare) and vm_create's, for a restore snap_restore_vm's;
+ * then starts the snapshot session (NULL when there is none).  Once per
+ * configuration.  0 with *out (not running yet) and *sess; or -errno with
+ * a message, *out NULL, and *status the exit status (EXIT_BADINPUT or
+ * EXIT_HOSTFAIL).  The configuration stays the caller's, and must outlive
+ * the VM. */
+int vm_launch(const struct launch *l, struct vm **out, struct snap_session **sess,
+	      struct errbuf *err, int *status);
+/* Runs a launched VM until it stops (vm_run) and ends its snapshot
+ * session (NULL: none).  Returns the exit status: vm_run's, or
+ * EXIT_HOSTFAIL when it was 0 and a snapshot failed (each was reported). */
+int launch_run(struct vm *vm, struct snap_session *sess);
 
 /* ---- console: stdin to the serial port (monitor/console.c) ------------ */
 /* Starts reading stdin on the loop into vm->serial (raw mode when stdin is

@@ -307,7 +307,8 @@ int vm_create(const struct vm_config *cfg, struct vm **out, struct errbuf *err,
 		return err_set(err, ENOMEM, "out of memory");
 	vm->cfg = cfg;
 	vm->kvm_fd = vm->vm_fd = vm->stop_efd = vm->console_fd = -1;
-	vm->call_efd = -1;
+	vm->work.efd = -1;
+	pthread_mutex_init(&vm->work.lock, NULL);
 	vm->mem.fd = -1;
 	vm->pio.name = "pio";
 	vm->mmio.name = "mmio";
@@ -318,7 +319,8 @@ int vm_create(const struct vm_config *cfg, struct vm **out, struct errbuf *err,
 	*out = vm;
 
 	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (vm->stop_efd < 0)
+	vm->work.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->stop_efd < 0 || vm->work.efd < 0)
 		return err_set(err, errno, "eventfd: %s", strerror(errno));
 	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (vm->kvm_fd < 0)
@@ -386,7 +388,7 @@ int vm_create(const struct vm_config *cfg, struct vm **out, struct errbuf *err,
 
 /* ---- running ---------------------------------------------------------- */
 struct vm_events {
-	struct loop_op stop_op, sig_op, call_op;
+	struct loop_op stop_op, sig_op, work_op;
 	struct vm *vm;
 	int sig_fd;
 	struct signalfd_siginfo si;
@@ -405,109 +407,116 @@ static void on_stop(struct loop_op *op, int res, uint32_t flags)
 static void on_signal(struct loop_op *op, int res, uint32_t flags)
 {
 	struct vm_events *ev = container_of(op, struct vm_events, sig_op);
+	struct vm *vm = ev->vm;
 
 	(void)flags;
 	if (res != (int)sizeof(ev->si)) {
 		log_warn("signalfd read: %s", res < 0 ? strerror(-res) : "short read");
 		return;
 	}
-	if (ev->si.ssi_signo == SIGUSR1 && ev->vm->loop_hook) {
+	for (unsigned i = 0; i < vm->nsignals; i++) {
+		const struct vm_signal *sg = &vm->signals[i];
 		struct io_uring_sqe *sqe;
+		int r;
 
-		ev->vm->loop_hook(ev->vm, SIGUSR1);
-		sqe = loop_sqe(ev->vm->loop, &ev->sig_op);	/* read the next one */
+		if (sg->signo != (int)ev->si.ssi_signo)
+			continue;
+		r = vm_loop_post(vm, sg->fn, sg->ctx);
+		if (r)
+			log_warn("signal %s: work not queued: %s", strsignal(sg->signo), strerror(-r));
+		sqe = loop_sqe(vm->loop, &ev->sig_op);	/* read the next one */
 		io_uring_prep_read(sqe, ev->sig_fd, &ev->si, sizeof(ev->si), 0);
 		return;
 	}
-	atomic_store(&ev->vm->stop_urgent, 1);	/* before the stop wakes anyone */
-	vm_request_stop(ev->vm, 128 + (int)ev->si.ssi_signo, "stopped by signal %s",
+	atomic_store(&vm->stop_urgent, 1);	/* before the stop wakes anyone */
+	vm_request_stop(vm, 128 + (int)ev->si.ssi_signo, "stopped by signal %s",
 			strsignal((int)ev->si.ssi_signo));
 	/* on_stop ends the loop */
 }
 
-static void on_call(struct loop_op *op, int res, uint32_t flags)
+static void on_work(struct loop_op *op, int res, uint32_t flags)
 {
-	struct vm_events *ev = container_of(op, struct vm_events, call_op);
-	uint64_t n;
+	struct vm_events *ev = container_of(op, struct vm_events, work_op);
 
 	(void)res;
 	(void)flags;
-	if (read(ev->vm->call_efd, &n, sizeof(n)) == sizeof(n) && ev->vm->loop_hook)
-		ev->vm->loop_hook(ev->vm, 0);
+	vm_work_run(ev->vm, false);
 }
 
-void vm_loop_call(struct vm *vm)
+int vm_start(struct vm *vm, struct loop *loop, struct errbuf *err)
 {
-	uint64_t one = 1;
-
-	if (vm->call_efd >= 0 && write(vm->call_efd, &one, sizeof(one)) < 0)
-		log_warn("loop call eventfd: %m");
-}
-
-int vm_run(struct vm *vm)
-{
-	struct loop loop;
-	struct vm_events ev = { .vm = vm, .sig_fd = -1 };
+	struct vm_events *ev;
 	sigset_t sigs;
-	uint64_t dropped;
 	int r;
 
+	if (vm_get_phase(vm) != VM_CONFIGURED)
+		return err_set(err, EBUSY, "cannot run: VM is %s", vm_phase_name(vm_get_phase(vm)));
+	ev = calloc(1, sizeof(*ev));
+	if (!ev)
+		return err_set(err, ENOMEM, "out of memory");
+	ev->vm = vm;
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGHUP);
 	sigaddset(&sigs, SIGQUIT);
-	if (vm->loop_hook)
-		sigaddset(&sigs, SIGUSR1);	/* a snapshot request */
+	for (unsigned i = 0; i < vm->nsignals; i++)
+		sigaddset(&sigs, vm->signals[i].signo);	/* e.g. SIGUSR1: a snapshot */
 	/* blocked in every thread (vCPU threads inherit the mask) */
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	ev.sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	ev->sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
 
 	/* sandbox: capabilities go while this is the only thread and before
 	 * the ring exists (its workers copy the creds of their creator) */
-	{
-		struct errbuf serr = { "" };
-
-		if (sc_vm_setup(vm, &serr)) {
-			log_error("%s", serr.msg);
-			if (ev.sig_fd >= 0)
-				close(ev.sig_fd);
-			return EXIT_HOSTFAIL;
-		}
-	}
-	r = loop_init(&loop, 256);
+	r = sc_vm_setup(vm, err);
+	if (!r && (r = loop_init(loop, 256)))
+		err_set(err, -r, "io_uring: %s", strerror(-r));
 	if (r) {
-		log_error("io_uring: %s", strerror(-r));
-		return EXIT_HOSTFAIL;
+		if (ev->sig_fd >= 0)
+			close(ev->sig_fd);
+		free(ev);
+		vm_transition(vm, VM_STOPPED, NULL);
+		return r;
 	}
-	vm->loop = &loop;
+	vm->loop = loop;
+	vm->events = ev;
 	virtio_start(vm);	/* kick polls; requests a restore left pending */
-	ev.stop_op.fn = on_stop;
-	ev.sig_op.fn = on_signal;
-	ev.call_op.fn = on_call;
-	loop_poll(&loop, vm->stop_efd, POLLIN, true, &ev.stop_op);
-	if (vm->call_efd >= 0)
-		loop_poll(&loop, vm->call_efd, POLLIN, true, &ev.call_op);
-	if (ev.sig_fd >= 0) {
-		struct io_uring_sqe *sqe = loop_sqe(&loop, &ev.sig_op);
+	ev->stop_op.fn = on_stop;
+	ev->sig_op.fn = on_signal;
+	ev->work_op.fn = on_work;
+	loop_poll(loop, vm->stop_efd, POLLIN, true, &ev->stop_op);
+	loop_poll(loop, vm->work.efd, POLLIN, true, &ev->work_op);
+	if (ev->sig_fd >= 0) {
+		struct io_uring_sqe *sqe = loop_sqe(loop, &ev->sig_op);
 
-		io_uring_prep_read(sqe, ev.sig_fd, &ev.si, sizeof(ev.si), 0);
+		io_uring_prep_read(sqe, ev->sig_fd, &ev->si, sizeof(ev->si), 0);
 	}
 	if (vm->cfg->console == CONSOLE_STDIO && console_create(vm, &vm->console))
 		log_debug("console input not available");
 
-	for (unsigned i = 0; i < vm->ncpus; i++) {
+	/* from here on vm_wait ends it all: a failure is a stop request */
+	r = vm_transition(vm, VM_RUNNING, err);
+	if (r)
+		vm_request_stop(vm, EXIT_HOSTFAIL, "%s", err->msg);
+	for (unsigned i = 0; !r && i < vm->ncpus; i++) {
 		r = vcpu_start(vm->vcpus[i]);
-		if (r) {
+		if (r)
 			vm_request_stop(vm, EXIT_HOSTFAIL, "vCPU %u thread: %s", i, strerror(-r));
-			break;
-		}
 	}
 	/* the loop thread's own filter, now that every vCPU thread exists */
 	if (!atomic_load(&vm->stopping) && (r = sc_vm_enter(vm, SC_LOOP)))
 		vm_request_stop(vm, EXIT_HOSTFAIL, "event loop seccomp filter: %s", strerror(-r));
+	return 0;
+}
+
+int vm_wait(struct vm *vm)
+{
+	struct vm_events *ev = vm->events;
+	uint64_t dropped;
+	int r;
+
 	if (!atomic_load(&vm->stopping)) {
-		r = loop_run(&loop);
+		r = loop_run(vm->loop);
 		if (r)
 			vm_request_stop(vm, EXIT_HOSTFAIL, "event loop: %s", strerror(-r));
 	}
@@ -515,6 +524,7 @@ int vm_run(struct vm *vm)
 		vcpu_kick(vm->vcpus[i]);
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		vcpu_join(vm->vcpus[i]);
+	vm_transition(vm, VM_STOPPED, NULL);
 	/* I/O still in the kernel reads or writes guest RAM: it must end
 	 * before the ring is closed (closing does not wait for it) and RAM is
 	 * unmapped (vm_destroy); before console_destroy too, whose ops the
@@ -526,16 +536,31 @@ int vm_run(struct vm *vm)
 		console_destroy(vm->console);
 		vm->console = NULL;
 	}
-	loop_destroy(&loop);
+	loop_destroy(vm->loop);
 	vm->loop = NULL;
-	if (ev.sig_fd >= 0)
-		close(ev.sig_fd);
+	if (ev->sig_fd >= 0)
+		close(ev->sig_fd);
+	free(ev);
+	vm->events = NULL;
+	vm_work_run(vm, true);	/* what was posted and not run yet */
 	if (vm->exit_reason[0])
 		fprintf(stderr, "ember: %s\n", vm->exit_reason);
 	if (vm->serial && (dropped = serial_dropped(vm->serial)))
 		log_warn("console: %llu bytes of guest output dropped: the console took "
 			 "no more when the VM stopped", (unsigned long long)dropped);
 	return vm->exit_code;
+}
+
+int vm_run(struct vm *vm)
+{
+	struct loop loop;
+	struct errbuf err = { "" };
+
+	if (vm_start(vm, &loop, &err)) {
+		log_error("%s", err.msg);
+		return EXIT_HOSTFAIL;
+	}
+	return vm_wait(vm);
 }
 
 void vm_destroy(struct vm *vm)
@@ -556,8 +581,9 @@ void vm_destroy(struct vm *vm)
 		close(vm->kvm_fd);
 	if (vm->stop_efd >= 0)
 		close(vm->stop_efd);
-	if (vm->call_efd >= 0)
-		close(vm->call_efd);
+	if (vm->work.efd >= 0)
+		close(vm->work.efd);
+	pthread_mutex_destroy(&vm->work.lock);
 	if (vm->console_fd > STDERR_FILENO)
 		close(vm->console_fd);
 	gmem_destroy(&vm->mem);

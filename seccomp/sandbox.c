@@ -1,5 +1,5 @@
 /* seccomp/sandbox.c - the VM's sandbox, in the order DESIGN.md asks:
- *   vm_run: sc_vm_setup() drops every capability while the process has one
+ *   vm_start: sc_vm_setup() drops every capability while the process has one
  *     thread, before the ring and the vCPU threads, and compiles the vCPU
  *     filter (libseccomp: ~0.15 ms here);
  *   vCPU threads: sc_vm_enter(SC_VCPU) installs it before the first KVM_RUN;

@@ -131,9 +131,8 @@ struct sandbox {
 	int st_efd;
 	uint64_t st_val;
 	struct loop_op st_op, st_uring_op;
-	int (*st_prev_hook)(struct vm *vm, unsigned cmd, uint32_t arg, uint64_t data);
 };
-/* Called by vm_run on the main thread before the ring and any other
+/* Called by vm_start on the main thread before the ring and any other
  * thread exist: creates vm->sandbox, drops every capability and, unless
  * cfg->no_seccomp, compiles the vCPU filter and builds the Landlock write
  * ruleset (cfg->write_dirs; none with cfg->write_anywhere; where Landlock
@@ -181,7 +180,7 @@ enum sc_selftest {
 					 * beside the snapshot directory (Landlock
 					 * refuses both: status 100) */
 };
-/* Chains the self-test command in front of vm->ctl_hook; creates the
+/* Adds the self-test command's handler (vm_ctl_add); creates the
  * eventfd that hands loop-thread tests over.  0 or -errno. */
 int sc_selftest_setup(struct vm *vm, struct sandbox *sb);
 /* Arms the loop side (loop thread, vm->loop set). */

@@ -128,14 +128,14 @@ static void on_st_event(struct loop_op *op, int res, uint32_t flags)
 }
 
 /* vCPU thread: the control port command. */
-static int st_hook(struct vm *vm, unsigned cmd, uint32_t arg, uint64_t data)
+static int st_hook(struct vm *vm, void *ctx, unsigned cmd, uint32_t arg, uint64_t data)
 {
-	struct sandbox *sb = vm->sandbox;
+	struct sandbox *sb = ctx;
 	uint64_t v = (uint64_t)arg + 1;
 	void *p;
 
-	if (cmd != SC_CTL_SELFTEST)
-		return sb->st_prev_hook ? sb->st_prev_hook(vm, cmd, arg, data) : -ENOENT;
+	(void)cmd;	/* SC_CTL_SELFTEST: the only one it is added for */
+	(void)data;
 	switch (arg) {
 	case SC_ST_VCPU_SYSCALL:
 		forbidden_syscall(vm, "vCPU");
@@ -170,9 +170,7 @@ int sc_selftest_setup(struct vm *vm, struct sandbox *sb)
 		return -errno;
 	sb->st_op.fn = on_st_event;
 	sb->st_uring_op.fn = on_uring_done;
-	sb->st_prev_hook = vm->ctl_hook;
-	vm->ctl_hook = st_hook;
-	return 0;
+	return vm_ctl_add(vm, SC_CTL_SELFTEST, SC_CTL_SELFTEST, st_hook, sb);
 }
 
 void sc_selftest_arm(struct vm *vm, struct sandbox *sb)

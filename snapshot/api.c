@@ -16,6 +16,8 @@ struct ember_vm {
 	struct snap_session *sess;
 	char **argv;			/* the options, copied: cfg points into them */
 	int argc;
+	char **view;			/* args_view's array: cfg points into it too
+					 * (cfg.cmd: the words after "--") */
 };
 
 int ember_api_version(void)
@@ -53,15 +55,15 @@ static int copy_args(struct ember_vm *v, const char *cmd, const char *first,
 }
 
 /* A copy of v->argv's pointer array for the take-functions, which shift
- * entries out (the strings stay v's).  NULL when out of memory. */
-static char **args_view(const struct ember_vm *v, int *argc)
+ * entries out (the strings stay v's), kept as v->view until v is freed.
+ * NULL when out of memory. */
+static char **args_view(struct ember_vm *v, int *argc)
 {
-	char **a = malloc(((size_t)v->argc + 1) * sizeof(char *));
-
-	if (a)
-		memcpy(a, v->argv, ((size_t)v->argc + 1) * sizeof(char *));
+	v->view = malloc(((size_t)v->argc + 1) * sizeof(char *));
+	if (v->view)
+		memcpy(v->view, v->argv, ((size_t)v->argc + 1) * sizeof(char *));
 	*argc = v->argc;
-	return a;
+	return v->view;
 }
 
 static void free_args(struct ember_vm *v)
@@ -71,6 +73,7 @@ static void free_args(struct ember_vm *v)
 			free(v->argv[k]);
 		free(v->argv);
 	}
+	free(v->view);
 }
 
 void ember_vm_destroy(struct ember_vm *v)
@@ -95,6 +98,7 @@ int ember_vm_create(const char *const *options, struct ember_vm **out,
 	struct ember_vm *v = calloc(1, sizeof(*v));
 	struct errbuf e = { "" };
 	struct snap_opts so;
+	struct launch l = { .boot = v ? &v->cfg : NULL, .snap = &so, .api = true };
 	char **keep;
 	int r, status, argc;
 
@@ -108,22 +112,10 @@ int ember_vm_create(const char *const *options, struct ember_vm **out,
 		ember_vm_destroy(v);
 		return -ENOMEM;
 	}
-	r = snap_opts_take(&argc, keep, &so, &e);
-	so.api = true;
-	if (!r) {
-		bool no_sc = sc_take_no_seccomp(&argc, keep);
-
-		r = config_parse_run(argc, keep, &v->cfg, &e);
-		v->cfg.no_seccomp = no_sc;
-		v->cfg.write_anywhere = true;	/* ember_vm_snapshot names its directory */
-		if (so.dir)
-			v->cfg.sandbox_features |= SC_F_SNAPSHOT;
-	}
-	free(keep);
+	r = launch_run_args(&argc, keep, &v->cfg, &so, &l.no_seccomp, &e);
+	l.start_ns = now_ns();
 	if (!r)
-		r = vm_create(&v->cfg, &v->vm, &e, &status);
-	if (!r)
-		r = snap_session_start(v->vm, &so, NULL, &v->sess, &e);
+		r = vm_launch(&l, &v->vm, &v->sess, &e, &status);
 	if (r) {
 		put_err(err, errlen, &e);
 		ember_vm_destroy(v);
@@ -137,15 +129,14 @@ int ember_vm_restore(const char *dir, const char *const *options,
 		     struct ember_vm **out, char *err, size_t errlen)
 {
 	struct ember_vm *v = calloc(1, sizeof(*v));
-	struct restore_times rt;
 	struct errbuf e = { "" };
 	struct snap_opts so;
-	bool bt = false, no_sc;
+	struct launch l = { .dir = dir, .snap = &so, .api = true };
+	bool bt = false;
 	char **keep;
 	int r, status, argc;
 
 	*out = NULL;
-	memset(&rt, 0, sizeof(rt));
 	if (!v || copy_args(v, "restore", dir, options) ||
 	    !(v->img = calloc(1, sizeof(*v->img)))) {
 		ember_vm_destroy(v);
@@ -156,17 +147,11 @@ int ember_vm_restore(const char *dir, const char *const *options,
 		ember_vm_destroy(v);
 		return -ENOMEM;
 	}
-	r = snap_restore_args(&argc, keep, v->img, &so, &no_sc, &bt, &e);
-	so.api = true;
-	free(keep);
-	v->img->cfg.no_seccomp = no_sc;
-	v->img->cfg.write_anywhere = true;	/* ember_vm_snapshot names its directory */
-	if (so.dir)
-		v->img->cfg.sandbox_features |= SC_F_SNAPSHOT;
+	r = snap_restore_args(&argc, keep, v->img, &so, &l.no_seccomp, &bt, &e);
+	l.restore = v->img;
+	l.start_ns = now_ns();
 	if (!r)
-		r = snap_restore_vm(v->img, now_ns(), &v->vm, &rt, &e, &status);
-	if (!r)
-		r = snap_session_start(v->vm, &so, dir, &v->sess, &e);
+		r = vm_launch(&l, &v->vm, &v->sess, &e, &status);
 	if (r) {
 		put_err(err, errlen, &e);
 		ember_vm_destroy(v);

@@ -187,10 +187,11 @@ int snap_cmd_restore(int argc, char **argv, uint64_t start_ns)
 	struct restore_times rt;
 	struct errbuf err = { "" };
 	struct snap_image *img = calloc(1, sizeof(*img));
-	struct snap_session *sess = NULL;
 	struct snap_opts so;
+	struct launch l = { .restore = img, .snap = &so, .start_ns = start_ns, .rt = &rt };
+	struct snap_session *sess;
 	struct vm *vm = NULL;
-	bool boot_time = false, no_seccomp;
+	bool boot_time = false;
 	int status = EXIT_BADINPUT, r;
 
 	memset(&rt, 0, sizeof(rt));
@@ -198,27 +199,18 @@ int snap_cmd_restore(int argc, char **argv, uint64_t start_ns)
 		fprintf(stderr, "ember: out of memory\n");
 		return EXIT_HOSTFAIL;
 	}
-	r = snap_restore_args(&argc, argv, img, &so, &no_seccomp, &boot_time, &err);
+	r = snap_restore_args(&argc, argv, img, &so, &l.no_seccomp, &boot_time, &err);
 	rt.t[RT_READ] = now_ns() - start_ns;
-	img->cfg.no_seccomp = no_seccomp;
-	if (so.dir) {
-		img->cfg.sandbox_features |= SC_F_SNAPSHOT;
-		img->cfg.write_dirs[img->cfg.nwrite_dirs++] = so.dir;
-	}
+	l.dir = argv[1];	/* DIR, once the options before it are out */
 	if (!r)
-		r = snap_restore_vm(img, start_ns, &vm, &rt, &err, &status);
-	if (!r)
-		r = snap_session_start(vm, &so, argv[1], &sess, &err);
+		r = vm_launch(&l, &vm, &sess, &err, &status);
 	if (r) {
 		fprintf(stderr, "ember: %s\n", err.msg);
-		vm_destroy(vm);
 		snap_image_free(img);
 		free(img);
 		return status == EXIT_OK ? EXIT_BADINPUT : status;
 	}
-	status = vm_run(vm);
-	if (snap_session_end(sess) && status == EXIT_OK)
-		status = EXIT_HOSTFAIL;
+	status = launch_run(vm, sess);
 	if (boot_time)
 		snap_print_restore_times(vm, &rt);
 	vm_destroy(vm);

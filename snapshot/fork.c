@@ -128,6 +128,7 @@ static void child(struct snap_image *img, unsigned idx, const char *out, int st_
 	struct restore_times rt;
 	struct errbuf err = { "" };
 	struct vm *vm = NULL;
+	struct snap_session *sess;
 	char log[4200], img_path[MAX_DRIVES][4200];
 	int status, r = 0, rollup = open("/proc/self/smaps_rollup", O_RDONLY | O_CLOEXEC);
 	int smaps = open("/proc/self/smaps", O_RDONLY | O_CLOEXEC);
@@ -150,11 +151,13 @@ static void child(struct snap_image *img, unsigned idx, const char *out, int st_
 		d->path = img_path[i];
 	}
 	if (!r)
-		r = snap_restore_vm(img, now_ns(), &vm, &rt, &err, &status);
+		r = vm_launch(&(struct launch){ .restore = img, .no_seccomp = img->cfg.no_seccomp,
+						.start_ns = now_ns(), .rt = &rt },
+			      &vm, &sess, &err, &status);
 	if (r) {
 		fprintf(stderr, "ember: child %u: %s\n", idx, err.msg);
 	} else {
-		rec.status = vm_run(vm);
+		rec.status = launch_run(vm, sess);
 		rec.first_run_ns = vm->ts[TS_FIRST_RUN];
 		rec.first_run_cpu_ns = vm->first_run_cpu_ns;
 		self_mem(rollup, smaps, vm->mem.host, &rec);

@@ -124,9 +124,9 @@ static void end_run(struct fuzz *f, int outcome, uint32_t code, const char *why)
 	f->reason[n] = 0;
 }
 
-static int on_ctl(struct vm *vm, unsigned cmd, uint32_t arg, uint64_t data)
+static int on_ctl(struct vm *vm, void *ctx, unsigned cmd, uint32_t arg, uint64_t data)
 {
-	struct fuzz *f = vm->loop_ctx;
+	struct fuzz *f = ctx;
 	char why[128];
 
 	switch (cmd) {
@@ -536,6 +536,7 @@ int fuzz_open(const char *dir, const struct fuzz_opts *o, struct fuzz **out,
 {
 	struct restore_times rt;
 	struct fuzz *f = calloc(1, sizeof(*f));
+	struct snap_session *sess;
 	int status, r;
 
 	*out = NULL;
@@ -569,7 +570,8 @@ int fuzz_open(const char *dir, const struct fuzz_opts *o, struct fuzz **out,
 	}
 	memset(&rt, 0, sizeof(rt));
 	f->img->cfg.dirty_ring = true;	/* KVM's dirty ring, where it has one */
-	r = snap_restore_vm(f->img, now_ns(), &f->vm, &rt, err, &status);
+	r = vm_launch(&(struct launch){ .restore = f->img, .start_ns = now_ns(), .rt = &rt },
+		      &f->vm, &sess, err, &status);
 	if (r)
 		goto fail;
 	f->v = f->vm->vcpus[0];
@@ -595,8 +597,11 @@ int fuzz_open(const char *dir, const struct fuzz_opts *o, struct fuzz **out,
 		r = f->ndrives;
 		goto fail;
 	}
-	f->vm->ctl_hook = on_ctl;
-	f->vm->loop_ctx = f;
+	r = vm_ctl_add(f->vm, CTL_SNAPSHOT, CTL_CRASH, on_ctl, f);
+	if (r) {
+		err_set(err, -r, "fuzz: control port: %s", strerror(-r));
+		goto fail;
+	}
 	*out = f;
 	return 0;
 fail:

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,7 +40,7 @@ struct snap_session {
 	struct cpu_caps caps;	/* queried before the sandbox */
 	bool have_caps;
 	bool tracking;		/* this session started gmem tracking */
-	int (*prev_hook)(struct vm *vm, unsigned cmd, uint32_t arg, uint64_t data);
+	bool hooked;		/* its handlers are added to the VM */
 	/* libember: a snapshot asked for from another thread */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -210,12 +209,13 @@ static int take(struct snap_session *s, struct errbuf *err)
 /* Writes a full snapshot into dir (the VM paused, or never started). */
 static int take_to(struct snap_session *s, const char *dir, struct errbuf *err)
 {
-	int r;
+	/* refused when no vCPU runs (the VM configured or stopped) */
+	bool paused = vm_pause(s->vm, NULL) == 0;
+	int r = snap_save(s->vm, AT_FDCWD, dir, NULL, NULL, s->pagemap_fd,
+			  s->have_caps ? &s->caps : NULL, err);
 
-	vm_pause(s->vm);
-	r = snap_save(s->vm, AT_FDCWD, dir, NULL, NULL, s->pagemap_fd,
-		      s->have_caps ? &s->caps : NULL, err);
-	vm_resume(s->vm);
+	if (paused)
+		vm_resume(s->vm, NULL);
 	return r;
 }
 
@@ -227,6 +227,17 @@ static void serve_locked(struct snap_session *s)
 		s->req_dir = NULL;
 		pthread_cond_broadcast(&s->cond);
 	}
+}
+
+/* The loop thread: a libember request (posted by snap_session_request). */
+static void on_request(struct vm *vm, void *ctx)
+{
+	struct snap_session *s = ctx;
+
+	(void)vm;
+	pthread_mutex_lock(&s->lock);
+	serve_locked(s);
+	pthread_mutex_unlock(&s->lock);
 }
 
 int snap_session_request(struct snap_session *s, const char *dir, struct errbuf *err)
@@ -244,7 +255,11 @@ int snap_session_request(struct snap_session *s, const char *dir, struct errbuf 
 		pthread_cond_wait(&s->cond, &s->lock);
 	s->req_dir = dir;
 	s->req_err.msg[0] = 0;
-	vm_loop_call(s->vm);
+	/* refused once the VM has ended: snap_session_running(false) serves it */
+	r = vm_loop_post(s->vm, on_request, s);
+	if (r && r != -ESHUTDOWN)
+		log_warn("snapshot: request not queued: %s (served when the VM stops)",
+			 strerror(-r));
 	while (s->req_dir)
 		pthread_cond_wait(&s->cond, &s->lock);
 	r = s->req_r;
@@ -278,22 +293,14 @@ static void refuse(struct snap_session *s, int why)
 			 s->count, s->count == 1 ? "" : "s", s->o.dir, s->o.max);
 }
 
-static void on_loop(struct vm *vm, int why)
+/* The loop thread: a snapshot trigger, why = SIGUSR1 or 0 (the guest's
+ * control-port command). */
+static void take_now(struct snap_session *s, int why)
 {
-	struct snap_session *s = vm->loop_ctx;
+	struct vm *vm = s->vm;
 	struct errbuf err = { "" };
 	uint64_t t;
 	int r;
-
-	if (why == 0) {
-		pthread_mutex_lock(&s->lock);
-		if (s->req_dir) {
-			serve_locked(s);
-			pthread_mutex_unlock(&s->lock);
-			return;
-		}
-		pthread_mutex_unlock(&s->lock);
-	}
 
 	if (!s->o.dir)
 		return;	/* libember only */
@@ -305,14 +312,17 @@ static void on_loop(struct vm *vm, int why)
 	if (atomic_load(&vm->stopping))
 		return;
 	t = now_ns();
-	vm_pause(vm);
+	if (vm_pause(vm, &err)) {
+		log_error("snapshot: %s", err.msg);
+		return;
+	}
 	if (atomic_load(&vm->stopping)) {
-		vm_resume(vm);
+		vm_resume(vm, NULL);
 		return;
 	}
 	if (s->count >= s->o.max) {
 		refuse(s, why);
-		vm_resume(vm);
+		vm_resume(vm, NULL);
 		return;
 	}
 	if (why == 0)	/* the guest reads 0 after its request: in the snapshot too */
@@ -329,21 +339,42 @@ static void on_loop(struct vm *vm, int why)
 		if (s->o.exit_after)
 			vm_request_stop(vm, EXIT_OK, NULL);
 	}
-	vm_resume(vm);
+	vm_resume(vm, NULL);
 }
 
-static int on_ctl(struct vm *vm, unsigned cmd, uint32_t arg, uint64_t data)
+static void on_sigusr1(struct vm *vm, void *ctx)
 {
-	struct snap_session *s = vm->loop_ctx;
+	(void)vm;
+	take_now(ctx, SIGUSR1);
+}
 
-	if (cmd == CTL_SNAPSHOT && s->o.on_ctl) {
-		/* this vCPU parks before it runs the next instruction (its
-		 * KVM_RUN completes the OUT first); the loop takes it there */
-		atomic_store(&vm->pause_req, 1);
-		vm_loop_call(vm);
-		return 0;
+static void on_ctl_work(struct vm *vm, void *ctx)
+{
+	(void)vm;
+	take_now(ctx, 0);
+}
+
+/* vCPU thread: control-port command 3. */
+static int on_ctl(struct vm *vm, void *ctx, unsigned cmd, uint32_t arg, uint64_t data)
+{
+	struct snap_session *s = ctx;
+	int r;
+
+	(void)cmd;	/* CTL_SNAPSHOT: the only one it is added for */
+	(void)arg;
+	(void)data;
+	if (!s->o.on_ctl)
+		return -ENOSYS;
+	/* this vCPU parks before it runs the next instruction (its KVM_RUN
+	 * completes the OUT first); the loop takes it there */
+	atomic_store(&vm->pause_req, 1);
+	r = vm_loop_post(vm, on_ctl_work, s);
+	if (r) {
+		atomic_store(&vm->pause_req, 0);
+		ctlport_set_data(vm->ctlport, SNAP_CTL_FAILED);
+		log_error("snapshot: control-port request not queued: %s", strerror(-r));
 	}
-	return s->prev_hook ? s->prev_hook(vm, cmd, arg, data) : -ENOSYS;
+	return 0;
 }
 
 int snap_session_start(struct vm *vm, const struct snap_opts *o, const char *base,
@@ -408,16 +439,14 @@ int snap_session_start(struct vm *vm, const struct snap_opts *o, const char *bas
 	}
 	if (vm->mem.cow || vm->mem.fd < 0)	/* mem_mark_written reads it */
 		s->pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	vm->call_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (vm->call_efd < 0) {
-		r = err_set(err, errno, "eventfd: %s", strerror(errno));
+	s->hooked = true;
+	r = vm_ctl_add(vm, CTL_SNAPSHOT, CTL_SNAPSHOT, on_ctl, s);
+	if (!r)	/* caught with any session: SIGUSR1 must not kill a VM */
+		r = vm_signal_add(vm, SIGUSR1, on_sigusr1, s);
+	if (r) {
 		snap_session_end(s);
-		return r;
+		return err_set(err, -r, "snapshot: triggers: %s", strerror(-r));
 	}
-	s->prev_hook = vm->ctl_hook;
-	vm->ctl_hook = on_ctl;
-	vm->loop_ctx = s;
-	vm->loop_hook = on_loop;
 	*out = s;
 	return 0;
 }
@@ -441,10 +470,9 @@ int snap_session_end(struct snap_session *s)
 		close(s->dirfd);
 	if (s->pagemap_fd >= 0)
 		close(s->pagemap_fd);
-	if (s->vm->loop_ctx == s) {
-		s->vm->ctl_hook = s->prev_hook;
-		s->vm->loop_hook = NULL;
-		s->vm->loop_ctx = NULL;
+	if (s->hooked) {
+		vm_ctl_remove(s->vm, on_ctl, s);
+		vm_signal_remove(s->vm, on_sigusr1, s);
 	}
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->cond);

@@ -469,7 +469,7 @@ void snap_print_restore_times(const struct vm *vm, const struct restore_times *r
 			(double)(vm->ts[TS_IRQCHIP] - vm->ts[TS_MEMORY]) / 1e6,
 			(double)(vm->ts[TS_VCPUS] - vm->ts[TS_IRQCHIP]) / 1e6);
 	if (vm->ts[TS_FIRST_RUN] && rt->done)
-		fprintf(stderr, "  %-18s %8.3f  (vm_run: sandbox, event loop, threads)\n",
+		fprintf(stderr, "  %-18s %8.3f  (vm_start: sandbox, event loop, threads)\n",
 			"until first run", (double)(vm->ts[TS_FIRST_RUN] - rt->done) / 1e6);
 	if (vm->ts[TS_FIRST_RUN])
 		fprintf(stderr, "  %-18s %8.3f  (since process start)\n", "first KVM_RUN",

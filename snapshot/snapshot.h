@@ -341,9 +341,11 @@ enum {
 /* Takes the snapshot options out of argv (shifting the rest down and
  * updating *argc).  0, or -EINVAL with a message. */
 int snap_opts_take(int *argc, char **argv, struct snap_opts *o, struct errbuf *err);
-/* Hooks the triggers into vm (before vm_run).  base: the directory the
- * VM was restored from (diffs are then taken against it), or NULL.
- * 0 or -errno with a message. */
+/* Adds the triggers to vm (before vm_start): a handler of control-port
+ * command 3 (vm_ctl_add) and SIGUSR1 (vm_signal_add), whose snapshots are
+ * taken by work posted to the loop.  base: the directory the VM was
+ * restored from (diffs are then taken against it), or NULL.  0 or -errno
+ * with a message. */
 struct snap_session;
 int snap_session_start(struct vm *vm, const struct snap_opts *o, const char *base,
 		       struct snap_session **out, struct errbuf *err);

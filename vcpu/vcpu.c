@@ -267,10 +267,13 @@ static void vcpu_park(struct vcpu *v)
 	pthread_mutex_unlock(&vm->pause_lock);
 }
 
-void vm_pause(struct vm *vm)
+int vm_pause(struct vm *vm, struct errbuf *err)
 {
 	unsigned running = 0;
+	int r = vm_transition(vm, VM_PAUSED, err);
 
+	if (r)
+		return r;
 	atomic_store(&vm->pause_req, 1);
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		if (vm->vcpus[i] && vm->vcpus[i]->started) {
@@ -282,14 +285,20 @@ void vm_pause(struct vm *vm)
 	while (vm->parked < running && !atomic_load(&vm->stopping))
 		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
 	pthread_mutex_unlock(&vm->pause_lock);
+	return 0;
 }
 
-void vm_resume(struct vm *vm)
+int vm_resume(struct vm *vm, struct errbuf *err)
 {
+	int r = vm_transition(vm, VM_RUNNING, err);
+
+	if (r)
+		return r;
 	pthread_mutex_lock(&vm->pause_lock);
 	atomic_store(&vm->pause_req, 0);
 	pthread_cond_broadcast(&vm->pause_cond);
 	pthread_mutex_unlock(&vm->pause_lock);
+	return 0;
 }
 
 static void *vcpu_thread(void *arg)

@@ -11,6 +11,7 @@ struct vm;
 struct kvm_run;
 struct kvm_regs;
 struct boot_entry;
+struct errbuf;
 
 /* ---- buses (vcpu/bus.c) ----------------------------------------------- */
 /* Access handlers: `off` is relative to the range's base; size is 1, 2, 4
@@ -104,14 +105,18 @@ void vcpu_destroy(struct vcpu *v);
 int cpu_setup_cpuid(struct vcpu *v);
 int cpu_setup_msrs(struct vcpu *v);
 int cpu_setup_lapic(struct vcpu *v);
-/* Stops every running vCPU at an instruction boundary, with any pending
- * I/O completed (KVM_RUN with immediate_exit), and returns when all are
- * parked: their registers can then be read or written.  Not from a vCPU
- * thread.  A vCPU thread may instead set vm->pause_req and kick itself;
- * it parks before it enters the guest again. */
-void vm_pause(struct vm *vm);
-/* Lets parked vCPUs run again. */
-void vm_resume(struct vm *vm);
+/* Running -> paused (vm_transition): stops every running vCPU at an
+ * instruction boundary, with any pending I/O completed (KVM_RUN with
+ * immediate_exit), and returns when all are parked (or the VM is
+ * stopping): their registers can then be read or written.  Not from a
+ * vCPU thread.  A vCPU thread may instead set vm->pause_req and kick
+ * itself; it parks before it enters the guest again.  0, or -EBUSY with
+ * a message naming the state when the VM is not running (e.g. "cannot
+ * pause: VM is configured": no vCPU runs).  err may be NULL. */
+int vm_pause(struct vm *vm, struct errbuf *err);
+/* Paused -> running: lets parked vCPUs run again.  0, or -EBUSY with a
+ * message naming the state when the VM is not paused.  err may be NULL. */
+int vm_resume(struct vm *vm, struct errbuf *err);
 /* Handles one exit (exported for tests).  Returns 0 to run again, or
  * 1 when the VM is stopping. */
 int vcpu_handle_exit(struct vcpu *v);

@@ -35,8 +35,10 @@ int ember_api_version(void);
 /* ---- VMs ---------------------------------------------------------------- */
 struct ember_vm;
 
-/* A VM from `ember run` options (--kernel or --raw, --mem, --cpus, ...,
- * and the --snapshot-* triggers).  Not running yet. */
+/* A VM from `ember run` options (--kernel or --raw, --mem, --cpus,
+ * --share, ..., and the --snapshot-* triggers), built by the launcher
+ * `ember run` uses: every option means what it means there.  Not running
+ * yet. */
 int ember_vm_create(const char *const *options, struct ember_vm **out,
 		    char *err, size_t errlen);
 /* A VM restored from snapshot directory `dir`, with `ember restore`
@@ -48,7 +50,9 @@ int ember_vm_create(const char *const *options, struct ember_vm **out,
 int ember_vm_restore(const char *dir, const char *const *options,
 		     struct ember_vm **out, char *err, size_t errlen);
 /* Runs the VM until it stops; returns the exit status `ember run` would
- * (the guest's, or 0 on power-off, or ember's own: see the README). */
+ * (the guest's, or 0 on power-off, or ember's own: see the README).  Once
+ * per VM: a stopped VM does not run again (70, and "cannot run: VM is
+ * stopped" on stderr). */
 int ember_vm_run(struct ember_vm *vm);
 /* Writes a full snapshot of the VM into `dir` (created if needed): while
  * it runs (every vCPU paused at an instruction boundary for the time it

@@ -2,13 +2,18 @@
  * would (run by tests/integration/t_snapshot.sh):
  *   api_check COUNT_GUEST FUZZ_SNAPSHOT WORKDIR
  * 1. ember_vm_create a counting guest, run it on a thread, take a snapshot
- *    while it runs (ember_vm_snapshot from this thread), let it finish;
+ *    while it runs (ember_vm_snapshot from this thread), let it finish
+ *    (it does not run again);
  *    ember_vm_restore the snapshot and run it: its console must be the
  *    tail of the first run's.
  * 2. ember_fuzz_open the fuzz target: 1000 runs that write pages each
  *    see pristine memory; a crash report, an exit and a timeout come
  *    back as such; a run after them is clean again.
- * Prints what failed and exits 1, or exits 0. */
+ * Prints what failed and exits 1, or exits 0.
+ *   api_check run OPTIONS...
+ * is `ember run OPTIONS...` through libember: ember_vm_create with the
+ * options, ember_vm_run on this thread; exits with the VM's status (125
+ * and the message when the VM cannot be made). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +81,7 @@ static void vm_api(const char *kernel, const char *work)
 	CHECK(ember_vm_snapshot(r.vm, snap, err, sizeof(err)) == 0, "ember_vm_snapshot: %s", err);
 	pthread_join(t, NULL);
 	CHECK(r.status == 0, "first run: status %d", r.status);
+	CHECK(ember_vm_run(r.vm) == 70, "a stopped VM ran again");
 	ember_vm_destroy(r.vm);
 
 	r.vm = NULL;
@@ -129,10 +135,29 @@ static void fuzz_api(const char *dir)
 	ember_fuzz_close(f);
 }
 
+/* `ember run` through libember. */
+static int run(char **options)
+{
+	struct ember_vm *vm;
+	char err[512];
+	int status;
+
+	if (ember_vm_create((const char *const *)options, &vm, err, sizeof(err))) {
+		fprintf(stderr, "api_check: ember_vm_create: %s\n", err);
+		return 125;
+	}
+	status = ember_vm_run(vm);
+	ember_vm_destroy(vm);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 2 && !strcmp(argv[1], "run"))
+		return run(argv + 2);
 	if (argc != 4) {
-		fprintf(stderr, "usage: api_check COUNT_GUEST FUZZ_SNAPSHOT WORKDIR\n");
+		fprintf(stderr, "usage: api_check COUNT_GUEST FUZZ_SNAPSHOT WORKDIR\n"
+			"       api_check run OPTIONS...\n");
 		return 2;
 	}
 	vm_api(argv[1], argv[3]);

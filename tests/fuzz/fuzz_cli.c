@@ -6,8 +6,8 @@
  * after argv[0] (at most 64 words):
  *   0 `ember run`: config_parse_run, then the kernel command line
  *     assembly (linux_cmdline) of what it accepted
- *   1 `ember run` as monitor/main.c reads it: snapshot options
- *     (snap_opts_take) and --no-seccomp taken out first
+ *   1 `ember run` as monitor/main.c and libember read it
+ *     (launch_run_args): snapshot options and --no-seccomp taken out first
  *   2 `ember jail`: jail_parse (ids, rlimits, cgroups, the files of the
  *     run or restore after "--")
  *   3 the options of restore, fork and fuzz (--drive id=,path=,
@@ -76,13 +76,11 @@ static void run_args(int argc, char **argv, bool as_main)
 	struct errbuf err;
 	char line[4096];
 
-	memset(&cfg, 0, sizeof(cfg));
-	if (as_main) {
-		if (snap_opts_take(&argc, argv, &so, &err))
-			return;
-		sc_take_no_seccomp(&argc, argv);
-	}
-	if (!config_parse_run(argc, argv, &cfg, &err))
+	bool no_seccomp;
+	int r = as_main ? launch_run_args(&argc, argv, &cfg, &so, &no_seccomp, &err) :
+			  config_parse_run(argc, argv, &cfg, &err);
+
+	if (!r)
 		linux_cmdline(&cfg, " virtio_mmio.device=4K@0xd0000000:5", line, sizeof(line), &err);
 	config_free(&cfg);
 }

@@ -22,7 +22,7 @@ void fz_vm_init(struct vm *vm, uint64_t mem)
 			(unsigned long long)mem);
 		abort();
 	}
-	vm->kvm_fd = vm->vm_fd = vm->stop_efd = vm->call_efd = vm->console_fd = -1;
+	vm->kvm_fd = vm->vm_fd = vm->stop_efd = vm->work.efd = vm->console_fd = -1;
 	vm->pio.name = "pio";
 	vm->mmio.name = "mmio";
 }

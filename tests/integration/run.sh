@@ -53,6 +53,24 @@ show() {
 	fi
 }
 
+# api_check OUT: builds tests/fuzz/api_check.c (an embedder of libember)
+# against the libember.a next to $EMBER into OUT.  0, or 1 with the reason
+# in api_check_why (the compiler's messages in OUT.err).
+api_check() {
+	local lib san=""
+	lib=$(dirname "$EMBER")/libember.a
+	api_check_why=""
+	# a SAN=1 library needs its runtime
+	nm "$lib" 2>/dev/null | grep -q __asan_report && san="-fsanitize=address,undefined"
+	if [ ! -f "$lib" ]; then
+		api_check_why="no $lib"
+	elif ! cc -std=gnu11 $san -I"$HERE/../../include" -o "$1" "$HERE/../fuzz/api_check.c" \
+		"$lib" $(pkg-config --libs liburing libseccomp libcap jansson) -lpthread 2>"$1.err"; then
+		api_check_why="api_check.c does not build"
+	fi
+	[ -z "$api_check_why" ]
+}
+
 # expect NAME [options] -- EMBER_RUN_ARGS...
 #   --status N        ember's exit status must be N (default 0)
 #   --line TEXT       one line of the expected stdout (repeat; none: empty)

@@ -27,7 +27,8 @@ else
 	LX_BZIMAGE_TIMEOUT=${LINUX_BZIMAGE_TIMEOUT:-10}
 fi
 LX_HW_CASES="linux-true linux-false linux-status-42 linux-killed linux-echo
-	linux-drive-read linux-drive-write linux-share linux-root-disk linux-net-ping
+	linux-drive-read linux-drive-write linux-share linux-libember-share linux-root-disk
+	linux-net-ping
 	linux-smp-2 linux-smp-4 linux-output-tail"
 LX_EARLY_CASES="linux-pvh-early linux-elf64-early linux-bzimage-decompressor linux-bzimage-early"
 LX_INIT_CASES="init-host-command init-host-status init-host-net init-host-badcmd
@@ -87,13 +88,15 @@ lx_guest() {
 	ln -sf "$kdir/vmlinux" "$kdir/bzImage" "$initrd" "$LX_DIR/"
 }
 
-# lx_run NAME [--status N] [--has LINE]... [--in CMD...] -- EMBER_RUN_ARGS...
+# lx_run NAME [--status N] [--has LINE]... [--in CMD...] [--prog P] -- EMBER_RUN_ARGS...
 #   ember's status must be N (default 0) and its stdout (CRs removed) hold
 #   each LINE as a whole line.  --in runs ember under a prefix command
-#   (e.g. ip netns exec NS); it ends at the next option.  Returns 0 on
-#   PASS, 1 on FAIL, 2 when NAME does not match PATTERN.
+#   (e.g. ip netns exec NS); it ends at the next option.  --prog runs
+#   `P run ARGS...` instead of `ember run ARGS...` (api_check: the same
+#   through libember).  Returns 0 on PASS, 1 on FAIL, 2 when NAME does not
+#   match PATTERN.
 lx_run() {
-	local name=$1 status=0 dir=$WORK/$1 got
+	local name=$1 status=0 dir=$WORK/$1 got prog=$EMBER
 	local -a has=() pre=()
 	shift
 	# shellcheck disable=SC2053
@@ -102,6 +105,7 @@ lx_run() {
 		case $1 in
 		--status) status=$2; shift 2 ;;
 		--has) has+=("$2"); shift 2 ;;
+		--prog) prog=$2; shift 2 ;;
 		--in) shift; while [ $# -gt 0 ] && [[ $1 != --* ]]; do pre+=("$1"); shift; done ;;
 		*) echo "t_linux.sh: $name: bad option '$1'" >&2; exit 2 ;;
 		esac
@@ -109,7 +113,7 @@ lx_run() {
 	shift
 	mkdir -p "$dir"
 	(cd "$dir" && exec timeout -k 5 "$TIMEOUT" env EMBER_KERNEL_DIR="$LX_DIR" \
-		"${pre[@]}" "$EMBER" run "$@") </dev/null >"$dir/out.raw" 2>"$dir/err"
+		"${pre[@]}" "$prog" run "$@") </dev/null >"$dir/out.raw" 2>"$dir/err"
 	got=$?
 	tr -d '\r' <"$dir/out.raw" >"$dir/out"
 	if [ "$got" != "$status" ]; then
@@ -197,6 +201,15 @@ lx_hw_cases() {
 		-- sh -c 'mount -o ro /dev/vda /mnt && cat /mnt/hello.txt'
 	lx_run linux-share --has "from the share: 7" -- --share "$d/share" \
 		-- cat /mnt/share/hello.txt
+	# the same through libember (ember_vm_create), which once dropped --share
+	if lx_wanted linux-libember-share; then
+		if api_check "$WORK/api_check"; then
+			lx_run linux-libember-share --has "from the share: 7" --prog "$WORK/api_check" \
+				-- --share "$d/share" -- cat /mnt/share/hello.txt
+		else
+			lx_fail linux-libember-share "$api_check_why"
+		fi
+	fi
 	lx_run linux-root-disk --has "root disk marker" -- --drive "path=$d/root.img" \
 		--cmdline "ember.root=/dev/vda" -- cat /etc/marker
 	if lx_run linux-drive-write -- --drive "path=$d/raw.img" \

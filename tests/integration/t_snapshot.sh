@@ -520,16 +520,9 @@ fi
 # ---- libember: the C API, built against the library next to $EMBER -------
 if snap_case snap-libember; then
 	d=$snap_dir
-	lib=$(dirname "$EMBER")/libember.a
-	src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../fuzz" && pwd)/api_check.c
 	why=""
-	san=""	# a SAN=1 library needs its runtime
-	nm "$lib" 2>/dev/null | grep -q __asan_report && san="-fsanitize=address,undefined"
-	if [ ! -f "$lib" ]; then
-		why="no $lib"
-	elif ! cc -std=gnu11 $san -I"$(dirname "$src")/../../include" -o "$d/api_check" "$src" "$lib" \
-		$(pkg-config --libs liburing libseccomp libcap jansson) -lpthread 2>"$d/cc.err"; then
-		why="api_check.c does not build"
+	if ! api_check "$d/api_check"; then
+		why=$api_check_why
 	elif snap_fuzz_base; then
 		timeout -k 5 "$TIMEOUT" "$d/api_check" "$GUESTS/snapcount.pvh" "$WORK/fuzz-base" "$d" \
 			</dev/null >"$d/out" 2>"$d/err"
@@ -539,7 +532,7 @@ if snap_case snap-libember; then
 		why="could not make the fuzz snapshot"
 	fi
 	if [ -n "$why" ]; then
-		snap_fail snap-libember "$why" "$d/out" "$d/err" "$d/cc.err"
+		snap_fail snap-libember "$why" "$d/out" "$d/err" "$d/api_check.err"
 	else
 		snap_pass snap-libember
 	fi
