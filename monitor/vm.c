@@ -335,8 +335,9 @@ int vm_create(const struct vm_config *cfg, struct vm **out, struct errbuf *err,
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0)
 		return err_set(err, errno, "KVM_CREATE_VM: %s", strerror(errno));
-	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &(uint64_t){ KVM_IDMAP_ADDR }) < 0 ||
-	    ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR) < 0)
+	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &(uint64_t){ KVM_IDMAP_ADDR }) < 0)
+		return err_set(err, errno, "KVM_SET_IDENTITY_MAP_ADDR: %s", strerror(errno));
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR) < 0)
 		return err_set(err, errno, "KVM_SET_TSS_ADDR: %s", strerror(errno));
 	vm->ts[TS_VM_CREATED] = now_ns();
 
@@ -615,5 +616,8 @@ void vm_print_boot_times(const struct vm *vm)
 	for (unsigned i = 0; i < n && i < MAX_MARKERS; i++)
 		fprintf(stderr, "  marker %-9u %9.3f\n", vm->marker_val[i],
 			(double)(vm->marker_ts[i] - t0) / 1e6);
+	fprintf(stderr, "  bus misses: %llu port, %llu MMIO (accesses that hit no device)\n",
+		(unsigned long long)atomic_load(&vm->pio.misses),
+		(unsigned long long)atomic_load(&vm->mmio.misses));
 	vcpu_print_exit_stats(vm);
 }

@@ -55,6 +55,9 @@ EMBER_LOG=debug expect unmapped-misses-none --status 33 --line "PVH: hello" \
 	--stderr-line "ember: pio bus: 0 accesses hit no device (reads returned all-ones, writes were dropped)" \
 	--stderr-has "ember: mmio bus: 0 accesses hit no device" \
 	-- --kernel "$GUESTS/hello.pvh"
+expect unmapped-misses-boot-time --line "unmapped: ok" \
+	--stderr-line "  bus misses: 6 port, 5 MMIO (accesses that hit no device)" \
+	-- --kernel "$GUESTS/unmapped.pvh" --boot-time
 
 expect irq --line "irq: got vector 0x30" -- --kernel "$GUESTS/irq.pvh"
 
