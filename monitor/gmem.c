@@ -55,6 +55,12 @@ int gmem_init(struct gmem *m, uint64_t size)
 	return 0;
 }
 
+void gmem_small_pages(struct gmem *m)
+{
+	if (m->host && m->fd < 0)
+		madvise(m->host, m->size, MADV_NOHUGEPAGE);	/* a hint */
+}
+
 int gmem_init_file(struct gmem *m, uint64_t size, const char *path, struct errbuf *err)
 {
 	struct stat st;

@@ -119,6 +119,12 @@ struct gmem {
  * size must be a multiple of 4 KiB and at least 2 MiB. Returns 0 or -errno. */
 #define GMEM_HUGE MiB(2)
 int gmem_init(struct gmem *m, uint64_t size);
+/* Advises all of fresh RAM MADV_NOHUGEPAGE (before the guest runs), for a
+ * VM whose snapshots will be taken: KVM's dirty logging and the snapshot
+ * writer work per 4 KiB page, and over huge pages a 256-page diff took
+ * 155 ms instead of 9.7 ms, a full snapshot of 16 MiB written 259 ms
+ * instead of 89 (L1 lane, same machine).  Nothing for a file mapping. */
+void gmem_small_pages(struct gmem *m);
 /* Maps the snapshot memory file `path` (exactly `size` bytes) MAP_PRIVATE:
  * copy-on-write, pages fault in lazily from the file, which is never
  * written.  Same size rules as gmem_init.  The file must be one only

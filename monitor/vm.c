@@ -126,6 +126,9 @@ static int vm_setup_memory(struct vm *vm, struct errbuf *err)
 
 	if (ret && vm->cfg->mem_file)
 		return ret;
+	/* a VM that will be snapshotted keeps 4 KiB pages (gmem_small_pages) */
+	if (!ret && ((vm->cfg->sandbox_features & SC_F_SNAPSHOT) || vm->cfg->track_dirty))
+		gmem_small_pages(&vm->mem);
 	if (ret)
 		return err_set(err, -ret, "guest memory (%llu bytes): %s",
 			       (unsigned long long)vm->cfg->mem_size, strerror(-ret));
