@@ -87,6 +87,17 @@ static uint64_t *rl_key(struct ratelimit_cfg *rl, const char *key)
 	return NULL;
 }
 
+/* Cuts "key=value" (kv, in a writable copy) at its '=': *v the value.
+ * 0, or -EINVAL "<opt>: 'kv' is not key=value". */
+static int kv_split(char *kv, const char *opt, char **v, struct errbuf *err)
+{
+	*v = strchr(kv, '=');
+	if (!*v)
+		return err_set(err, EINVAL, "%s: '%s' is not key=value", opt, kv);
+	*(*v)++ = 0;
+	return 0;
+}
+
 /* "k=v,k=v": cut up in a copy, then added through the setter. */
 static int parse_drive(const char *arg, struct vm_config *cfg, struct errbuf *err)
 {
@@ -98,13 +109,10 @@ static int parse_drive(const char *arg, struct vm_config *cfg, struct errbuf *er
 	if (!spec)
 		return -ENOMEM;
 	for (char *kv = strtok_r(spec, ",", &save); kv && !r; kv = strtok_r(NULL, ",", &save)) {
-		char *v = strchr(kv, '=');
+		char *v;
 
-		if (!v) {
-			r = err_set(err, EINVAL, "--drive: '%s' is not key=value", kv);
+		if ((r = kv_split(kv, "--drive", &v, err)))
 			break;
-		}
-		*v++ = 0;
 		if (!strcmp(kv, "path") && *v)
 			d.path = v;
 		else if (!strcmp(kv, "id") && *v)
@@ -140,11 +148,11 @@ static int parse_rng_rate(const char *arg, struct vm_config *cfg, struct errbuf 
 	if (!spec)
 		return -ENOMEM;
 	for (char *kv = strtok_r(spec, ",", &save); kv && !r; kv = strtok_r(NULL, ",", &save)) {
-		char *v = strchr(kv, '=');
+		char *v;
 
-		if (!v)
-			r = err_set(err, EINVAL, "--rng-rate: '%s' is not key=value", kv);
-		else if (*v++ = 0, !(n = rl_key(&rl, kv)))
+		if ((r = kv_split(kv, "--rng-rate", &v, err)))
+			break;
+		if (!(n = rl_key(&rl, kv)))
 			r = err_set(err, EINVAL, "--rng-rate: unknown key '%s'", kv);
 		else if (parse_size(v, n) < 0)
 			r = err_set(err, EINVAL, "--rng-rate: %s must be a number, not '%s'", kv, v);
@@ -164,13 +172,10 @@ static int parse_net(const char *arg, struct vm_config *cfg, struct errbuf *err)
 	if (!spec)
 		return -ENOMEM;
 	for (char *kv = strtok_r(spec, ",", &save); kv && !r; kv = strtok_r(NULL, ",", &save)) {
-		char *v = strchr(kv, '=');
+		char *v;
 
-		if (!v) {
-			r = err_set(err, EINVAL, "--net: '%s' is not key=value", kv);
+		if ((r = kv_split(kv, "--net", &v, err)))
 			break;
-		}
-		*v++ = 0;
 		if (!strcmp(kv, "tap") && *v)
 			n.tap = v;
 		else if (!strcmp(kv, "mac"))
@@ -197,13 +202,10 @@ static int parse_vsock(const char *arg, struct vm_config *cfg, struct errbuf *er
 	if (!spec)
 		return -ENOMEM;
 	for (char *kv = strtok_r(spec, ",", &save); kv && !r; kv = strtok_r(NULL, ",", &save)) {
-		char *v = strchr(kv, '=');
+		char *v;
 
-		if (!v) {
-			r = err_set(err, EINVAL, "--vsock: '%s' is not key=value", kv);
+		if ((r = kv_split(kv, "--vsock", &v, err)))
 			break;
-		}
-		*v++ = 0;
 		if (!strcmp(kv, "cid")) {
 			errno = 0;
 			cid = strtoull(v, &end, 10);

@@ -134,6 +134,13 @@ Test(ratelimit, drive_option_and_validation)
 	cr_assert_neq(config_parse_run(5, bad_num, &cfg, &err), 0);
 	cr_assert_str_eq(err.msg, "--drive: ops_size must be a number, not 'lots'");
 	config_free(&cfg);
+	{
+		char *no_eq[] = { "run", "--kernel", "/dev/null", "--rng-rate", "bw_size", NULL };
+
+		cr_assert_neq(config_parse_run(5, no_eq, &cfg, &err), 0);
+		cr_assert_str_eq(err.msg, "--rng-rate: 'bw_size' is not key=value");
+		config_free(&cfg);
+	}
 }
 
 /* ---- virtio-blk behind its limiter ---- */
