@@ -81,22 +81,8 @@ ld_spam() {
 		[ "$line" = "$done" ] && break
 	done
 	[ "$line" != "$done" ] && why="no '$done' line within ${TIMEOUT}s"
-	kill -TERM "$pid" 2>/dev/null
-	IFS= read -r -t 1 -u "$fd" line
-	st=$?
-	if [ $st = 0 ]; then
-		echo "$line" >>"$dir/out"
-		why=${why:-"a line after SIGTERM"}
-	elif [ $st -gt 128 ]; then
-		why="${why:+$why; }ember still ran 1 s after SIGTERM"
-	fi
-	[ $st != 1 ] && kill -KILL "$pid" 2>/dev/null	# 1: end of file, ember is gone
-	wait "$pid" 2>/dev/null
-	st=$?
+	vt_sigterm "$pid" "$fd" "$dir/out"
 	exec {fd}<&-
-	if [ -z "$why" ] && [ "$st" != 143 ]; then
-		why="ember ended with status $st after SIGTERM, not 143"
-	fi
 	if [ -z "$why" ] && [ "$(cat "$dir/out")" != "$first"$'\n'"$done" ]; then
 		why="unexpected output"
 	fi

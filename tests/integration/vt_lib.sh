@@ -78,3 +78,27 @@ vt_cmp() {
 		vt_result "$1" "the image differs from what the guest wrote: $where"
 	fi
 }
+
+# vt_sigterm PID FD OUT: sends SIGTERM to ember (PID, its stdout read on
+# FD) and waits at most 1 s for its end of file; a line that still comes
+# is added to OUT.  Adds to `why` (the caller's) what went wrong: a line
+# after SIGTERM, ember still running after 1 s (then SIGKILL), or a status
+# other than 143.  Reaps ember.
+vt_sigterm() {
+	local pid=$1 fd=$2 line st
+	kill -TERM "$pid" 2>/dev/null
+	IFS= read -r -t 1 -u "$fd" line
+	st=$?
+	if [ $st = 0 ]; then
+		echo "$line" >>"$3"
+		why=${why:-"a line after SIGTERM"}
+	elif [ $st -gt 128 ]; then
+		why="${why:+$why; }ember still ran 1 s after SIGTERM"
+	fi
+	[ $st != 1 ] && kill -KILL "$pid" 2>/dev/null	# 1: end of file, ember is gone
+	wait "$pid" 2>/dev/null
+	st=$?
+	if [ -z "$why" ] && [ "$st" != 143 ]; then
+		why="ember ended with status $st after SIGTERM, not 143"
+	fi
+}
