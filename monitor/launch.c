@@ -36,11 +36,12 @@ int vm_launch(const struct launch *l, struct vm **out, struct snap_session **ses
 			       l->boot ? "both" : "neither");
 	cfg->no_seccomp = l->no_seccomp;
 	cfg->start_ns = l->start_ns;
-	if (l->snap && l->snap->dir) {	/* vm_create builds the filters */
+	/* vm_create builds the filters: a snapshot session's VM may be saved
+	 * (libember and the API name their files when they ask) */
+	if ((l->snap && l->snap->dir) || l->api)
 		cfg->sandbox_features |= SC_F_SNAPSHOT;
-		if (!l->api)
-			cfg->write_dirs[cfg->nwrite_dirs++] = l->snap->dir;
-	}
+	if (l->snap && l->snap->dir && !l->api)
+		cfg->write_dirs[cfg->nwrite_dirs++] = l->snap->dir;
 	if (l->api)
 		cfg->write_anywhere = true;	/* ember_vm_snapshot names its directory */
 	if (l->boot) {

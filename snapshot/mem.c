@@ -144,13 +144,16 @@ static int finish_tmp(int dirfd, int fd, const char *tmp, const char *path, int 
 }
 
 /* Writes the non-zero pages among those marked, coalescing runs. */
-static int write_pages(const struct gmem *m, const uint64_t *bm, int fd, uint64_t *count)
+/* zeros: a marked page of zeros is written too (else it stays a hole) */
+static int write_pages(const struct gmem *m, const uint64_t *bm, int fd, uint64_t *count,
+		       bool zeros)
 {
 	uint64_t npages = m->size / PAGE, run = 0, start = 0;
 	int r = 0;
 
 	for (uint64_t pg = 0; pg <= npages && !r; pg++) {
-		bool want = pg < npages && BM_TEST(bm, pg) && !page_zero(m->host + pg * PAGE);
+		bool want = pg < npages && BM_TEST(bm, pg) &&
+			    (zeros || !page_zero(m->host + pg * PAGE));
 
 		if (want) {
 			if (!run)
@@ -199,7 +202,7 @@ int mem_write_full(struct vm *vm, int dirfd, const char *path, int pagemap_fd,
 		free(bm);
 		return fd;
 	}
-	r = write_pages(m, bm, fd, &n);
+	r = write_pages(m, bm, fd, &n, false);
 	free(bm);
 	*pages_out = n;
 	return finish_tmp(dirfd, fd, tmp, path, r, err);
@@ -231,7 +234,24 @@ int mem_write_diff(struct vm *vm, const uint64_t *bitmap, int dirfd, const char 
 	if (fd < 0)
 		return fd;
 	/* zero pages stay holes: the runs say they are part of the diff */
-	r = write_pages(m, bitmap, fd, &n);
+	r = write_pages(m, bitmap, fd, &n, false);
+	return finish_tmp(dirfd, fd, tmp, path, r, err);
+}
+
+int mem_write_sparse(struct vm *vm, const uint64_t *bitmap, int dirfd, const char *path,
+		     uint64_t *pages_out, struct errbuf *err)
+{
+	const struct gmem *m = &vm->mem;
+	char tmp[4200];
+	int fd, r;
+
+	*pages_out = 0;
+	fd = open_tmp(dirfd, path, tmp, sizeof(tmp), m->size, err);
+	if (fd < 0)
+		return fd;
+	/* every marked page is data, zeros included: merged over the base
+	 * (Firecracker's rebase), a hole would leave the base's old bytes */
+	r = write_pages(m, bitmap, fd, pages_out, true);
 	return finish_tmp(dirfd, fd, tmp, path, r, err);
 }
 

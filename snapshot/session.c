@@ -46,6 +46,9 @@ struct snap_session {
 	pthread_cond_t cond;
 	bool running;		/* between snap_session_running(true/false) */
 	const char *req_dir;	/* non-NULL while one waits */
+	const char *req_mem;	/* with it, req_dir is the state file */
+	bool req_diff;		/* the API's Diff */
+	bool logging;		/* dirty logging runs (diffs, or the API's track_dirty) */
 	int req_r;
 	struct errbuf req_err;
 };
@@ -160,6 +163,28 @@ static void mark_nothing(void *ctx, uint64_t first, uint64_t n)
 	(void)n;
 }
 
+/* The pages written since the last collect (guest and host writes), as
+ * a new bitmap (free it), or NULL with err filled. */
+static uint64_t *collect_dirty(struct snap_session *s, struct errbuf *err)
+{
+	struct vm *vm = s->vm;
+	uint64_t *bm = calloc((vm->mem.size / PAGE_SIZE_4K + 63) / 64, 8);
+	int r;
+
+	if (!bm) {
+		err_set(err, ENOMEM, "snapshot: out of memory");
+		return NULL;
+	}
+	r = dirty_collect(&s->dl, mark_run, bm);
+	gmem_track_collect(&vm->mem, mark_run, bm);
+	if (r) {
+		free(bm);
+		err_set(err, -r, "snapshot: dirty log: %s", strerror(-r));
+		return NULL;
+	}
+	return bm;
+}
+
 static int take(struct snap_session *s, struct errbuf *err)
 {
 	struct vm *vm = s->vm;
@@ -174,15 +199,9 @@ static int take(struct snap_session *s, struct errbuf *err)
 	if (snprintf(dir, sizeof(dir), "%s/%s", s->o.dir, name) >= (int)sizeof(dir))
 		return err_set(err, ENAMETOOLONG, "snapshot directory: name too long");
 	if (diff) {
-		bm = calloc((vm->mem.size / PAGE_SIZE_4K + 63) / 64, 8);
+		bm = collect_dirty(s, err);
 		if (!bm)
-			return err_set(err, ENOMEM, "snapshot: out of memory");
-		r = dirty_collect(&s->dl, mark_run, bm);
-		gmem_track_collect(&vm->mem, mark_run, bm);
-		if (r) {
-			free(bm);
-			return err_set(err, -r, "snapshot: dirty log: %s", strerror(-r));
-		}
+			return -EIO;
 		/* a base in DIR is named relative to the new one */
 		if (s->count)
 			snprintf(rel, sizeof(rel), "../%u", s->count);
@@ -206,13 +225,29 @@ static int take(struct snap_session *s, struct errbuf *err)
 	return r;
 }
 
-/* Writes a full snapshot into dir (the VM paused, or never started). */
-static int take_to(struct snap_session *s, const char *dir, struct errbuf *err)
+/* Writes a full snapshot into dir, or into the files state and mem (the VM
+ * paused, or never started); with `diff`, mem gets only the pages written
+ * since the last one (Firecracker's Diff). */
+static int take_to(struct snap_session *s, const char *dir, const char *mem, bool diff,
+		   struct errbuf *err)
 {
 	/* refused when no vCPU runs (the VM configured or stopped) */
 	bool paused = vm_pause(s->vm, NULL) == 0;
-	int r = snap_save(s->vm, AT_FDCWD, dir, NULL, NULL, s->pagemap_fd,
-			  s->have_caps ? &s->caps : NULL, err);
+	const struct cpu_caps *caps = s->have_caps ? &s->caps : NULL;
+	uint64_t *bm = NULL;
+	int r = 0;
+
+	if (diff && !s->logging)
+		r = err_set(err, EINVAL, "snapshot_type Diff needs dirty page tracking: "
+			    "track_dirty_pages true in machine-config (or in the snapshot load)");
+	if (!r && s->logging)	/* the pages since the last snapshot: this one's */
+		r = (bm = collect_dirty(s, err)) ? 0 : -EIO;
+	if (!r && diff)
+		r = snap_save_files_diff(s->vm, dir, mem, bm, caps, err);
+	else if (!r)
+		r = mem ? snap_save_files(s->vm, dir, mem, s->pagemap_fd, caps, err) :
+			  snap_save(s->vm, AT_FDCWD, dir, NULL, NULL, s->pagemap_fd, caps, err);
+	free(bm);
 
 	if (paused)
 		vm_resume(s->vm, NULL);
@@ -223,7 +258,7 @@ static int take_to(struct snap_session *s, const char *dir, struct errbuf *err)
 static void serve_locked(struct snap_session *s)
 {
 	if (s->req_dir) {
-		s->req_r = take_to(s, s->req_dir, &s->req_err);
+		s->req_r = take_to(s, s->req_dir, s->req_mem, s->req_diff, &s->req_err);
 		s->req_dir = NULL;
 		pthread_cond_broadcast(&s->cond);
 	}
@@ -242,18 +277,41 @@ static void on_request(struct vm *vm, void *ctx)
 
 int snap_session_request(struct snap_session *s, const char *dir, struct errbuf *err)
 {
+	return snap_session_request_files(s, dir, NULL, err);
+}
+
+static int request(struct snap_session *s, const char *dir, const char *mem, bool diff,
+		   struct errbuf *err);
+
+int snap_session_request_files(struct snap_session *s, const char *dir, const char *mem,
+			       struct errbuf *err)
+{
+	return request(s, dir, mem, false, err);
+}
+
+int snap_session_request_diff(struct snap_session *s, const char *state, const char *mem,
+			      struct errbuf *err)
+{
+	return request(s, state, mem, true, err);
+}
+
+static int request(struct snap_session *s, const char *dir, const char *mem, bool diff,
+		   struct errbuf *err)
+{
 	int r;
 
 	pthread_mutex_lock(&s->lock);
 	if (!s->running) {
 		/* no vCPU runs, and none starts while we hold the lock */
-		r = take_to(s, dir, err);
+		r = take_to(s, dir, mem, diff, err);
 		pthread_mutex_unlock(&s->lock);
 		return r;
 	}
 	while (s->req_dir)	/* one at a time */
 		pthread_cond_wait(&s->cond, &s->lock);
 	s->req_dir = dir;
+	s->req_mem = mem;
+	s->req_diff = diff;
 	s->req_err.msg[0] = 0;
 	/* refused once the VM has ended: snap_session_running(false) serves it */
 	r = vm_loop_post(s->vm, on_request, s);
@@ -413,8 +471,9 @@ int snap_session_start(struct vm *vm, const struct snap_opts *o, const char *bas
 	}
 	/* KVM set-up before any sandbox: dirty logging from the start (the
 	 * first snapshot clears what it saw), the vCPU state classes */
-	r = o->diff ? dirty_start(vm, &s->dl) : 0;
-	if (!r && o->diff) {
+	s->logging = o->diff || (o->api && vm->cfg->track_dirty);
+	r = s->logging ? dirty_start(vm, &s->dl) : 0;
+	if (!r && s->logging) {
 		r = gmem_track_start(&vm->mem);
 		s->tracking = !r;
 	}

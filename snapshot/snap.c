@@ -17,7 +17,8 @@
 
 static int join(char *out, size_t cap, const char *dir, const char *name)
 {
-	int n = snprintf(out, cap, "%s/%s", dir, name);
+	int n = name[0] == '/' ? snprintf(out, cap, "%s", name) :
+				 snprintf(out, cap, "%s/%s", dir, name);
 
 	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }
@@ -105,32 +106,94 @@ static int check_memfile(struct vm *vm, struct errbuf *err)
 	return err_set(err, EIO, "snapshot not written: %s", msg);
 }
 
+/* Where a snapshot goes: the state file and the memory file (relative to
+ * dirfd), and the memory file's name as the state file records it. */
+struct save_dest {
+	int dirfd;
+	const char *state, *mem, *mem_name, *what;
+	const uint64_t *sparse;	/* a Firecracker-style diff of these pages */
+};
+
+static int save_to(struct vm *vm, const struct save_dest *d, const uint64_t *diff_bitmap,
+		   const char *base, int pagemap_fd, const struct cpu_caps *caps,
+		   struct errbuf *err);
+
 int snap_save(struct vm *vm, int dirfd, const char *dir, const uint64_t *diff_bitmap,
 	      const char *base, int pagemap_fd, const struct cpu_caps *caps,
 	      struct errbuf *err)
 {
-	struct snap_mem m;
-	struct vm_state vs;
-	struct sbuf w, sb;
-	char path[4200];
-	uint64_t pages = 0;
-	int r;
+	const char *name = diff_bitmap ? SNAP_DIFF_NAME : SNAP_MEM_NAME;
+	char mem[4200], state[4200];
+	struct save_dest d = { dirfd, state, mem, name, dir, NULL };
+	int r = check_memfile(vm, err);
 
-	r = check_memfile(vm, err);
 	if (r)
 		return r;
 	if (strcmp(dir, ".") && mkdirat(dirfd, dir, 0755) < 0 && errno != EEXIST)
 		return err_set(err, errno, "snapshot directory '%s': %s", dir, strerror(errno));
+	if (join(mem, sizeof(mem), dir, name) || join(state, sizeof(state), dir, SNAP_STATE_NAME))
+		return err_set(err, ENAMETOOLONG, "snapshot directory '%s': name too long", dir);
+	return save_to(vm, &d, diff_bitmap, base, pagemap_fd, caps, err);
+}
+
+static int save_files(struct vm *vm, const char *state, const char *mem, int pagemap_fd,
+		      const uint64_t *sparse, const struct cpu_caps *caps, struct errbuf *err);
+
+int snap_save_files(struct vm *vm, const char *state, const char *mem, int pagemap_fd,
+		    const struct cpu_caps *caps, struct errbuf *err)
+{
+	return save_files(vm, state, mem, pagemap_fd, NULL, caps, err);
+}
+
+int snap_save_files_diff(struct vm *vm, const char *state, const char *mem,
+			 const uint64_t *dirty, const struct cpu_caps *caps, struct errbuf *err)
+{
+	return save_files(vm, state, mem, -1, dirty, caps, err);
+}
+
+static int save_files(struct vm *vm, const char *state, const char *mem, int pagemap_fd,
+		      const uint64_t *sparse, const struct cpu_caps *caps, struct errbuf *err)
+{
+	/* the state file names the memory file by its own name when both are
+	 * in one directory (`ember restore` of that directory then works, as
+	 * for a snapshot written there), else by the path given */
+	const char *ss = strrchr(state, '/'), *ms = strrchr(mem, '/');
+	size_t sd = ss ? (size_t)(ss - state) : 0, md = ms ? (size_t)(ms - mem) : 0;
+	bool same = sd == md && !strncmp(state, mem, sd);
+	struct save_dest d = { AT_FDCWD, state, mem, same ? (ms ? ms + 1 : mem) : mem, state,
+			       sparse };
+	int r = check_memfile(vm, err);
+
+	if (r)
+		return r;
+	if (!strcmp(state, mem))
+		return err_set(err, EINVAL, "snapshot: the state file and the memory file are both '%s'",
+			       state);
+	return save_to(vm, &d, NULL, NULL, pagemap_fd, caps, err);
+}
+
+static int save_to(struct vm *vm, const struct save_dest *d, const uint64_t *diff_bitmap,
+		   const char *base, int pagemap_fd, const struct cpu_caps *caps,
+		   struct errbuf *err)
+{
+	const char *dir = d->what;
+	int dirfd = d->dirfd;
+	struct snap_mem m;
+	struct vm_state vs;
+	struct sbuf w, sb;
+	uint64_t pages = 0;
+	int r;
+
 	memset(&m, 0, sizeof(m));
 	m.size = vm->mem.size;
 	m.low_size = vm->mem.low_size;
 	m.diff = diff_bitmap != NULL;
-	snprintf(m.file, sizeof(m.file), "%s", m.diff ? SNAP_DIFF_NAME : SNAP_MEM_NAME);
+	if (snprintf(m.file, sizeof(m.file), "%s", d->mem_name) >= (int)sizeof(m.file))
+		return err_set(err, ENAMETOOLONG, "snapshot '%s': memory file name too long", dir);
 	snprintf(m.base, sizeof(m.base), "%s", m.diff ? base : "");
-	if (join(path, sizeof(path), dir, m.file))
-		return err_set(err, ENAMETOOLONG, "snapshot directory '%s': name too long", dir);
-	r = m.diff ? mem_write_diff(vm, diff_bitmap, dirfd, path, &m, err) :
-		     mem_write_full(vm, dirfd, path, pagemap_fd, &pages, err);
+	r = m.diff ? mem_write_diff(vm, diff_bitmap, dirfd, d->mem, &m, err) :
+	    d->sparse ? mem_write_sparse(vm, d->sparse, dirfd, d->mem, &pages, err) :
+		     mem_write_full(vm, dirfd, d->mem, pagemap_fd, &pages, err);
 	if (!r)
 		r = check_memfile(vm, err);	/* shrunk while being copied? */
 	if (r)
@@ -167,10 +230,8 @@ int snap_save(struct vm *vm, int dirfd, const char *dir, const uint64_t *diff_bi
 	}
 	if (!r)
 		r = snap_write_end(&w, snap_host_fingerprint(), m.diff ? SNAP_F_DIFF : 0);
-	if (!r && join(path, sizeof(path), dir, SNAP_STATE_NAME))
-		r = -ENAMETOOLONG;
 	if (!r)
-		r = write_file(dirfd, path, w.data, w.len, err);
+		r = write_file(dirfd, d->state, w.data, w.len, err);
 	else if (!err || !err->msg[0])
 		err_set(err, -r, "snapshot '%s': %s", dir, strerror(-r));
 	if (!r)
@@ -246,7 +307,23 @@ static int check_size(const char *path, uint64_t size, struct errbuf *err)
 	return memfile_check(path, &st, err);	/* before anything is built */
 }
 
+static int image_load(const char *dir, const char *state, const char *mem,
+		      struct snap_image *img, struct errbuf *err);
+
 int snap_image_load(const char *dir, struct snap_image *img, struct errbuf *err)
+{
+	return image_load(dir, NULL, NULL, img, err);
+}
+
+int snap_image_load_files(const char *state, const char *mem, struct snap_image *img,
+			  struct errbuf *err)
+{
+	return image_load(NULL, state, mem, img, err);
+}
+
+/* dir's state file, or the state file `state` with its memory in `mem` */
+static int image_load(const char *dir, const char *state, const char *mem,
+		      struct snap_image *img, struct errbuf *err)
 {
 	const struct snap_sec *cs;
 	char path[4200], cur[4096];
@@ -254,9 +331,22 @@ int snap_image_load(const char *dir, struct snap_image *img, struct errbuf *err)
 	int r;
 
 	memset(img, 0, sizeof(*img));
-	snprintf(img->dir, sizeof(img->dir), "%s", dir);
-	if (join(path, sizeof(path), dir, SNAP_STATE_NAME))
-		return err_set(err, ENAMETOOLONG, "snapshot '%s': name too long", dir);
+	if (state) {
+		const char *sl = strrchr(state, '/');
+
+		/* the directory holding it (a base is looked for there) */
+		snprintf(img->dir, sizeof(img->dir), "%.*s", sl ? (int)(sl - state) : 1,
+			 sl ? state : ".");
+		if (sl == state)
+			snprintf(img->dir, sizeof(img->dir), "/");
+		dir = img->dir;
+		if (snprintf(path, sizeof(path), "%s", state) >= (int)sizeof(path))
+			return err_set(err, ENAMETOOLONG, "snapshot '%s': name too long", state);
+	} else {
+		snprintf(img->dir, sizeof(img->dir), "%s", dir);
+		if (join(path, sizeof(path), dir, SNAP_STATE_NAME))
+			return err_set(err, ENAMETOOLONG, "snapshot '%s': name too long", dir);
+	}
 	r = snap_file_read(path, &img->f, err);
 	if (!r)
 		r = snap_check_fingerprint(&img->f, snap_host_fingerprint(), err);
@@ -281,6 +371,17 @@ int snap_image_load(const char *dir, struct snap_image *img, struct errbuf *err)
 	if (img->mem.size != img->cfg.mem_size)
 		return err_set(err, EINVAL, "snapshot '%s': corrupt: memory size disagrees with the config",
 			       path);
+	if (mem && img->mem.diff)
+		return err_set(err, EINVAL, "snapshot '%s' is a diff: load it from its directory with "
+			       "`ember restore DIR`, which applies it over its base", path);
+	if (mem) {
+		if (snprintf(img->mem_path, sizeof(img->mem_path), "%s", mem) >=
+		    (int)sizeof(img->mem_path))
+			return err_set(err, ENAMETOOLONG, "snapshot memory '%s': name too long", mem);
+		img->cfg.mem_file = img->mem_path;
+		img->cfg.cpuid = img->cpuid;
+		return check_size(img->mem_path, img->cfg.mem_size, err);
+	}
 	/* walk the bases down to the full image; diffs apply oldest first */
 	snprintf(cur, sizeof(cur), "%s", dir);
 	{

@@ -234,6 +234,12 @@ int mem_write_full(struct vm *vm, int dirfd, const char *path, int pagemap_fd,
  * 0 or -errno. */
 int mem_write_diff(struct vm *vm, const uint64_t *bitmap, int dirfd, const char *path,
 		   struct snap_mem *m, struct errbuf *err);
+/* Firecracker's diff memory file: the image's size, with exactly the
+ * pages marked in bitmap as data (zero pages too) and holes elsewhere, to
+ * be merged over the previous memory file by the user.  0 or -errno with a
+ * message. */
+int mem_write_sparse(struct vm *vm, const uint64_t *bitmap, int dirfd, const char *path,
+		     uint64_t *pages_out, struct errbuf *err);
 /* Copies the runs of diff file `path` into the guest RAM mapping base
  * (size bytes).  0 or -errno with a message. */
 int mem_apply_diff(uint8_t *base, uint64_t size, const char *path,
@@ -278,6 +284,15 @@ void dirty_stop(struct dirty_log *d);
 int snap_save(struct vm *vm, int dirfd, const char *dir, const uint64_t *diff_bitmap,
 	      const char *base, int pagemap_fd, const struct cpu_caps *caps,
 	      struct errbuf *err);
+/* The same, a full snapshot only, into two files of the caller's naming
+ * (Firecracker's snapshot_path and mem_file_path), relative to the
+ * current directory.  0 or -errno with a message. */
+int snap_save_files(struct vm *vm, const char *state, const char *mem, int pagemap_fd,
+		    const struct cpu_caps *caps, struct errbuf *err);
+/* The same with a Firecracker-style diff memory file (mem_write_sparse of
+ * the pages marked in dirty); the state file is a full one's. */
+int snap_save_files_diff(struct vm *vm, const char *state, const char *mem,
+			 const uint64_t *dirty, const struct cpu_caps *caps, struct errbuf *err);
 /* Everything a restore needs, read and validated before a VM exists. */
 #define SNAP_CHAIN_MAX 16
 struct snap_diff {
@@ -300,6 +315,11 @@ struct snap_image {
 /* Reads dir's state file and its base chain, and fills img (cfg from the
  * file).  0 or -errno with a message. */
 int snap_image_load(const char *dir, struct snap_image *img, struct errbuf *err);
+/* The same from a state file and the memory file beside it, as
+ * snap_save_files wrote them (a diff is refused: its base is found through
+ * its directory).  0 or -errno with a message. */
+int snap_image_load_files(const char *state, const char *mem, struct snap_image *img,
+			  struct errbuf *err);
 void snap_image_free(struct snap_image *img);
 /* Times (ns) of the steps of a restore, for --boot-time and benchmarks. */
 enum { RT_READ, RT_VM, RT_DIFF, RT_VMSTATE, RT_DEVICES, RT_CPU, RT__COUNT };
@@ -353,6 +373,16 @@ int snap_session_start(struct vm *vm, const struct snap_opts *o, const char *bas
  * VM's own.  While the VM runs the loop thread takes it; else it is taken
  * here.  0 or -errno with a message. */
 int snap_session_request(struct snap_session *s, const char *dir, struct errbuf *err);
+/* The same into the files state and mem (snap_save_files), or into the
+ * directory state when mem is NULL.  The VM may be paused: it stays so. */
+int snap_session_request_files(struct snap_session *s, const char *state, const char *mem,
+			       struct errbuf *err);
+/* The API's snapshot_type Diff: the state file as for a Full one, and in
+ * mem only the pages written since the last API snapshot (or the start),
+ * mem_write_sparse.  Needs dirty tracking (the VM's track_dirty).  0 or
+ * -errno with a message. */
+int snap_session_request_diff(struct snap_session *s, const char *state, const char *mem,
+			      struct errbuf *err);
 /* libember: around vm_run (true before, false after: a request that
  * raced with the stop is served then). */
 void snap_session_running(struct snap_session *s, bool running);
@@ -416,6 +446,11 @@ void fuzz_close(struct fuzz *f);
  * `ember fuzz DIR --inputs DIR [options]` (argv[0] is the command). Each
  * returns the process exit status. */
 int snap_cmd_restore(int argc, char **argv, uint64_t start_ns);
+/* `ember rebase-snap --base-file BASE --diff-file DIFF` (snapshot/rebase.c):
+ * copies the data regions of a Diff memory file (mem_write_sparse) into
+ * BASE at the same offsets.  0 or -errno with a message. */
+int snap_rebase(const char *base, const char *diff, struct errbuf *err);
+int snap_cmd_rebase(int argc, char **argv);
 int snap_cmd_fork(int argc, char **argv, uint64_t start_ns);
 int snap_cmd_fuzz(int argc, char **argv, uint64_t start_ns);
 /* `ember run`'s snapshot options for the usage text. */
