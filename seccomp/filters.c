@@ -159,7 +159,7 @@ int sc_install(const struct sock_fprog *prog)
 	return 0;
 }
 
-static const char *const kind_names[SC_KIND__COUNT] = { "vcpu", "loop" };
+static const char *const kind_names[SC_KIND__COUNT] = { "vcpu", "loop", "api" };
 
 unsigned sc_dump(FILE *f, unsigned features)
 {

@@ -20,7 +20,9 @@
 
 #define VCPU SC_K(SC_VCPU)
 #define LOOP SC_K(SC_LOOP)
-#define BOTH SC_K_ALL
+#define BOTH (VCPU | LOOP)
+#define API SC_K(SC_API)
+#define ALL SC_K_ALL
 
 /* any arguments */
 #define SYS(k, f, name, reason) \
@@ -75,6 +77,7 @@ const struct sc_rule sc_rules[] = {
 	SYS(VCPU, 0, exit, "a vCPU thread ends"),
 	SYS(VCPU, 0, exit_group, "the process ends (fuzz loop; a SIGBUS on a changed memory file)"),
 	SYS(LOOP, 0, exit_group, "the process ends"),
+	SYS(LOOP, 0, exit, "`ember --api-sock`: the VMM thread ends (the API thread exits)"),
 	SYS(BOTH, 0, clock_gettime, "timestamps (markers, --boot-time) when the vDSO falls back"),
 
 	/* ---- memory: malloc, free, thread stacks, teardown ---- */
@@ -85,6 +88,28 @@ const struct sc_rule sc_rules[] = {
 	SYS(BOTH, 0, madvise, "a thread's stack released at exit; free() trims"),
 	FAIL(BOTH, 0, openat, EACCES,
 	     "glibc malloc may read /proc/sys/vm/overcommit_memory when trimming: refused"),
+
+	/* ---- the API thread: its ring serves the socket, the rest is the
+	 * hand-over to the VMM thread and malloc ---- */
+	SYS(API, 0, io_uring_enter, "submit to and wait on the API's own ring (accept, read, send)"),
+	SYS(API, 0, read, "the VMM thread's answers and end on eventfds"),
+	SYS(API, 0, write, "wake the VMM thread (eventfd); log lines on stderr"),
+	SYS(API, 0, close, "a client's connection ends"),
+	SYS(API, 0, futex, "mutexes shared with the VMM thread; thread join"),
+	SYS(API, 0, restart_syscall, "the kernel restarts a wait a signal interrupted"),
+	SYS(API, 0, rt_sigreturn, "return from a signal handler (none by default)"),
+	SYS(API, 0, rt_sigprocmask, "thread exit masks signals"),
+	SYS(API, 0, clock_gettime, "request latencies when the vDSO falls back"),
+	SYS(API, 0, brk, "malloc's main arena grows and shrinks"),
+	SYS_NONE(API, 0, mmap, 2, PROT_EXEC, "malloc of large blocks (never PROT_EXEC)"),
+	SYS_NONE(API, 0, mprotect, 2, PROT_EXEC, "malloc grows an arena (never PROT_EXEC)"),
+	SYS(API, 0, munmap, "free() of large blocks"),
+	SYS(API, 0, madvise, "free() trims; a thread's stack released"),
+	FAIL(API, 0, openat, EACCES,
+	     "glibc malloc may read /proc/sys/vm/overcommit_memory when trimming: refused"),
+	SYS(API, 0, unlink, "remove the API socket's file at exit"),
+	SYS(API, 0, exit_group, "the process ends with the VM's status"),
+	SYS(API, 0, exit, "the thread ends"),
 
 	/* ---- features ---- */
 	SYS_EQ(LOOP, SC_F_TTY, ioctl, 1, TCSETS, "put the terminal back as it was (console raw mode)"),
@@ -173,31 +198,31 @@ const struct sc_rule sc_rules[] = {
 
 	/* SAN=1 builds: what the ASan/UBSan runtime does at exit and in
 	 * reports (leak check stops the world with ptrace from a helper) */
-	SYS(BOTH, SC_F_SANITIZER, sigaltstack, "sanitizer runtime: per-thread alternate stack"),
-	SYS(BOTH, SC_F_SANITIZER, getpid, "sanitizer runtime"),
-	SYS(BOTH, SC_F_SANITIZER, gettid, "sanitizer runtime"),
-	SYS(BOTH, SC_F_SANITIZER, sched_yield, "sanitizer runtime: spin locks"),
-	SYS(BOTH, SC_F_SANITIZER, open, "sanitizer runtime: /proc/self/maps, leak check"),
-	SYS(BOTH, SC_F_SANITIZER, openat, "sanitizer runtime: /proc/self/maps, leak check"),
-	SYS(BOTH, SC_F_SANITIZER, read, "sanitizer runtime: /proc files"),
-	SYS(BOTH, SC_F_SANITIZER, pread64, "sanitizer runtime: /proc files"),
-	SYS(BOTH, SC_F_SANITIZER, close, "sanitizer runtime"),
-	SYS(BOTH, SC_F_SANITIZER, newfstatat, "sanitizer runtime"),
-	SYS(BOTH, SC_F_SANITIZER, getdents, "sanitizer runtime: /proc/self/task"),
-	SYS(BOTH, SC_F_SANITIZER, getdents64, "sanitizer runtime: /proc/self/task"),
-	SYS(BOTH, SC_F_SANITIZER, lseek, "sanitizer runtime: /proc files"),
-	SYS(BOTH, SC_F_SANITIZER, clone, "sanitizer runtime: leak check's tracer"),
-	SYS(BOTH, SC_F_SANITIZER, ptrace, "sanitizer runtime: leak check stops threads"),
-	SYS(BOTH, SC_F_SANITIZER, prctl, "sanitizer runtime: PR_SET_PTRACER for the tracer"),
-	SYS(BOTH, SC_F_SANITIZER, wait4, "sanitizer runtime: reap the tracer"),
-	SYS(BOTH, SC_F_SANITIZER, rt_sigaction, "sanitizer runtime: its own handlers"),
-	SYS(BOTH, SC_F_SANITIZER, exit_group, "sanitizer runtime: error exit"),
-	SYS(BOTH, SC_F_SANITIZER, exit, "sanitizer runtime: the tracer ends"),
-	SYS(BOTH, SC_F_SANITIZER, sched_getaffinity, "sanitizer runtime"),
-	SYS(BOTH, SC_F_SANITIZER, readlink, "sanitizer runtime: symbolizer path"),
-	SYS(BOTH, SC_F_SANITIZER, getppid, "sanitizer runtime: the tracer watches its parent"),
-	SYS(BOTH, SC_F_SANITIZER, getrlimit, "sanitizer runtime"),
-	SYS(BOTH, SC_F_SANITIZER, prlimit64, "sanitizer runtime"),
+	SYS(ALL, SC_F_SANITIZER, sigaltstack, "sanitizer runtime: per-thread alternate stack"),
+	SYS(ALL, SC_F_SANITIZER, getpid, "sanitizer runtime"),
+	SYS(ALL, SC_F_SANITIZER, gettid, "sanitizer runtime"),
+	SYS(ALL, SC_F_SANITIZER, sched_yield, "sanitizer runtime: spin locks"),
+	SYS(ALL, SC_F_SANITIZER, open, "sanitizer runtime: /proc/self/maps, leak check"),
+	SYS(ALL, SC_F_SANITIZER, openat, "sanitizer runtime: /proc/self/maps, leak check"),
+	SYS(ALL, SC_F_SANITIZER, read, "sanitizer runtime: /proc files"),
+	SYS(ALL, SC_F_SANITIZER, pread64, "sanitizer runtime: /proc files"),
+	SYS(ALL, SC_F_SANITIZER, close, "sanitizer runtime"),
+	SYS(ALL, SC_F_SANITIZER, newfstatat, "sanitizer runtime"),
+	SYS(ALL, SC_F_SANITIZER, getdents, "sanitizer runtime: /proc/self/task"),
+	SYS(ALL, SC_F_SANITIZER, getdents64, "sanitizer runtime: /proc/self/task"),
+	SYS(ALL, SC_F_SANITIZER, lseek, "sanitizer runtime: /proc files"),
+	SYS(ALL, SC_F_SANITIZER, clone, "sanitizer runtime: leak check's tracer"),
+	SYS(ALL, SC_F_SANITIZER, ptrace, "sanitizer runtime: leak check stops threads"),
+	SYS(ALL, SC_F_SANITIZER, prctl, "sanitizer runtime: PR_SET_PTRACER for the tracer"),
+	SYS(ALL, SC_F_SANITIZER, wait4, "sanitizer runtime: reap the tracer"),
+	SYS(ALL, SC_F_SANITIZER, rt_sigaction, "sanitizer runtime: its own handlers"),
+	SYS(ALL, SC_F_SANITIZER, exit_group, "sanitizer runtime: error exit"),
+	SYS(ALL, SC_F_SANITIZER, exit, "sanitizer runtime: the tracer ends"),
+	SYS(ALL, SC_F_SANITIZER, sched_getaffinity, "sanitizer runtime"),
+	SYS(ALL, SC_F_SANITIZER, readlink, "sanitizer runtime: symbolizer path"),
+	SYS(ALL, SC_F_SANITIZER, getppid, "sanitizer runtime: the tracer watches its parent"),
+	SYS(ALL, SC_F_SANITIZER, getrlimit, "sanitizer runtime"),
+	SYS(ALL, SC_F_SANITIZER, prlimit64, "sanitizer runtime"),
 };
 
 const unsigned sc_nrules = ARRAY_SIZE(sc_rules);

@@ -22,10 +22,11 @@
 enum sc_kind {
 	SC_VCPU,	/* runs KVM_RUN and the synchronous exits */
 	SC_LOOP,	/* the main thread: io_uring event loop, then teardown */
+	SC_API,		/* `ember --api-sock`: the API thread's own loop (api/vmm.c) */
 	SC_KIND__COUNT
 };
 #define SC_K(kind) (1u << (kind))
-#define SC_K_ALL (SC_K(SC_VCPU) | SC_K(SC_LOOP))
+#define SC_K_ALL (SC_K(SC_VCPU) | SC_K(SC_LOOP) | SC_K(SC_API))
 
 /* What a VM uses beyond the base set.  A feature's syscalls are the rows
  * of sc_rules[] (seccomp/rules.c) tagged with its bit, and its io_uring
@@ -113,6 +114,15 @@ unsigned sc_uring_setup_flags(void);
 int sc_uring_restrict(struct io_uring *ring);
 /* True if opcode op may be submitted on a restricted ring (for tests). */
 bool sc_uring_op_allowed(unsigned op);
+
+/* ---- the API thread (seccomp/api.c) ----------------------------------- */
+/* `ember --api-sock`: the calling thread (the API's, whose only work is
+ * its socket on its own restricted ring and handing requests to the VMM
+ * thread) drops its capabilities and installs the SC_API filter; the VMM
+ * thread, created before, keeps its own until vm_start sandboxes it.
+ * With `off` (--no-seccomp) only the capabilities go.  0 or -errno with a
+ * message. */
+int sc_api_enter(bool off, struct errbuf *err);
 
 /* ---- the VM's sandbox (seccomp/sandbox.c) ----------------------------- */
 struct sc_times {

@@ -288,6 +288,11 @@ int vm_pause(struct vm *vm, struct errbuf *err)
 	return 0;
 }
 
+void vm_start_paused(struct vm *vm)
+{
+	atomic_store(&vm->pause_req, 1);
+}
+
 int vm_resume(struct vm *vm, struct errbuf *err)
 {
 	int r = vm_transition(vm, VM_RUNNING, err);

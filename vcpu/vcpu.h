@@ -117,6 +117,10 @@ int vm_pause(struct vm *vm, struct errbuf *err);
 /* Paused -> running: lets parked vCPUs run again.  0, or -EBUSY with a
  * message naming the state when the VM is not paused.  err may be NULL. */
 int vm_resume(struct vm *vm, struct errbuf *err);
+/* Before vm_start: every vCPU parks before its first KVM_RUN, as if
+ * paused; move the VM to VM_PAUSED after vm_start, and vm_resume runs
+ * it (a snapshot loaded without resume_vm). */
+void vm_start_paused(struct vm *vm);
 /* Handles one exit (exported for tests).  Returns 0 to run again, or
  * 1 when the VM is stopping. */
 int vcpu_handle_exit(struct vcpu *v);

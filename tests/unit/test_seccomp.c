@@ -436,3 +436,44 @@ Test(seccomp_uring, ring_takes_only_ember_opcodes)
 	loop_destroy(&l);
 	close(fd);
 }
+
+/* ---- the API thread's filter (`ember --api-sock`) ---- */
+static void api_does_its_work(int fd)
+{
+	int futex_word = 0;
+	char c = 'x';
+	void *p;
+
+	(void)fd;
+	if (syscall(SYS_futex, &futex_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0) < 0)
+		_exit(4);
+	p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED || madvise(p, 8192, MADV_DONTNEED) || munmap(p, 8192))
+		_exit(6);
+	if (write(g_pipe[1], &c, 1) != 1 || read(g_pipe[0], &c, 1) != 1)
+		_exit(7);
+	if (close(g_pipe[0]) || (unlink("/nonexistent/ember-api.sock") == 0 || errno != ENOENT))
+		_exit(8);
+}
+
+static void api_opens_a_socket(int fd)
+{
+	(void)fd;
+	syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0);
+}
+
+static void api_touches_kvm(int fd)
+{
+	ioctl(fd, KVM_CHECK_EXTENSION, 0);
+}
+
+Test(seccomp_api, allows_what_the_api_thread_does_and_nothing_of_the_vm)
+{
+	int fd = devnull();
+
+	cr_assert_eq(pipe(g_pipe), 0);
+	assert_exited_ok(in_filtered_child(SC_API, 0, fd, api_does_its_work));
+	assert_sigsys(in_filtered_child(SC_API, 0, fd, api_opens_a_socket));
+	assert_sigsys(in_filtered_child(SC_API, 0, fd, api_touches_kvm));
+	close(fd);
+}
