@@ -236,12 +236,16 @@ struct api_server;
  * parsed and answered on the loop, keep-alive, at most API_MAX_CONNS at
  * once; a client that stalls or misbehaves holds only its own
  * connection, and when all are taken and another client comes, the one
- * that has waited longest for its next request is closed to make room.  The socket file is removed by api_server_destroy.  0 or
+ * that has waited longest for its next request (1 s at least) is closed
+ * to make room.  The socket file is removed by api_server_destroy.  0 or
  * -errno with a message. */
 int api_server_create(struct loop *l, struct api *a, const char *path,
 		      struct api_server **out, struct errbuf *err);
 /* How many connections are open (tests). */
 unsigned api_server_conns(const struct api_server *s);
+/* How long a connection must have waited for its next request before it
+ * may be closed to make room (default 1 s; tests). */
+void api_server_set_grace(struct api_server *s, uint64_t ns);
 /* Closes every connection and the listening socket, removes the socket
  * file, frees.  Completions still in flight on the loop are cancelled and
  * waited for (loop_drain), so call it on the loop thread after loop_run

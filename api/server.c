@@ -6,9 +6,11 @@
  * At most API_MAX_CONNS connections are served at once.  When all slots
  * are taken and another client comes, the connection that has waited
  * longest for its next request (an idle keep-alive client, or one that
- * sends slowly) is closed to make room, so that a few stalled clients
- * cannot lock everyone out; the newcomer waits until then, and further
- * clients wait in the backlog. */
+ * sends slowly), and at least the idle grace (1 s), is closed to make
+ * room, so that a few stalled clients cannot lock everyone out, while a
+ * client whose request is on its way is never dropped for a newcomer (a
+ * timer looks again when the oldest has waited long enough); the
+ * newcomer waits until then, and further clients wait in the backlog. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,7 @@
 #include "api/api.h"
 
 #define LISTEN_BACKLOG 128
+#define IDLE_GRACE_NS 1000000000ull	/* waited this long: may be closed for a newcomer */
 #define IN_CAP (HTTP_MAX_REQUEST + 1)	/* one byte more: "too big" is seen */
 
 struct conn {
@@ -46,6 +49,10 @@ struct api_server {
 	char *path;
 	struct loop_op acc;
 	bool accepting;		/* an accept is in flight */
+	struct loop_op tick;	/* looks for a connection to close again */
+	struct __kernel_timespec tick_ts;
+	bool ticking;		/* its timeout is in flight */
+	uint64_t grace_ns;	/* IDLE_GRACE_NS (tests may change it) */
 	int waiting_fd;		/* a client accepted while all slots were taken, or -1 */
 	bool closing;		/* api_server_destroy runs */
 	unsigned inflight;	/* operations submitted, not yet completed */
@@ -199,22 +206,49 @@ static void conn_open(struct conn *c, int fd)
 }
 
 /* All slots are taken and a client waits: closes the connection that has
- * waited longest for a request (its read is cancelled; on_read closes it). */
+ * waited longest for a request, if it has waited the idle grace (its read
+ * is cancelled; on_read closes it); else looks again when it will have. */
 static void evict(struct api_server *s)
 {
 	struct conn *victim = NULL;
+	uint64_t now = now_ns(), left;
 
+	if (s->waiting_fd < 0 || s->closing)
+		return;
 	for (unsigned i = 0; i < API_MAX_CONNS; i++) {
 		struct conn *c = &s->conns[i];
 
-		if (c->fd >= 0 && c->busy && !c->out && !c->evicted &&
-		    (!victim || c->since < victim->since))
+		if (c->fd >= 0 && c->evicted)
+			return;	/* one is being closed already */
+		if (c->fd >= 0 && c->busy && !c->out && (!victim || c->since < victim->since))
 			victim = c;
 	}
 	if (!victim)
 		return;	/* all are answering: the first to finish makes room */
-	victim->evicted = true;
-	io_uring_prep_cancel(cancel_sqe(s), &victim->rd, 0);
+	if (now - victim->since >= s->grace_ns) {
+		victim->evicted = true;
+		io_uring_prep_cancel(cancel_sqe(s), &victim->rd, 0);
+		return;
+	}
+	if (s->ticking)
+		return;
+	left = s->grace_ns - (now - victim->since);
+	s->tick_ts.tv_sec = (long long)(left / 1000000000ull);
+	s->tick_ts.tv_nsec = (long long)(left % 1000000000ull);
+	io_uring_prep_timeout(loop_sqe(s->l, &s->tick), &s->tick_ts, 0, 0);
+	s->ticking = true;
+	s->inflight++;
+}
+
+static void on_tick(struct loop_op *op, int res, uint32_t flags)
+{
+	struct api_server *s = container_of(op, struct api_server, tick);
+
+	(void)res;
+	(void)flags;
+	s->inflight--;
+	s->ticking = false;
+	evict(s);
 }
 
 static void on_accept(struct loop_op *op, int res, uint32_t flags)
@@ -256,13 +290,16 @@ static void on_read(struct loop_op *op, int res, uint32_t flags)
 	c->s->inflight--;
 	if (c->s->closing)
 		return;
-	/* the client left (or broke): nothing to answer; or it made room */
-	if (res <= 0 || c->evicted) {
+	/* the client left (or broke), or it was closed to make room */
+	if (res <= 0) {
 		conn_close(c);
 		return;
 	}
+	/* bytes came before the cancel: it was not stalled after all */
+	c->evicted = false;
 	c->in_len += (size_t)res;
 	process(c);
+	evict(c->s);	/* a client still waits: look again */
 }
 
 static void on_write(struct loop_op *op, int res, uint32_t flags)
@@ -319,6 +356,8 @@ int api_server_create(struct loop *l, struct api *a, const char *path,
 	s->lfd = -1;
 	s->waiting_fd = -1;
 	s->acc.fn = on_accept;
+	s->tick.fn = on_tick;
+	s->grace_ns = IDLE_GRACE_NS;
 	for (unsigned i = 0; i < API_MAX_CONNS; i++) {
 		struct conn *c = &s->conns[i];
 
@@ -360,6 +399,11 @@ unsigned api_server_conns(const struct api_server *s)
 	return s->nconns;
 }
 
+void api_server_set_grace(struct api_server *s, uint64_t ns)
+{
+	s->grace_ns = ns;
+}
+
 static void cancel_done(struct loop_op *op, int res, uint32_t flags)
 {
 	(void)op;
@@ -388,6 +432,8 @@ void api_server_destroy(struct api_server *s)
 	s->closing = true;
 	if (s->accepting)
 		io_uring_prep_cancel(cancel_sqe(s), &s->acc, 0);
+	if (s->ticking)
+		io_uring_prep_cancel(cancel_sqe(s), &s->tick, 0);
 	for (unsigned i = 0; i < API_MAX_CONNS; i++) {
 		struct conn *c = &s->conns[i];
 

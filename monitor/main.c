@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "monitor/monitor.h"
+#include "api/vmm.h"
 #include "jail/jail.h"
 #include "seccomp/seccomp.h"
 #include "snapshot/snapshot.h"
@@ -23,6 +24,10 @@ static void usage(FILE *f)
 	      "                         socket of the snapshot must be named)\n"
 	      "       ember fork DIR -n N [--out DIR] [--drive ..]... [--net ..]...   N copy-on-write VMs\n"
 	      "       ember fuzz DIR --inputs DIR [fuzz options] [--no-seccomp]   reset loop (see README)\n"
+	      "       ember rebase-snap --base-file MEM --diff-file DIFF   merge an API Diff snapshot's\n"
+	      "                  memory into the previous memory file (as Firecracker's rebase-snap)\n"
+	      "       ember --api-sock PATH [--config-file FILE] [--id ID] [--no-api] [...]\n"
+	      "                  Firecracker's API on a Unix socket (`ember --api-sock x --help`)\n"
 	      "       ember version | help\n"
 	      "\n"
 	      "run options:\n"
@@ -96,11 +101,35 @@ static int cmd_run(int argc, char **argv, uint64_t start_ns)
 	return status;
 }
 
+/* `ember --api-sock PATH ...`, or any command line of a `firecracker` link */
+static int cmd_api(int argc, char **argv, bool fc, uint64_t start_ns)
+{
+	struct vmm_opts o = { .version = EMBER_VERSION };
+	struct vm_config cfg;
+	struct errbuf err = { "" };
+	int r = vmm_args(argc, argv, fc, &o, &cfg, &err);
+
+	if (r) {
+		if (r < 0)
+			fprintf(stderr, "ember: %s\n", err.msg);
+		config_free(&cfg);
+		return r < 0 ? EXIT_BADINPUT : 0;
+	}
+	o.start_ns = start_ns;
+	return vmm_main(&o, &cfg);
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t start = now_ns();
+	const char *base = argc ? strrchr(argv[0], '/') : NULL;
 
 	log_init();
+	base = base ? base + 1 : argc ? argv[0] : "";
+	if (!strcmp(base, "firecracker"))
+		return cmd_api(argc, argv, true, start);
+	if (vmm_is_api_argv(argc, argv))
+		return cmd_api(argc, argv, false, start);
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_BADINPUT;
@@ -113,6 +142,8 @@ int main(int argc, char **argv)
 		return snap_cmd_fork(argc - 1, argv + 1, start);
 	if (!strcmp(argv[1], "fuzz"))
 		return snap_cmd_fuzz(argc - 1, argv + 1, start);
+	if (!strcmp(argv[1], "rebase-snap"))
+		return snap_cmd_rebase(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "jail"))
 		return jail_main(argc - 1, argv + 1, start, cmd_run, snap_cmd_restore);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {

@@ -326,6 +326,7 @@ Test(api_server, stalled_clients_make_room)
 	int slow[API_MAX_CONNS], fd;
 	char c;
 
+	api_server_set_grace(srv, 0);	/* the idle grace: see grace_then_room */
 	for (int i = 0; i < API_MAX_CONNS; i++) {
 		slow[i] = client();
 		SEND(slow[i], "GET / HT");
@@ -340,6 +341,40 @@ Test(api_server, stalled_clients_make_room)
 		cr_assert_eq(read(slow[i], &c, 1), -1, "client %d is still served", i);
 	for (int i = 0; i < API_MAX_CONNS; i++)
 		close(slow[i]);
+	close(fd);
+	wait_conns(0);
+}
+
+/* A stalled connection is closed for a newcomer only once it has waited
+ * the idle grace (a timer looks again), and clients whose requests are on
+ * their way are never the ones closed. */
+Test(api_server, grace_then_room)
+{
+	struct inbox in = { .len = 0 }, kin[API_MAX_CONNS];
+	int slow, keep[API_MAX_CONNS - 1], fd;
+	uint64_t t0;
+	char c;
+
+	memset(kin, 0, sizeof(kin));
+	api_server_set_grace(srv, 300 * 1000000ull);
+	slow = client();
+	SEND(slow, "GET / HT");
+	wait_conns(1);
+	for (int i = 0; i < API_MAX_CONNS - 1; i++) {
+		keep[i] = client();
+		SEND(keep[i], "GET / HTTP/1.1\r\n\r\n");	/* keep-alive: they stay */
+		cr_assert_str_eq(recv_one(keep[i], &kin[i]), info);
+	}
+	t0 = now_ns();
+	fd = client();
+	SEND(fd, "GET / HTTP/1.1\r\n\r\n");
+	cr_assert_str_eq(recv_one(fd, &in), info);
+	cr_assert_geq(now_ns() - t0, 250 * 1000000ull, "closed before its grace");
+	cr_assert_eq(read(slow, &c, 1), 0, "the stalled one was closed");
+	close(slow);
+	/* the keep-alive ones answered before it had waited longer */
+	for (int i = 0; i < API_MAX_CONNS - 1; i++)
+		close(keep[i]);
 	close(fd);
 	wait_conns(0);
 }
