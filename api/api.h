@@ -108,6 +108,14 @@ struct api_snapshot_load {
 	const char *vsock_uds;	/* vsock_override uds_path, NULL if none */
 };
 
+/* PATCH /drives/{id} after the start: a new file, new limits, or both. */
+struct api_drive_patch {
+	const char *id;
+	const char *path;    /* path_on_host when it changes, else NULL */
+	bool has_rl;        /* rate_limiter given and different */
+	struct ratelimit_cfg rl;
+};
+
 /* A change or a read of the pre-boot configuration. */
 typedef int (*api_config_fn)(struct vm_config *cfg, void *arg, struct errbuf *err);
 
@@ -139,6 +147,10 @@ struct api_backend {
 	 * running with req->resume).  Called in API_NOT_STARTED and only when
 	 * no boot resource was configured. */
 	int (*snapshot_load)(void *ctx, const struct api_snapshot_load *req, struct errbuf *err);
+	/* PATCH /drives/{id} after the start: swaps the drive's file (the
+	 * guest is told of the new capacity) and/or its rate limiter.
+	 * Called only when p asks for a change. */
+	int (*drive_update)(void *ctx, const struct api_drive_patch *p, struct errbuf *err);
 	/* SendCtrlAltDel: asks the guest to reboot (ember: stop) through the
 	 * i8042.  After the start only. */
 	int (*ctrl_alt_del)(void *ctx, struct errbuf *err);
@@ -190,12 +202,13 @@ int api_serial(struct vm_config *cfg, struct json_t *j, struct errbuf *err);
 int api_vsock(struct vm_config *cfg, struct json_t *j, struct errbuf *err);
 int api_logger(struct vm_config *cfg, struct json_t *j, struct errbuf *err);
 int api_metrics(struct vm_config *cfg, struct json_t *j, struct errbuf *err);
-/* PATCH /drives/{id} and /network-interfaces/{id} after the start:
- * checks the body against cfg (the device must exist); ember cannot swap
- * a drive's file or limit a device's rate on a running VM, so a change
- * of either is refused.  0 when the body asks for no change. */
+/* PATCH /drives/{id} after the start: checks the body against cfg (the
+ * drive must exist) and says in *out what changes (nothing: out->path
+ * NULL and !out->has_rl; strings point into j).  PATCH
+ * /network-interfaces/{id}: the same check; a change is refused.  0 or
+ * -EINVAL with a message. */
 int api_drive_update(const struct vm_config *cfg, struct json_t *j, const char *path_id,
-		     struct errbuf *err);
+		     struct api_drive_patch *out, struct errbuf *err);
 int api_net_update(const struct vm_config *cfg, struct json_t *j, const char *path_id,
 		   struct errbuf *err);
 /* The snapshot requests into *out (strings point into j). */

@@ -171,9 +171,9 @@ static const struct jfield drive_patch_fields[] = {
 };
 
 int api_drive_update(const struct vm_config *cfg, json_t *j, const char *path_id,
-		     struct errbuf *err)
+		     struct api_drive_patch *out, struct errbuf *err)
 {
-	const char *w = "drive", *id;
+	const char *w = "drive", *id, *path;
 	struct ratelimit_cfg rl;
 	bool limits;
 	int r = j_check(j, w, drive_patch_fields, err), i;
@@ -185,12 +185,17 @@ int api_drive_update(const struct vm_config *cfg, json_t *j, const char *path_id
 		return r;
 	if ((i = vm_config_find_drive(cfg, id)) < 0)
 		return err_set(err, EINVAL, "%s: there is no drive '%.64s'", w, id);
-	if (j_get(j, "rate_limiter") && memcmp(&rl, &cfg->drives[i].rl, sizeof(rl)))
-		return err_set(err, EINVAL, "%s '%s': rate_limiter: ember cannot change a running "
-			       "VM's rate limiter", w, id);
-	if (j_str(j, "path_on_host") && strcmp(j_str(j, "path_on_host"), cfg->drives[i].path))
-		return err_set(err, EINVAL, "%s '%s': path_on_host: ember cannot change the file of a running VM's drive",
-			       w, id);
+	memset(out, 0, sizeof(*out));
+	out->id = id;
+	if (j_get(j, "rate_limiter") && memcmp(&rl, &cfg->drives[i].rl, sizeof(rl))) {
+		out->has_rl = true;
+		out->rl = rl;
+	}
+	path = j_str(j, "path_on_host");
+	if (path && !path[0])
+		return err_set(err, EINVAL, "%s '%s': path_on_host is empty", w, id);
+	if (path && strcmp(path, cfg->drives[i].path))
+		out->path = path;
 	return 0;
 }
 

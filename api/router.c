@@ -125,6 +125,7 @@ struct reader {
 	enum read_kind kind;
 	json_t *out, *j;
 	const char *id;
+	struct api_drive_patch patch;    /* R_DRIVE_UPDATE: what changes */
 };
 
 static int read_fn(struct vm_config *cfg, void *arg, struct errbuf *err)
@@ -142,7 +143,7 @@ static int read_fn(struct vm_config *cfg, void *arg, struct errbuf *err)
 		return cfg->kernel || cfg->raw || cfg->kernel_default ? 0 :
 			err_set(err, EINVAL, "actions: InstanceStart: no kernel (PUT /boot-source first)");
 	case R_DRIVE_UPDATE:
-		return api_drive_update(cfg, rd->j, rd->id, err);
+		return api_drive_update(cfg, rd->j, rd->id, &rd->patch, err);
 	case R_NET_UPDATE:
 		return api_net_update(cfg, rd->j, rd->id, err);
 	}
@@ -344,7 +345,10 @@ static int route(struct call *c)
 			rd.kind = drive ? R_DRIVE_UPDATE : R_NET_UPDATE;
 			rd.j = c->j;
 			rd.id = id;
-			return be->with_config(be->ctx, read_fn, &rd, &c->err);
+			r = be->with_config(be->ctx, read_fn, &rd, &c->err);
+			if (r || !drive || (!rd.patch.path && !rd.patch.has_rl))
+				return r;
+			return be->drive_update(be->ctx, &rd.patch, &c->err);
 		}
 		goto bad_path;
 	}

@@ -25,7 +25,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <linux/fs.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -35,6 +39,7 @@
 #include "api/vmm.h"
 #include "seccomp/seccomp.h"
 #include "snapshot/snapshot.h"
+#include "virtio/virtio.h"
 
 enum vmm_cmd { CMD_NONE, CMD_START, CMD_LOAD, CMD_QUIT };
 
@@ -67,6 +72,8 @@ struct vmm {
 	struct loop_op end_op;
 	uint64_t end_val;
 	int status;
+	char *paths[64];		/* drive files PATCH /drives put in */
+	unsigned npaths;
 };
 
 /* ---- the VMM thread ----------------------------------------------------- */
@@ -275,14 +282,25 @@ static int command(struct vmm *m, enum vmm_cmd cmd, const struct api_snapshot_lo
 }
 
 /* Work for the VM's loop thread, waited for by the API thread. */
-enum job_kind { JOB_PAUSE, JOB_RESUME, JOB_CTRL_ALT_DEL, JOB_FLUSH_METRICS };
+enum job_kind { JOB_PAUSE, JOB_RESUME, JOB_CTRL_ALT_DEL, JOB_FLUSH_METRICS, JOB_DRIVE };
 struct job {
 	struct vmm *m;
 	enum job_kind kind;
 	bool done;
 	int r;
 	struct errbuf err;
+	/* JOB_DRIVE: the change, the new file (or -1) and its size */
+	const struct api_drive_patch *patch;
+	struct drive_cfg *drive;
+	char *path;		/* the new path_on_host, kept by the config */
+	int fd;
+	uint64_t size;
 };
+
+static struct vm_config *vm_cfg(struct vmm *m)
+{
+	return m->have_img ? &m->img.cfg : &m->cfg;
+}
 
 static void job_run(struct vm *vm, void *ctx)
 {
@@ -304,6 +322,15 @@ static void job_run(struct vm *vm, void *ctx)
 	case JOB_FLUSH_METRICS:
 		r = vmm_flush_metrics(vm, &j->err);
 		break;
+	case JOB_DRIVE:
+		r = blk_update(vm, j->patch->id, j->fd, j->size, j->patch->has_rl ? &j->patch->rl : NULL,
+			       &j->err);
+		j->fd = -1;	/* taken over */
+		if (!r && j->path)	/* what a snapshot and GET /vm/config say now */
+			j->drive->path = j->path;
+		if (!r && j->patch->has_rl)
+			j->drive->rl = j->patch->rl;
+		break;
 	}
 	pthread_mutex_lock(&j->m->lock);
 	j->r = r;
@@ -312,9 +339,9 @@ static void job_run(struct vm *vm, void *ctx)
 	pthread_mutex_unlock(&j->m->lock);
 }
 
-static int run_job(struct vmm *m, enum job_kind kind, struct errbuf *err)
+static int run_job(struct vmm *m, struct job *jp, struct errbuf *err)
 {
-	struct job j = { .m = m, .kind = kind };
+	struct job j = *jp;
 	int r;
 
 	pthread_mutex_lock(&m->vm_lock);
@@ -327,6 +354,7 @@ static int run_job(struct vmm *m, enum job_kind kind, struct errbuf *err)
 		r = j.r;
 		if (r)
 			*err = j.err;
+		jp->fd = j.fd;
 	} else if (r == -ESHUTDOWN) {
 		err_set(err, ESHUTDOWN, "the VM has stopped");
 	} else {
@@ -379,22 +407,64 @@ static int be_load(void *ctx, const struct api_snapshot_load *req, struct errbuf
 
 static int be_pause(void *ctx, struct errbuf *err)
 {
-	return run_job(ctx, JOB_PAUSE, err);
+	return run_job(ctx, &(struct job){ .m = ctx, .kind = JOB_PAUSE, .fd = -1 }, err);
 }
 
 static int be_resume(void *ctx, struct errbuf *err)
 {
-	return run_job(ctx, JOB_RESUME, err);
+	return run_job(ctx, &(struct job){ .m = ctx, .kind = JOB_RESUME, .fd = -1 }, err);
 }
 
 static int be_ctrl_alt_del(void *ctx, struct errbuf *err)
 {
-	return run_job(ctx, JOB_CTRL_ALT_DEL, err);
+	return run_job(ctx, &(struct job){ .m = ctx, .kind = JOB_CTRL_ALT_DEL, .fd = -1 }, err);
 }
 
 static int be_flush_metrics(void *ctx, struct errbuf *err)
 {
-	return run_job(ctx, JOB_FLUSH_METRICS, err);
+	return run_job(ctx, &(struct job){ .m = ctx, .kind = JOB_FLUSH_METRICS, .fd = -1 }, err);
+}
+
+/* PATCH /drives/{id}: the new file is opened here, by the API thread (the
+ * VM's threads open nothing once sandboxed), and handed to the loop */
+static int be_drive_update(void *ctx, const struct api_drive_patch *p, struct errbuf *err)
+{
+	struct vmm *m = ctx;
+	struct vm_config *cfg = vm_cfg(m);
+	int i = vm_config_find_drive(cfg, p->id), r;
+	struct job j = { .m = m, .kind = JOB_DRIVE, .patch = p, .fd = -1 };
+	struct stat st;
+
+	if (i < 0)
+		return err_set(err, ENODEV, "drive '%s': no such drive", p->id);
+	j.drive = &cfg->drives[i];
+	if (p->path) {
+		int flags = (j.drive->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC |
+			    (j.drive->direct ? O_DIRECT : 0);
+
+		j.fd = open(p->path, flags);
+		if (j.fd < 0)
+			return err_set(err, errno, "drive '%s': '%s': %s", p->id, p->path, strerror(errno));
+		if (fstat(j.fd, &st) < 0 || (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) ||
+		    (S_ISBLK(st.st_mode) && ioctl(j.fd, BLKGETSIZE64, &j.size) < 0)) {
+			close(j.fd);
+			return err_set(err, EINVAL, "drive '%s': '%s': not a file or block device",
+				       p->id, p->path);
+		}
+		if (S_ISREG(st.st_mode))
+			j.size = (uint64_t)st.st_size;
+		j.path = strdup(p->path);
+		if (!j.path || m->npaths == ARRAY_SIZE(m->paths)) {
+			close(j.fd);
+			free(j.path);
+			return err_set(err, ENOMEM, "drive '%s': too many file changes", p->id);
+		}
+		m->paths[m->npaths++] = j.path;	/* freed at the end */
+	}
+	r = run_job(m, &j, err);
+	if (j.fd >= 0)	/* the job never ran */
+		close(j.fd);
+	return r;
 }
 
 static int be_snapshot_create(void *ctx, const struct api_snapshot_create *req,
@@ -447,7 +517,7 @@ int vmm_main(const struct vmm_opts *o, struct vm_config *cfg)
 		.state = be_state, .with_config = be_with_config, .start = be_start,
 		.pause = be_pause, .resume = be_resume, .snapshot_create = be_snapshot_create,
 		.snapshot_load = be_load, .ctrl_alt_del = be_ctrl_alt_del,
-		.flush_metrics = be_flush_metrics,
+		.flush_metrics = be_flush_metrics, .drive_update = be_drive_update,
 	};
 	struct api_backend be = ops;
 	struct vmm *m = calloc(1, sizeof(*m));
@@ -530,6 +600,8 @@ out_srv:
 	loop_destroy(&m->aloop);
 out:
 	config_free(&m->cfg);
+	for (unsigned i = 0; i < m->npaths; i++)
+		free(m->paths[i]);
 	if (m->have_img)
 		snap_image_free(&m->img);
 	if (m->cmd_efd >= 0)

@@ -12,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <linux/fs.h>
 #include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <seccomp.h>
@@ -105,8 +106,10 @@ const struct sc_rule sc_rules[] = {
 	SYS_NONE(API, 0, mprotect, 2, PROT_EXEC, "malloc grows an arena (never PROT_EXEC)"),
 	SYS(API, 0, munmap, "free() of large blocks"),
 	SYS(API, 0, madvise, "free() trims; a thread's stack released"),
-	FAIL(API, 0, openat, EACCES,
-	     "glibc malloc may read /proc/sys/vm/overcommit_memory when trimming: refused"),
+	SYS_NONE(API, 0, openat, 2, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_PATH | __O_TMPFILE,
+		 "PATCH /drives: open a drive's new file, read or read-write, never create it"),
+	SYS_EQ(API, 0, newfstatat, 3, AT_EMPTY_PATH, "PATCH /drives: the new file's size (fstat)"),
+	IOCTL(API, 0, BLKGETSIZE64, "PATCH /drives: a block device's size"),
 	SYS(API, 0, unlink, "remove the API socket's file at exit"),
 	SYS(API, 0, exit_group, "the process ends with the VM's status"),
 	SYS(API, 0, exit, "the thread ends"),
@@ -116,6 +119,8 @@ const struct sc_rule sc_rules[] = {
 	SYS_EQ(LOOP, SC_F_TTY, ioctl, 1, TCGETS,
 	       "glibc's tcsetattr reads the terminal's settings before it writes them"),
 	SYS_EQ(LOOP, SC_F_RNG, getrandom, 2, 0, "virtio-rng fills the guest's buffers"),
+	SYS(LOOP, SC_F_BLK, dup3,
+	    "PATCH /drives: the new file takes the old one's descriptor number (opened by the API thread)"),
 	IOCTL(LOOP, SC_F_NET, TUNSETOFFLOAD, "virtio-net: TAP offloads follow the driver's features"),
 	SYS_EQ(LOOP, SC_F_VSOCK, socket, 0, AF_UNIX,
 	       "virtio-vsock: a Unix socket for each guest connection to the host"),

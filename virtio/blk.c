@@ -715,6 +715,44 @@ int blk_overlay_start(struct vm *vm, struct errbuf *err)
 	return count;
 }
 
+int blk_update(struct vm *vm, const char *id, int fd, uint64_t size,
+			   const struct ratelimit_cfg *rl, struct errbuf *err)
+{
+	struct blk *b = NULL;
+	int r = 0;
+
+	for (unsigned i = 0; i < vm->ndevices && !b; i++) {
+		b = blk_of(vm->devices[i]);
+		if (b && strncmp(b->id, id, sizeof(b->id)))
+			b = NULL;
+	}
+	if (!b) {
+		if (fd >= 0)
+			close(fd);
+		return err_set(err, ENODEV, "drive '%s': no such device", id);
+	}
+	pthread_mutex_lock(&b->vd.lock);
+	if (fd >= 0 && b->ov) {
+		r = err_set(err, EBUSY, "drive '%s': its file is under a fuzzing overlay", id);
+	} else if (fd >= 0 && dup3(fd, b->fd, O_CLOEXEC) < 0) {
+		r = err_set(err, errno, "drive '%s': %s", id, strerror(errno));
+	} else if (fd >= 0) {
+		if (size % SECTOR)
+			log_warn("drive '%s': size is not a multiple of 512; the tail is unused", id);
+		b->sectors = size / SECTOR;
+		b->cfg.capacity = b->sectors;
+		virtio_dev_config_changed(&b->vd);
+	}
+	if (!r && rl)
+		rl_update(&b->rl, rl);
+	pthread_mutex_unlock(&b->vd.lock);
+	if (fd >= 0)
+		close(fd);
+	if (!r && rl)
+		blk_rl_resume(&b->rl);	/* what it held may go under the new limits */
+	return r;
+}
+
 void blk_overlay_poll(struct vm *vm, uint64_t gpa)
 {
 	for (unsigned i = 0; i < vm->ndevices; i++) {

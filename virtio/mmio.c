@@ -55,6 +55,13 @@ void virtio_dev_notify_used(struct virtio_dev *vd, unsigned q)
 		isr_set(vd, VIRTIO_MMIO_INT_VRING);
 }
 
+void virtio_dev_config_changed(struct virtio_dev *vd)
+{
+	vd->cfg_gen++;
+	if (vd->status & VIRTIO_CONFIG_S_DRIVER_OK)
+		isr_set(vd, VIRTIO_MMIO_INT_CONFIG);
+}
+
 void virtio_dev_fail(struct virtio_dev *vd, const char *why, int err)
 {
 	if (vd->status & VIRTIO_CONFIG_S_NEEDS_RESET)

@@ -102,6 +102,16 @@ void rl_init(struct ratelimit *rl, const struct ratelimit_cfg *cfg)
 	tb_init(&rl->ops, cfg ? &cfg->ops : NULL, now);
 }
 
+void rl_update(struct ratelimit *rl, const struct ratelimit_cfg *cfg)
+{
+	uint64_t now = rl_now();
+
+	/* the buckets start full again; the timer, the resume hook and the
+	 * count of throttled requests stay */
+	tb_init(&rl->bw, cfg ? &cfg->bw : NULL, now);
+	tb_init(&rl->ops, cfg ? &cfg->ops : NULL, now);
+}
+
 bool rl_enabled(const struct ratelimit *rl)
 {
 	return rl->bw.size || rl->ops.size;

@@ -54,6 +54,9 @@ struct ratelimit {
 };
 /* Sets up rl from cfg (NULL: no limit); set rl->resume after. */
 void rl_init(struct ratelimit *rl, const struct ratelimit_cfg *cfg);
+/* New limits on a live limiter (PATCH /drives): full buckets of cfg's
+ * sizes; an armed timer and rl->resume are kept. */
+void rl_update(struct ratelimit *rl, const struct ratelimit_cfg *cfg);
 bool rl_enabled(const struct ratelimit *rl);
 /* A request of `bytes` bytes: 0 if it may go now (its tokens are taken),
  * else the nanoseconds to wait before asking again (nothing taken). */
@@ -286,6 +289,10 @@ void virtio_dev_notify_used(struct virtio_dev *vd, unsigned q);
  * interrupt if DRIVER_OK.  The first violation in the device's life is
  * logged as a warning naming the device and why, later ones at debug level
  * (a guest cannot flood the log).  Lock held. */
+/* The device's configuration space changed (a drive's capacity): a new
+ * ConfigGeneration, and the configuration change interrupt once the
+ * driver is up.  Lock held. */
+void virtio_dev_config_changed(struct virtio_dev *vd);
 void virtio_dev_fail(struct virtio_dev *vd, const char *why, int err);
 /* The queue's processing prologue: true if q may be worked on now (driver
  * OK, queue ready, not broken, device not NEEDS_RESET).  Lock held. */
@@ -434,6 +441,15 @@ void ov_reset(struct overlay *o);
  * are deassigned (QueueNotify then traps).  Call before the sandbox.
  * Returns the number of such devices, or -errno with a message. */
 int blk_overlay_start(struct vm *vm, struct errbuf *err);
+/* PATCH /drives/{id} of a running VM, on the loop thread: with fd >= 0
+ * the drive's file becomes fd's (of size bytes; fd is taken over and put
+ * at the old descriptor's number, so requests already queued go to the
+ * new file and those in the kernel finish on the old one) and the guest
+ * is told of the new capacity (a configuration change interrupt); with
+ * rl, the limiter takes its limits.  0, or -errno with a message (no such
+ * drive, a fuzzing overlay). */
+int blk_update(struct vm *vm, const char *id, int fd, uint64_t size,
+			   const struct ratelimit_cfg *rl, struct errbuf *err);
 /* Serves the overlay drives whose MMIO window holds gpa (UINT64_MAX: all):
  * requests a restore left in flight, then the available ones.  Call after
  * the guest's MMIO write exit is handled, and before a run. */

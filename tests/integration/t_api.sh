@@ -10,7 +10,7 @@
 # socket accepts: the cases wait for that line, never for a time.
 
 AP_CASES="api-preboot api-malformed api-many-clients api-cli api-boot-snapshot-load
-	api-load-paused api-config-file"
+	api-load-paused api-drive-patch api-config-file"
 
 if ! declare -F lxh_start >/dev/null; then
 	ap_pattern=$PATTERN PATTERN=" none "
@@ -409,6 +409,49 @@ ap_load_paused() {
 	ap_verdict "$name" "$dir/b"
 }
 
+# PATCH /drives/{id} on a running VM: a new file (the guest sees its new
+# size and contents), new limits, and a file that cannot be opened
+ap_drive_patch() {
+	local name=api-drive-patch dir=$WORK/api-drive-patch s cmd
+	# shellcheck disable=SC2053
+	[[ $name == $PATTERN ]] || return 0
+	mkdir -p "$dir/a"
+	s=$dir/a/s
+	{ printf AAAA; head -c $((1024 * 1024 - 4)) /dev/zero; } >"$dir/d1"
+	{ printf BBBB; head -c $((2048 * 1024 - 4)) /dev/zero; } >"$dir/d2"
+	# the guest reads its disk, waits for the host's word on vsock, reads again
+	cmd=$(ap_cmd 'cat /sys/block/vda/size; head -c 4 /dev/vda; echo
+		vsock-tool -r listen 5000 >/dev/null
+		echo 3 >/proc/sys/vm/drop_caches; cat /sys/block/vda/size; head -c 4 /dev/vda; echo; echo done')
+	if ! ap_start "$dir/a" --api-sock "$s"; then
+		ap_end "$dir/a"
+		lx_fail "$name" "ember did not serve" "$dir/a"
+		return
+	fi
+	ap_ok "$s" 204 '' PUT /machine-config '{"vcpu_count":1,"mem_size_mib":256}'
+	ap_ok "$s" 204 '' PUT /boot-source "{\"kernel_image_path\":\"$LX_DIR/vmlinux\",\"initrd_path\":\"$LX_DIR/initramfs.cpio.gz\",\"boot_args\":\"$LINUX_CMDLINE ember.cmd=$cmd\"}"
+	ap_ok "$s" 204 '' PUT /drives/data "{\"drive_id\":\"data\",\"path_on_host\":\"$dir/d1\",\"is_root_device\":false,\"is_read_only\":false}"
+	ap_ok "$s" 204 '' PUT /vsock "{\"guest_cid\":3,\"uds_path\":\"$dir/v\"}"
+	ap_ok "$s" 204 '' PUT /actions '{"action_type":"InstanceStart"}'
+	if ! ap_wait "$dir/a" listening; then
+		ap_end "$dir/a" TERM
+		lx_fail "$name" "the guest never listened: $ap_errs" "$dir/a"
+		ap_errs=""
+		return
+	fi
+	ap_ok "$s" 400 "$dir/none" PATCH /drives/data "{\"drive_id\":\"data\",\"path_on_host\":\"$dir/none\"}"
+	ap_ok "$s" 204 '' PATCH /drives/data "{\"drive_id\":\"data\",\"rate_limiter\":{\"bandwidth\":{\"size\":1048576,\"refill_time\":100}}}"
+	ap_ok "$s" 204 '' PATCH /drives/data "{\"drive_id\":\"data\",\"path_on_host\":\"$dir/d2\"}"
+	ap_ok "$s" 200 "\"path_on_host\":\"$dir/d2\"" GET /vm/config
+	printf 'CONNECT 5000\n' | timeout "$TIMEOUT" socat -t 30 - "UNIX-CONNECT:$dir/v" >/dev/null 2>&1
+	ap_wait "$dir/a" done || ap_errs+="the guest never said done"$'\n'
+	ap_end "$dir/a" TERM
+	sed -i '/^listening$/d' "$dir/a/out"
+	[ "$(cat "$dir/a/out")" = $'2048\nAAAA\n4096\nBBBB\ndone' ] ||
+		ap_errs+="the guest saw '$(tr '\n' ' ' <"$dir/a/out")', not 2048 AAAA 4096 BBBB done"$'\n'
+	ap_verdict "$name" "$dir/a"
+}
+
 # Firecracker's --config-file with --no-api: boots at once, exits with the
 # guest's command's status
 ap_config_file() {
@@ -453,6 +496,7 @@ if lx_wanted $AP_CASES; then
 		ap_cli
 		ap_boot_snapshot_load
 		ap_load_paused
+		ap_drive_patch
 		ap_config_file
 	fi
 fi

@@ -85,6 +85,19 @@ static int f_load(void *ctx, const struct api_snapshot_load *req, struct errbuf 
 	return r;
 }
 
+static int f_drive(void *ctx, const struct api_drive_patch *p, struct errbuf *err)
+{
+	struct fake_vm *f = ctx;
+	int r = failed(f, "drive update", err);
+
+	if (!r) {
+		f->drive_updates++;
+		snprintf(f->drive_path, sizeof(f->drive_path), "%s", p->path ? p->path : "");
+		f->drive_rl = p->has_rl;
+	}
+	return r;
+}
+
 static int f_cad(void *ctx, struct errbuf *err)
 {
 	struct fake_vm *f = ctx;
@@ -114,6 +127,7 @@ void fake_init(struct fake_vm *f)
 		.ctx = f, .state = f_state, .with_config = f_with_config, .start = f_start,
 		.pause = f_pause, .resume = f_resume, .snapshot_create = f_create,
 		.snapshot_load = f_load, .ctrl_alt_del = f_cad, .flush_metrics = f_flush,
+		.drive_update = f_drive,
 	};
 }
 

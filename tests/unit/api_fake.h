@@ -12,6 +12,9 @@ struct fake_vm {
 	char create_snap[256], create_mem[256];
 	struct api_snapshot_load load;
 	char load_snap[256], load_mem[256];
+	unsigned drive_updates;	/* PATCH /drives after the start */
+	char drive_path[256];	/* the last one's new file ("" if none) */
+	bool drive_rl;		/* the last one changed the limiter */
 	int fail;		/* when set: every action fails with -fail */
 	struct api_backend be;
 };

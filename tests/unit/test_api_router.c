@@ -162,11 +162,17 @@ Test(api_router, drives)
 	    { RUNNING, HTTP_PUT, "/drives/x", "{\"drive_id\":\"x\",\"path_on_host\":\"r.img\",\"is_root_device\":false}", 400,
 	      F("drive 'x': ember cannot hot-plug devices (state Running)") },
 	    { RUNNING, HTTP_PATCH, "/drives/data", "{\"drive_id\":\"data\",\"path_on_host\":\"d.img\"}", 204, NULL },
-	    { RUNNING, HTTP_PATCH, "/drives/data", "{\"drive_id\":\"data\",\"path_on_host\":\"e.img\"}", 400,
-	      F("drive 'data': path_on_host: ember cannot change the file of a running VM's drive") },
+	    { RUNNING, HTTP_PATCH, "/drives/data", "{\"drive_id\":\"data\",\"path_on_host\":\"e.img\"}", 204, NULL },
+	    { RUNNING, HTTP_PATCH, "/drives/data", "{\"drive_id\":\"data\",\"path_on_host\":\"\"}", 400,
+	      F("drive 'data': path_on_host is empty") },
+	    { RUNNING, HTTP_PATCH, "/drives/data", "{\"drive_id\":\"data\",\"rate_limiter\":{\"bandwidth\":{\"size\":4096,\"refill_time\":100}}}", 204, NULL },
 	    { RUNNING, HTTP_PATCH, "/drives/nope", "{\"drive_id\":\"nope\"}", 400, F("drive: there is no drive 'nope'") },
 	    { RUNNING, HTTP_PATCH, "/drives/data", "{\"drive_id\":\"data\",\"is_read_only\":true}", 400,
 	      F("drive: unknown field 'is_read_only'") });
+	/* the same file asks for nothing; a new file, and new limits, go to the VM */
+	cr_assert_eq(f.drive_updates, 2);
+	cr_assert_str_eq(f.drive_path, "");
+	cr_assert(f.drive_rl);
 	cr_assert_eq(f.cfg.ndrives, 3);
 	cr_assert_str_eq(f.cfg.drives[2].id, "lim");
 	cr_assert_eq(f.cfg.drives[2].rl.ops.size, 100);
