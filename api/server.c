@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "monitor/metrics.h"
 
 #define LISTEN_BACKLOG 128
 #define IN_CAP (HTTP_MAX_REQUEST + 1)	/* one byte more: "too big" is seen */
@@ -147,6 +148,7 @@ static void process(struct conn *c)
 	struct api_response resp = { 0 };
 	char *text;
 	size_t len;
+	uint64_t t0;
 	long n = http_parse(&c->p, c->in, c->in_len, &req, &e);
 
 	if (n < 0) {
@@ -170,6 +172,7 @@ static void process(struct conn *c)
 	}
 	c->consumed = (size_t)n;
 	c->close_after = !req.keep_alive;
+	t0 = now_ns();
 	if (api_handle(c->s->a, &req, &resp)) {
 		free(resp.body);
 		resp.body = NULL;
@@ -178,6 +181,7 @@ static void process(struct conn *c)
 			resp.body = NULL;
 		c->close_after = true;
 	}
+	metrics_api_request(resp.status, now_ns() - t0);
 	if (http_format(resp.status, resp.body, !c->close_after, &text, &len)) {
 		free(resp.body);
 		conn_close(c);

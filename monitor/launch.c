@@ -44,7 +44,10 @@ int vm_launch(const struct launch *l, struct vm **out, struct snap_session **ses
 	if (l->api)
 		cfg->write_anywhere = true;	/* ember_vm_snapshot names its directory */
 	if (l->boot) {
-		r = linux_share_prepare(cfg, err);	/* --share DIR: mke2fs -d */
+		/* --log-path and co: the file opens before the sandbox */
+		r = log_apply(&cfg->logger, err);
+		if (!r)
+			r = linux_share_prepare(cfg, err);	/* --share DIR: mke2fs -d */
 		if (!r)
 			r = vm_create(cfg, out, err, status);
 		linux_share_cleanup(cfg);	/* its drive holds the image open */
