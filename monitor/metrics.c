@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,7 +34,17 @@ struct metrics {
 	struct __kernel_timespec ts;
 	bool stopped;
 	bool warned;		/* a periodic line failed (logged once) */
+	/* KVM's counters: a stats fd per vCPU (-1: none), opened before the
+	 * sandbox; where each counter is in the data block (its layout is
+	 * KVM's, the same for every vCPU), read with one pread(2) a vCPU */
+	int kvm_fd[MAX_CPUS];
+	uint32_t kvm_off[METRICS_KVM];
+	uint32_t kvm_have;
+	uint64_t kvm_data_off;
+	size_t kvm_data_len;
 };
+
+static const char *const kvm_names[METRICS_KVM] = { METRICS_KVM_NAMES };
 
 /* ---- the API's counters: process-wide ---------------------------------- */
 static _Atomic uint64_t api_requests, api_status[4], api_lat_sum;
@@ -93,11 +104,38 @@ static void sample_dev(struct vm *vm, struct virtio_dev *vd, unsigned k, struct 
 	pthread_mutex_unlock(&vd->lock);
 }
 
+/* Adds the vCPUs' KVM counters into s.  Loop thread (pread64 is allowed
+ * there for this: SC_F_METRICS). */
+static void sample_kvm(const struct metrics *m, unsigned ncpus, struct metrics_sample *s)
+{
+	uint8_t buf[4096];
+
+	if (!m->kvm_have || m->kvm_data_len > sizeof(buf))
+		return;
+	for (unsigned i = 0; i < ncpus && i < MAX_CPUS; i++) {
+		if (m->kvm_fd[i] < 0 ||
+		    pread(m->kvm_fd[i], buf, m->kvm_data_len, (off_t)m->kvm_data_off) !=
+		    (ssize_t)m->kvm_data_len)
+			continue;
+		for (unsigned k = 0; k < METRICS_KVM; k++) {
+			uint64_t v;
+
+			if (!(m->kvm_have & (1u << k)))
+				continue;
+			memcpy(&v, buf + m->kvm_off[k], 8);
+			s->kvm[k] += v;
+		}
+	}
+	s->kvm_have = m->kvm_have;
+}
+
 void metrics_sample(struct vm *vm, struct metrics_sample *s)
 {
 	unsigned nkind[4] = { 0 };
 
 	memset(s, 0, sizeof(*s));
+	if (vm->metrics)
+		sample_kvm(vm->metrics, vm->ncpus, s);
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		const struct vcpu *v = vm->vcpus[i];
 
@@ -297,6 +335,15 @@ char *metrics_line(const struct metrics_sample *cur, struct metrics_sample *prev
 		ok = put(vcpu, exit_fields[i].name, n);
 	}
 	ok = ok && put(vcpu, "exit_other", all - named);
+	if (ok && cur->kvm_have) {
+		json_t *kvm = json_object();
+
+		for (unsigned k = 0; kvm && k < METRICS_KVM; k++)
+			if (cur->kvm_have & (1u << k) &&
+			    !put(kvm, kvm_names[k], delta(cur->kvm[k], prev->kvm[k])))
+				break;
+		ok = kvm && !json_object_set_new(vcpu, "kvm", kvm);
+	}
 	ok = ok && put(bus, "pio_misses", delta(cur->pio_misses, prev->pio_misses));
 	ok = ok && put(bus, "mmio_misses", delta(cur->mmio_misses, prev->mmio_misses));
 	ok = ok && !json_object_set(root, "api_server", api);
@@ -318,6 +365,61 @@ char *metrics_line(const struct metrics_sample *cur, struct metrics_sample *prev
 }
 
 /* ---- the file and the timer ---------------------------------------------- */
+/* Finds where KVM keeps kvm_names[] in fd's data block (before the
+ * sandbox: any read is allowed).  False when KVM has none of them. */
+static bool kvm_layout(struct metrics *m, int fd)
+{
+	struct kvm_stats_header h;
+	uint64_t end = 0;
+	size_t dsz, len;
+	uint8_t *buf;
+
+	if (pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) || !h.name_size ||
+	    h.name_size > 256 || h.num_desc > 4096)
+		return false;
+	dsz = sizeof(struct kvm_stats_desc) + h.name_size;
+	len = h.num_desc * dsz;
+	buf = malloc(len);
+	if (!buf || pread(fd, buf, len, h.desc_offset) != (ssize_t)len) {
+		free(buf);
+		return false;
+	}
+	for (uint32_t i = 0; i < h.num_desc; i++) {
+		struct kvm_stats_desc d;
+		const char *name = (const char *)buf + i * dsz + sizeof(d);
+
+		memcpy(&d, buf + i * dsz, sizeof(d));
+		if (d.size != 1 || (uint64_t)d.offset + 8 > 4096)
+			continue;
+		for (unsigned k = 0; k < METRICS_KVM; k++) {
+			if (strncmp(name, kvm_names[k], h.name_size) != 0)
+				continue;
+			m->kvm_off[k] = d.offset;
+			m->kvm_have |= 1u << k;
+			if (d.offset + 8 > end)
+				end = d.offset + 8;
+		}
+	}
+	free(buf);
+	m->kvm_data_off = h.data_offset;
+	m->kvm_data_len = (size_t)end;
+	return m->kvm_have != 0;
+}
+
+/* Opens a stats fd per vCPU (KVM_GET_STATS_FD; none on an older KVM). */
+static void kvm_open(struct metrics *m, struct vm *vm)
+{
+	for (unsigned i = 0; i < MAX_CPUS; i++)
+		m->kvm_fd[i] = -1;
+	for (unsigned i = 0; i < vm->ncpus && i < MAX_CPUS; i++) {
+		if (!vm->vcpus[i] || vm->vcpus[i]->fd < 0)
+			continue;
+		m->kvm_fd[i] = ioctl(vm->vcpus[i]->fd, KVM_GET_STATS_FD, NULL);
+		if (m->kvm_fd[i] >= 0 && i == 0 && !kvm_layout(m, m->kvm_fd[i]))
+			break;
+	}
+}
+
 int metrics_open(struct vm *vm, struct errbuf *err)
 {
 	const char *path = vm->cfg ? vm->cfg->metrics_path : NULL;
@@ -347,6 +449,7 @@ int metrics_open(struct vm *vm, struct errbuf *err)
 		return err_set(err, e, "metrics path '%s': %s", path, strerror(e));
 	}
 	m->vm = vm;
+	kvm_open(m, vm);
 	m->period_ns = ms * 1000000ull;
 	m->prev.api_latency_min_ns = UINT64_MAX;
 	vm->metrics = m;
@@ -451,6 +554,9 @@ void metrics_free(struct vm *vm)
 	if (!m)
 		return;
 	close(m->fd);
+	for (unsigned i = 0; i < MAX_CPUS; i++)
+		if (m->kvm_fd[i] >= 0)
+			close(m->kvm_fd[i]);
 	free(m);
 	vm->metrics = NULL;
 }

@@ -41,6 +41,11 @@ void metrics_free(struct vm *vm);
 enum { MD_KICK0 = 8, MD_KICK1, MD_KICK2, MD_THROTTLED0, MD_THROTTLED1, MD_PROTOCOL,
        MD__N };
 #define METRICS_DEVS VIRTIO_MMIO_MAX
+/* KVM's per-vCPU counters reported (section "kvm"), by their KVM names */
+#define METRICS_KVM_NAMES "exits", "io_exits", "mmio_exits", "halt_exits", "irq_exits", \
+	"irq_window_exits", "signal_exits", "insn_emulation", "hypercalls", "pf_taken", \
+	"pf_fixed"
+#define METRICS_KVM 11
 struct metrics_dev {
 	uint32_t kind;		/* VIRTIO_ID_BLOCK, _NET, _RNG or _VSOCK */
 	char id[CONFIG_ID_MAX + 1];	/* drive or interface id */
@@ -56,6 +61,10 @@ struct metrics_sample {
 	uint64_t api_latency_sum_ns;
 	uint64_t api_latency_min_ns;	/* UINT64_MAX: no request in the period */
 	uint64_t api_latency_max_ns;
+	/* KVM's own counters, all vCPUs (every exit, those KVM handles too);
+	 * bit k of kvm_have: KVM has counter k (METRICS_KVM_NAMES order) */
+	uint64_t kvm[METRICS_KVM];
+	uint32_t kvm_have;
 	unsigned ndevs;
 	struct metrics_dev devs[METRICS_DEVS];
 };

@@ -87,6 +87,9 @@ Test(metrics, line_shape_and_deltas)
 	eth->v[VSTAT_RX_OPS] = 2;
 	eth->v[VSTAT_TX_BYTES] = 1500;
 	eth->v[MD_THROTTLED1] = 9;
+	cur->kvm_have = 1u << 0 | 1u << 3;	/* KVM has "exits" and "halt_exits" only */
+	cur->kvm[0] = 100;
+	cur->kvm[3] = 40;
 
 	line = metrics_line(cur, prev, 1700000000123ull);
 	cr_assert_not_null(line);
@@ -98,6 +101,13 @@ Test(metrics, line_shape_and_deltas)
 	cr_assert_eq(num(j, "vcpu", "exit_mmio"), 5);
 	cr_assert_eq(num(j, "vcpu", "exit_other"), 2);
 	cr_assert_eq(num(j, "bus", "pio_misses"), 3);
+	{
+		json_t *kvm = json_object_get(json_object_get(j, "vcpu"), "kvm");
+
+		cr_assert_eq(json_integer_value(json_object_get(kvm, "exits")), 100);
+		cr_assert_eq(json_integer_value(json_object_get(kvm, "halt_exits")), 40);
+		cr_assert_eq(json_object_size(kvm), 2, "only the counters KVM has");
+	}
 	cr_assert_eq(num(j, "block", "read_bytes"), 4608, "the sum of the drives");
 	cr_assert_eq(num(j, "block", "write_bytes"), 1024);
 	cr_assert_eq(num(j, "block_rootfs", "read_count"), 4);
@@ -117,6 +127,7 @@ Test(metrics, line_shape_and_deltas)
 
 	/* the next line has what happened since */
 	root_d->v[VSTAT_RX_BYTES] += 100;
+	cur->kvm[0] += 7;
 	root_d->v[VSTAT_RX_OPS] += 1;
 	cur->exits[KVM_EXIT_IO] += 1;
 	j = next_line(cur, prev, 1700000060123ull);
@@ -126,6 +137,8 @@ Test(metrics, line_shape_and_deltas)
 	cr_assert_eq(num(j, "block", "read_bytes"), 100);
 	cr_assert_eq(num(j, "block_rootfs", "rate_limiter_throttled_events"), 0);
 	cr_assert_eq(num(j, "vcpu", "exits"), 1);
+	cr_assert_eq(json_integer_value(json_object_get(json_object_get(json_object_get(j, "vcpu"),
+								   "kvm"), "exits")), 7);
 	cr_assert_eq(num(j, "bus", "pio_misses"), 0);
 	json_decref(j);
 
