@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "monitor/metrics.h"
 
 #define LISTEN_BACKLOG 128
 #define IDLE_GRACE_NS 1000000000ull	/* waited this long: may be closed for a newcomer */
@@ -154,6 +155,7 @@ static void process(struct conn *c)
 	struct api_response resp = { 0 };
 	char *text;
 	size_t len;
+	uint64_t t0;
 	long n = http_parse(&c->p, c->in, c->in_len, &req, &e);
 
 	if (n < 0) {
@@ -177,6 +179,7 @@ static void process(struct conn *c)
 	}
 	c->consumed = (size_t)n;
 	c->close_after = !req.keep_alive;
+	t0 = now_ns();
 	if (api_handle(c->s->a, &req, &resp)) {
 		free(resp.body);
 		resp.body = NULL;
@@ -185,6 +188,7 @@ static void process(struct conn *c)
 			resp.body = NULL;
 		c->close_after = true;
 	}
+	metrics_api_request(resp.status, now_ns() - t0);
 	if (http_format(resp.status, resp.body, !c->close_after, &text, &len)) {
 		free(resp.body);
 		conn_close(c);

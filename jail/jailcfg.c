@@ -209,6 +209,10 @@ static int collect_files(struct jail_cfg *c, struct errbuf *err)
 		r = add_file(c, "drive", cfg.drives[i].path, cfg.drives[i].ro, false, false, err);
 	if (!r && cfg.console == CONSOLE_FILE)
 		r = add_file(c, "console", cfg.console_path, false, true, false, err);
+	if (!r && cfg.metrics_path)
+		r = add_file(c, "metrics path", cfg.metrics_path, false, true, false, err);
+	if (!r && cfg.logger.path)
+		r = add_file(c, "log path", cfg.logger.path, false, true, false, err);
 	if (!r && so.dir)
 		r = add_file(c, "snapshot directory", so.dir, false, true, true, err);
 	c->need_tun = cfg.nnets > 0;

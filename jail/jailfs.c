@@ -64,14 +64,14 @@ static int bind_file(const char *root, const struct jail_file *f, uid_t uid, gid
 		} else if (errno != EEXIST) {
 			return err_set(err, errno, "jail: '%s': %s", f->path, strerror(errno));
 		}
-	} else if (f->create) {	/* console output: ember creates it as the jail's uid */
+	} else if (f->create) {	/* console, metrics, log: made as the jail's uid */
 		fd = open(f->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 		if (fd >= 0) {
 			if (fchown(fd, uid, gid) < 0)
 				log_debug("jail: chown '%s': %m", f->path);
 			close(fd);
 		} else if (errno != EEXIST) {
-			return err_set(err, errno, "console '%s': %s", f->path, strerror(errno));
+			return err_set(err, errno, "jail: '%s': %s", f->path, strerror(errno));
 		}
 	}
 	slash = strrchr(target, '/');

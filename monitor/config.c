@@ -257,6 +257,25 @@ static int parse_raw(const char *arg, struct vm_config *cfg, struct errbuf *err)
 	return 0;
 }
 
+/* --log-path FILE, --level L, --show-level, --show-log-origin: Firecracker's
+ * logger options, into cfg->logger. */
+static int parse_logger(struct vm_config *cfg, const char *name, const char *v,
+			struct errbuf *err)
+{
+	struct logger_cfg l = cfg->logger;
+
+	if (!strcmp(name, "--log-path"))
+		l.path = v;
+	else if (!strcmp(name, "--show-level"))
+		l.show_level = true;
+	else if (!strcmp(name, "--show-log-origin"))
+		l.show_origin = true;
+	else if (log_level_parse(v, &l.level))
+		return err_set(err, EINVAL, "--level: '%s' is not Error, Warning, Info, Debug, "
+			       "Trace or Off", v);
+	return vm_config_set_logger(cfg, &l, name, err);
+}
+
 int config_parse_console(const char *v, struct vm_config *cfg, struct errbuf *err)
 {
 	if (!strcmp(v, "stdio"))
@@ -273,7 +292,7 @@ int config_parse_console(const char *v, struct vm_config *cfg, struct errbuf *er
 static const char *const valued[] = {
 	"--kernel", "--initrd", "--cmdline", "--cpus", "--mem", "--console",
 	"--raw", "--irqchip", "--drive", "--net", "--share", "--boot-protocol", "--rng-rate",
-	"--vsock", NULL,
+	"--vsock", "--metrics-path", "--log-path", "--level", NULL,
 };
 
 static bool takes_value(const char *name)
@@ -343,6 +362,11 @@ static int apply(struct vm_config *cfg, const char *name, char *v,
 		return parse_rng_rate(v, cfg, err);
 	else if (!strcmp(name, "--vsock"))
 		return parse_vsock(v, cfg, err);
+	else if (!strcmp(name, "--metrics-path"))
+		return vm_config_set_metrics(cfg, v, "--metrics-path", err);
+	else if (!strcmp(name, "--log-path") || !strcmp(name, "--level") ||
+		 !strcmp(name, "--show-level") || !strcmp(name, "--show-log-origin"))
+		return parse_logger(cfg, name, v, err);
 	else
 		return err_set(err, EINVAL, "unknown option '%s' (see 'ember help')", name);
 	return 0;

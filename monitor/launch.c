@@ -45,7 +45,14 @@ int vm_launch(const struct launch *l, struct vm **out, struct snap_session **ses
 	if (l->api)
 		cfg->write_anywhere = true;	/* ember_vm_snapshot names its directory */
 	if (l->boot) {
-		r = linux_share_prepare(cfg, err);	/* --share DIR: mke2fs -d */
+		const struct logger_cfg *lg = &cfg->logger;
+
+		/* --log-path and co (the file opens before the sandbox); a
+		 * configuration without them leaves the logger as it is */
+		r = lg->path || lg->level != CONFIG_LOG_UNSET || lg->show_level ||
+		    lg->show_origin || lg->module ? log_apply(lg, err) : 0;
+		if (!r)
+			r = linux_share_prepare(cfg, err);	/* --share DIR: mke2fs -d */
 		if (!r)
 			r = vm_create(cfg, out, err, status);
 		linux_share_cleanup(cfg);	/* its drive holds the image open */

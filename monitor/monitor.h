@@ -24,21 +24,41 @@ struct console;
 struct kvm_cpuid2;
 struct sandbox;
 struct vm_events;
+struct metrics;
 
 /* ---- logging (monitor/log.c) ------------------------------------------ */
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 /* Reads EMBER_LOG (error|warn|info|debug); default warn.  Idempotent. */
 void log_init(void);
-/* Prints "ember: <message>\n" on stderr when level is enabled. */
-void log_msg(enum log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+/* Writes "ember: [LEVEL] [FILE:LINE] <message>\n" (the level with the
+ * logger's show_level, the origin with show_origin) in one write(2) to
+ * the log file (stderr without one) when level is enabled and, with a
+ * module, FILE starts with it (e.g. "virtio" or "monitor/vm.c"). */
+void log_msg_at(enum log_level level, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+#define log_msg(level, ...) log_msg_at(level, __FILE__, __LINE__, __VA_ARGS__)
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 /* True when messages of this level are printed. */
 bool log_enabled(enum log_level level);
+struct logger_cfg;
+/* Firecracker's logger (cfg->logger: --log-path, --level, --show-level,
+ * --show-log-origin, PUT /logger): from now on messages go to l->path
+ * (opened appending, created 0644 when missing, O_NONBLOCK: a FIFO that
+ * takes no more drops lines; a later path replaces the file under the
+ * same descriptor, dup2) or stay where they went (NULL), at l->level
+ * (unless CONFIG_LOG_UNSET; CONFIG_LOG_OFF: none), with the level and the
+ * origin shown as asked and only l->module's (NULL: all).  Opens a file:
+ * before the sandbox.  0, or -errno with a message naming the file
+ * (nothing changed then). */
+int log_apply(const struct logger_cfg *l, struct errbuf *err);
+/* Firecracker's level names, any case: Error, Warning (Warn), Info,
+ * Debug, Trace (as Debug), Off.  0 with *level an enum log_level or
+ * CONFIG_LOG_OFF, else -EINVAL. */
+int log_level_parse(const char *s, int *level);
 
 /* An error message for the caller to print: functions that can fail on bad
  * input fill one and return -errno, so tests can assert the exact text. */
@@ -537,6 +557,7 @@ struct vm {
 
 	struct loop *loop;	/* from vm_start to the end of vm_wait */
 	struct vm_events *events;	/* the VM's own loop operations (monitor/vm.c) */
+	struct metrics *metrics;	/* --metrics-path: monitor/metrics.c, or NULL */
 	struct sandbox *sandbox;	/* seccomp/: filters, self-test hook */
 	struct ioapic *ioapic;	/* split irqchip only */
 	struct device *devices[32];

@@ -17,6 +17,7 @@
 
 #include "devices/devices.h"
 #include "monitor/boot/boot.h"
+#include "monitor/metrics.h"
 #include "monitor/monitor.h"
 #include "seccomp/seccomp.h"
 #include "virtio/virtio.h"
@@ -373,6 +374,11 @@ int vm_create(const struct vm_config *cfg, struct vm **out, struct errbuf *err,
 			return err_set(err, -r, "vCPU %u: %s", i, strerror(-r));
 	}
 	vm->ts[TS_VCPUS] = now_ns();
+	r = metrics_open(vm, err);	/* before the sandbox, which opens nothing */
+	if (r) {
+		*status_out = EXIT_BADINPUT;
+		return r;
+	}
 	if (cfg->mem_file) {	/* restore: snapshot/ puts the state in */
 		*status_out = EXIT_OK;
 		return 0;
@@ -485,6 +491,7 @@ int vm_start(struct vm *vm, struct loop *loop, struct errbuf *err)
 	vm->loop = loop;
 	vm->events = ev;
 	virtio_start(vm);	/* kick polls; requests a restore left pending */
+	metrics_start(vm);	/* the periodic line */
 	ev->stop_op.fn = on_stop;
 	ev->sig_op.fn = on_signal;
 	ev->work_op.fn = on_work;
@@ -534,6 +541,7 @@ int vm_wait(struct vm *vm)
 	 * unmapped (vm_destroy); before console_destroy too, whose ops the
 	 * drain may still dispatch */
 	virtio_quiesce(vm, 10000);
+	metrics_stop(vm);	/* the last line, with every request counted */
 	if (vm->serial)
 		serial_flush(vm->serial);
 	if (vm->console) {
@@ -592,6 +600,7 @@ void vm_destroy(struct vm *vm)
 		close(vm->console_fd);
 	gmem_destroy(&vm->mem);
 	sc_vm_free(vm);
+	metrics_free(vm);
 	free(vm->cpuid);
 	pthread_mutex_destroy(&vm->pause_lock);
 	pthread_cond_destroy(&vm->pause_cond);

@@ -62,9 +62,11 @@ const struct sc_rule sc_rules[] = {
 	VM_IOCTL(LOOP, 0, KVM_IOEVENTFD, "teardown deassigns the virtio kick ioeventfds"),
 
 	/* ---- I/O outside the ring ---- */
-	SYS(BOTH, 0, write, "serial output, eventfd signals (stop, kicks, UART space), stderr"),
+	SYS(BOTH, 0, write, "serial output, eventfd signals (stop, kicks, UART space), stderr, "
+	    "the log file (--log-path), metrics lines (--metrics-path)"),
 	SYS(BOTH, 0, poll, "serial output waits for room on the console or for a stop"),
 	SYS(LOOP, 0, read, "drain virtio kick eventfds"),
+	SYS(LOOP, SC_F_METRICS, pread64, "metrics: KVM's counters from each vCPU's stats fd"),
 	SYS(LOOP, 0, io_uring_enter, "submit to and wait on the event loop's ring"),
 	SYS(LOOP, 0, close, "teardown closes the VM's fds"),
 

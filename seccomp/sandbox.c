@@ -32,6 +32,8 @@ unsigned sc_vm_features(const struct vm *vm)
 			f |= SC_F_RNG;
 		if (cfg->vsock.uds)
 			f |= SC_F_VSOCK;
+		if (cfg->metrics_path)
+			f |= SC_F_METRICS;
 		f |= cfg->sandbox_features;
 	}
 #ifdef EMBER_TEST_HOOKS

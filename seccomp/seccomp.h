@@ -42,6 +42,7 @@ enum sc_feature {
 	SC_F_TEST = 1u << 7,	/* test builds: the self-test's own needs */
 	SC_F_SANITIZER = 1u << 8,	/* ASan/UBSan runtime (SAN=1 builds only) */
 	SC_F_VSOCK = 1u << 9,	/* virtio-vsock: Unix sockets to the host */
+	SC_F_METRICS = 1u << 10,	/* --metrics-path: KVM's counters (stats fds) */
 };
 
 /* Runtime values a rule may compare an argument with. */

@@ -241,8 +241,12 @@ static const exit_fn exit_table[] = {
 int vcpu_handle_exit(struct vcpu *v)
 {
 	uint32_t reason = v->run->exit_reason;
+	uint64_t *cnt = &v->stats.reason[reason < VCPU_STATS_REASONS ? reason :
+					 VCPU_STATS_REASONS - 1];
 
-	v->stats.reason[reason < VCPU_STATS_REASONS ? reason : VCPU_STATS_REASONS - 1]++;
+	/* this thread is its only writer: a plain add, stored whole for the
+	 * metrics flush that reads it meanwhile (monitor/metrics.c) */
+	__atomic_store_n(cnt, *cnt + 1, __ATOMIC_RELAXED);
 	if (reason < ARRAY_SIZE(exit_table) && exit_table[reason])
 		return exit_table[reason](v);
 	vm_request_stop(v->vm, EXIT_BADEXIT, "vCPU %u: unhandled KVM exit reason %u at RIP 0x%llx",

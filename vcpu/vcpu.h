@@ -54,7 +54,8 @@ void bus_destroy(struct bus *b);
 #define VCPU_STATS_REASONS 64	/* KVM_EXIT_* below this; the last counts the rest */
 #define VCPU_STATS_MMIO 64	/* MMIO bus ranges below this; the last the rest */
 /* Exits counted by the vCPU's own thread (vcpu/stats.c); read once it
- * has stopped. */
+ * has stopped, except reason[], which the metrics read while it runs
+ * (relaxed atomic loads of whole stores). */
 struct vcpu_stats {
 	uint64_t reason[VCPU_STATS_REASONS];	/* exits to ember by KVM_EXIT_* */
 	uint32_t mmio[VCPU_STATS_MMIO];	/* MMIO exits by bus range index */

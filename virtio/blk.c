@@ -124,9 +124,23 @@ static struct blk_req *req_alloc(struct blk *b)
 	return r;
 }
 
+/* Metrics: what r did.  Lock held. */
+static void blk_stat(struct virtio_dev *vd, const struct blk_req *r, uint8_t status)
+{
+	if (status == VIRTIO_BLK_S_UNSUPP)
+		virtio_stat_inc(vd, VSTAT_INVALID);
+	else if (status != VIRTIO_BLK_S_OK)
+		virtio_stat_inc(vd, r->type == VIRTIO_BLK_T_IN ? VSTAT_RX_FAILS : VSTAT_TX_FAILS);
+	else if (r->type == VIRTIO_BLK_T_IN || r->type == VIRTIO_BLK_T_OUT)
+		virtio_stat_io(vd, r->type == VIRTIO_BLK_T_OUT, r->len);
+	else if (r->type == VIRTIO_BLK_T_FLUSH)
+		virtio_stat_inc(vd, VSTAT_FLUSHES);
+}
+
 /* Finishes a request: status byte, used element, interrupt. */
 static void req_done(struct blk *b, struct blk_req *r, uint8_t status)
 {
+	blk_stat(&b->vd, r, status);
 	*r->status = status;
 	vq_push(&b->vd.q[0].vq, r->head, status == VIRTIO_BLK_S_OK ? r->used_len : 1);
 	req_free(b, r);
@@ -662,6 +676,7 @@ int blk_create(struct vm *vm, unsigned n, const struct drive_cfg *cfg,
 	rc = virtio_dev_init(&b->vd, vm, n, &blk_ops, feat, name, err);
 	if (rc < 0)
 		goto fail;
+	b->vd.stats.rl[0] = &b->rl;
 	vm_add_device(vm, &b->vd.dev);
 	if (out)
 		*out = &b->vd;

@@ -167,6 +167,8 @@ void virtio_dev_kick(struct virtio_dev *vd, unsigned q)
 		if (vd->ops->cancel && vd->vm->loop)
 			vd->ops->cancel(vd);
 	}
+	if (q < VIRTIO_MAX_QUEUES)
+		vd->stats.kicks[q]++;
 	if (virtio_dev_queue_live(vd, q))
 		vd->ops->notify(vd, q);
 	pthread_mutex_unlock(&vd->lock);

@@ -153,6 +153,7 @@ again:
 		}
 		if (!mrg && r.wr_len < n->rx_len) {	/* does not fit: drop it */
 			vq_unpop(q, 1);
+			virtio_stat_inc(&n->vd, VSTAT_RX_FAILS);
 			n->rx_len = 0;
 			return true;
 		}
@@ -170,6 +171,7 @@ again:
 							 num_buffers), &num, 2);
 	for (unsigned i = 0; i < nb; i++)
 		vq_push(q, n->rx_heads[i], n->rx_lens[i]);
+	virtio_stat_io(&n->vd, false, n->rx_len - NET_HDR);
 	virtio_dev_notify_used(&n->vd, RXQ);
 	n->rx_len = 0;
 	return true;
@@ -227,6 +229,10 @@ static void on_tx(struct loop_op *op, int res, uint32_t flags)
 	if (res < 0)
 		log_debug("%s: TAP write: %s", n->vd.name, strerror(-res));
 	if (t->gen == n->vd.gen) {
+		if (res < NET_HDR)
+			virtio_stat_inc(&n->vd, VSTAT_TX_FAILS);
+		else
+			virtio_stat_io(&n->vd, true, (uint64_t)res - NET_HDR);
 		vq_push(&n->vd.q[TXQ].vq, t->head, 0);
 		virtio_dev_notify_used(&n->vd, TXQ);
 		tx_free(n, t);

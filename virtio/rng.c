@@ -65,6 +65,9 @@ static void rng_notify(struct virtio_dev *vd, unsigned qi)
 				break;
 			n = fill(req.wr, req.nwr, RNG_REQ_MAX);
 			rl_charge(&r->rl, n);
+			virtio_stat_io(vd, false, n);
+			if (n < req.wr_len && n < RNG_REQ_MAX)	/* getrandom failed */
+				virtio_stat_inc(vd, VSTAT_RX_FAILS);
 			vq_push(q, req.head, n);
 		}
 	} while (virtio_pass_more(&p));
@@ -111,6 +114,7 @@ int rng_create(struct vm *vm, unsigned n, const struct ratelimit_cfg *rl,
 		free(r);
 		return rc;
 	}
+	r->vd.stats.rl[0] = &r->rl;
 	vm_add_device(vm, &r->vd.dev);
 	if (out)
 		*out = &r->vd;

@@ -225,6 +225,21 @@ struct virtio_dev_ops {
 	void (*destroy)(struct virtio_dev *vd);
 };
 
+/* Counters for metrics (monitor/metrics.c): only ever incremented, with
+ * the device lock held; the metrics flush reads them under it.  RX is
+ * toward the guest (a drive's reads, frames or packets received, entropy
+ * given), TX from it (a drive's writes, frames or packets sent); bytes are
+ * data bytes (no virtio-net or vsock header). */
+enum { VSTAT_RX_OPS, VSTAT_RX_BYTES, VSTAT_TX_OPS, VSTAT_TX_BYTES, VSTAT_FLUSHES,
+       VSTAT_RX_FAILS, VSTAT_TX_FAILS, VSTAT_INVALID, VSTAT__N };
+struct virtio_stats {
+	uint64_t c[VSTAT__N];
+	uint64_t kicks[VIRTIO_MAX_QUEUES];	/* queue notifications served */
+	/* the device's rate limiters, whose `throttled` is reported: [0] the
+	 * RX side (or the only one), [1] the TX side; NULL: none */
+	const struct ratelimit *rl[2];
+};
+
 struct virtio_queue {
 	struct vq vq;
 	struct virtio_dev *vd;
@@ -259,8 +274,22 @@ struct virtio_dev {
 	uint32_t reset_status;	/* STATUS reads this while draining (not 0) */
 	unsigned failures;	/* protocol violations seen (warned once) */
 	struct virtio_queue q[VIRTIO_MAX_QUEUES];
+	struct virtio_stats stats;	/* metrics */
 	char name[24];
 };
+
+/* Metrics: one request (frame, packet) of `bytes` data bytes done in
+ * direction tx (false: RX).  Lock held. */
+static inline void virtio_stat_io(struct virtio_dev *vd, bool tx, uint64_t bytes)
+{
+	vd->stats.c[tx ? VSTAT_TX_OPS : VSTAT_RX_OPS]++;
+	vd->stats.c[tx ? VSTAT_TX_BYTES : VSTAT_RX_BYTES] += bytes;
+}
+/* Metrics: counter `which` (VSTAT_*) plus one.  Lock held. */
+static inline void virtio_stat_inc(struct virtio_dev *vd, unsigned which)
+{
+	vd->stats.c[which]++;
+}
 
 /* Initialises vd (lock, queues, eventfds, ioeventfds when vm->vm_fd >= 0)
  * and registers window n (VIRTIO_MMIO_BASE + n * 4 KiB, GSI

@@ -49,7 +49,7 @@ if [ "$(id -u)" != 0 ]; then
 elif [ ! -f "$GUESTS/sandbox.pvh" ]; then
 	sj_root_reason="no $GUESTS/sandbox.pvh (tests/guests/sandbox/sandbox.mk)"
 fi
-sj_cases="jail-hello jail-smp jail-outside-view jail-daemonize jail-snapshot jail-err-id-chars
+sj_cases="jail-hello jail-metrics-log jail-smp jail-outside-view jail-daemonize jail-snapshot jail-err-id-chars
 	jail-err-id-long jail-err-missing-kernel jail-err-missing-initrd jail-err-no-command
 	jail-err-netns jail-err-cgroup jail-err-not-root jail-restore jail-restore-diff
 	jail-restore-outside-view jail-restore-err-missing jail-restore-err-corrupt
@@ -67,6 +67,28 @@ if sb_case jail-hello; then
 	sj_run jail-hello 33 "$WORK/jail-hello/want" -- "$EMBER" jail --id it-hello \
 		--uid $sb_jail_uid --gid $sb_jail_uid --chroot-base "$sb_jail_base" \
 		-- run --kernel "$GUESTS/hello.pvh" && sb_pass jail-hello
+fi
+
+# --metrics-path and --log-path name files outside the jail: each is made
+# as the jail's uid and bound in, and gets its lines
+if sb_case jail-metrics-log; then
+	d=$WORK/jail-metrics-log
+	printf 'PVH: hello\n' >"$d/want"
+	if sj_run jail-metrics-log 33 "$d/want" -- "$EMBER" jail --id it-metrics \
+		--uid $sb_jail_uid --gid $sb_jail_uid --chroot-base "$sb_jail_base" \
+		-- run --kernel "$GUESTS/hello.pvh" --metrics-path "$d/m.json" \
+		--log-path "$d/log" --level Info; then
+		if [ "$(wc -l <"$d/m.json")" != 1 ] ||
+			! grep -q '^{"utc_timestamp_ms":[0-9]*,.*"exit_io":[1-9]' "$d/m.json"; then
+			sb_fail jail-metrics-log "expected one metrics line with I/O exits" "$d/m.json"
+		elif ! grep -q '^ember: sandbox: capabilities' "$d/log"; then
+			sb_fail jail-metrics-log "no sandbox line in the log file" "$d/log" "$d/err"
+		elif [ "$(stat -c %u "$d/m.json")" != $sb_jail_uid ]; then
+			sb_fail jail-metrics-log "m.json is not the jail's uid's" "$d/err"
+		else
+			sb_pass jail-metrics-log
+		fi
+	fi
 fi
 
 if sb_case jail-smp; then

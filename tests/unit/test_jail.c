@@ -200,6 +200,22 @@ Test(jail_parse, collects_the_vm_files)
 	jail_cfg_free(&c);
 }
 
+Test(jail_parse, metrics_and_log_files_are_bound)
+{
+	struct jail_cfg c;
+	struct errbuf err = { "" };
+
+	cr_assert_eq(parse(&c, &err, (const char *[]){ "--id", "a", "--uid", "0", "--gid", "0",
+		"--", "run", "--raw", kernel, "--metrics-path", "/tmp/m.json",
+		"--log-path", "/tmp/ember.log", "--level", "Info", NULL }), 0, "%s", err.msg);
+	cr_assert_eq(c.nfiles, 3, "%u files", c.nfiles);
+	cr_assert_str_eq(c.files[1].path, "/tmp/m.json");
+	cr_assert(c.files[1].create && !c.files[1].ro && !c.files[1].dir);
+	cr_assert_str_eq(c.files[2].path, "/tmp/ember.log");
+	cr_assert(c.files[2].create && !c.files[2].ro && !c.files[2].dir);
+	jail_cfg_free(&c);
+}
+
 Test(jail_parse, run_is_implied_and_ro_drives_stay_ro)
 {
 	struct jail_cfg c;

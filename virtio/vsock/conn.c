@@ -220,7 +220,10 @@ void vsock_rx_run(struct vsock *v)
 			break;
 		}
 		if (c) {
-			vq_push(q, r.head, conn_packet(c, &r));
+			uint32_t len = conn_packet(c, &r);
+
+			vq_push(q, r.head, len);
+			virtio_stat_io(&v->vd, false, len - VSOCK_HDR);
 		} else {
 			struct virtio_vsock_hdr h;
 
@@ -387,6 +390,7 @@ static void tx_run(struct vsock *v)
 			return;
 		}
 		tx_packet(v, &r);
+		virtio_stat_io(&v->vd, true, r.rd_len - VSOCK_HDR);
 		vq_push(q, r.head, 0);
 		pushed = true;
 	}
