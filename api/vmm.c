@@ -37,6 +37,7 @@
 
 #include "api/api.h"
 #include "api/vmm.h"
+#include "monitor/metrics.h"
 #include "seccomp/seccomp.h"
 #include "snapshot/snapshot.h"
 #include "virtio/virtio.h"
@@ -143,6 +144,9 @@ static int launch(struct vmm *m, const struct api_snapshot_load *req, struct err
 		l.restore = &m->img;
 		m->img.cfg.boot_time = m->o.boot_time;
 		m->img.cfg.track_dirty = req->track_dirty;	/* Diffs of the loaded VM */
+		/* this process's logger and metrics, not the snapshot's */
+		m->img.cfg.logger = m->cfg.logger;
+		m->img.cfg.metrics_path = m->cfg.metrics_path;
 	} else {
 		l.boot = &m->cfg;
 		m->cfg.boot_time = m->o.boot_time;
@@ -494,8 +498,7 @@ int vmm_ctrl_alt_del(struct vm *vm, struct errbuf *err)
 
 int vmm_flush_metrics(struct vm *vm, struct errbuf *err)
 {
-	(void)vm;
-	return err_set(err, ENOTSUP, "FlushMetrics: ember writes no metrics yet");
+	return metrics_flush(vm, err);
 }
 
 /* ---- the process -------------------------------------------------------- */
@@ -565,6 +568,11 @@ int vmm_main(const struct vmm_opts *o, struct vm_config *cfg)
 		err_set(&err, -r, "io_uring: %s", strerror(-r));
 	if (!r && o->sock_path)
 		r = api_server_create(&m->aloop, &api, o->sock_path, &srv, &err);
+	/* --log-path and the rest now (PUT /logger takes effect at the start,
+	 * where the launcher applies the configuration's) */
+	if (!r && (m->cfg.logger.path || m->cfg.logger.level != CONFIG_LOG_UNSET ||
+		   m->cfg.logger.show_level || m->cfg.logger.show_origin))
+		r = log_apply(&m->cfg.logger, &err);
 	/* jansson seeds its hash function once, from /dev/urandom: now,
 	 * while files may still be opened */
 	json_object_seed(0);

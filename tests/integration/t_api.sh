@@ -432,6 +432,7 @@ ap_drive_patch() {
 	ap_ok "$s" 204 '' PUT /boot-source "{\"kernel_image_path\":\"$LX_DIR/vmlinux\",\"initrd_path\":\"$LX_DIR/initramfs.cpio.gz\",\"boot_args\":\"$LINUX_CMDLINE ember.cmd=$cmd\"}"
 	ap_ok "$s" 204 '' PUT /drives/data "{\"drive_id\":\"data\",\"path_on_host\":\"$dir/d1\",\"is_root_device\":false,\"is_read_only\":false}"
 	ap_ok "$s" 204 '' PUT /vsock "{\"guest_cid\":3,\"uds_path\":\"$dir/v\"}"
+	ap_ok "$s" 204 '' PUT /metrics "{\"metrics_path\":\"$dir/metrics\"}"
 	ap_ok "$s" 204 '' PUT /actions '{"action_type":"InstanceStart"}'
 	if ! ap_wait "$dir/a" listening; then
 		ap_end "$dir/a" TERM
@@ -439,6 +440,10 @@ ap_drive_patch() {
 		ap_errs=""
 		return
 	fi
+	# FlushMetrics: one line now, the guest's reads of its disk in it
+	ap_ok "$s" 204 '' PUT /actions '{"action_type":"FlushMetrics"}'
+	grep -q '"utc_timestamp_ms"' "$dir/metrics" && grep -q '"block_data"' "$dir/metrics" ||
+		ap_errs+="FlushMetrics wrote no line with the drive: '$(head -c 300 "$dir/metrics")'"$'\n'
 	ap_ok "$s" 400 "$dir/none" PATCH /drives/data "{\"drive_id\":\"data\",\"path_on_host\":\"$dir/none\"}"
 	ap_ok "$s" 204 '' PATCH /drives/data "{\"drive_id\":\"data\",\"rate_limiter\":{\"bandwidth\":{\"size\":1048576,\"refill_time\":100}}}"
 	ap_ok "$s" 204 '' PATCH /drives/data "{\"drive_id\":\"data\",\"path_on_host\":\"$dir/d2\"}"
