@@ -206,21 +206,16 @@ static const struct jfield net_fields[] = {
 	{ NULL, 0, false },
 };
 
-static int net_limiters(json_t *j, const char *w, struct errbuf *err)
+/* The rx and tx limiters of a network-interface body (absent: no limit). */
+static int net_limiters(json_t *j, struct ratelimit_cfg *rx, struct ratelimit_cfg *tx,
+			struct errbuf *err)
 {
-	struct ratelimit_cfg rl;
-	bool rx, tx;
+	bool limits;
 	int r = j_rate_limiter(j_get(j, "rx_rate_limiter"), "network-interface: rx_rate_limiter",
-			       &rl, &rx, err);
+			       rx, &limits, err);
 
-	if (!r)
-		r = j_rate_limiter(j_get(j, "tx_rate_limiter"), "network-interface: tx_rate_limiter",
-				   &rl, &tx, err);
-	if (!r && (rx || tx))
-		r = err_set(err, EINVAL, "%s: %s: ember has no rate limiting on network "
-			    "interfaces (drives and the rng have)", w,
-			    rx ? "rx_rate_limiter" : "tx_rate_limiter");
-	return r;
+	return r ? r : j_rate_limiter(j_get(j, "tx_rate_limiter"),
+				      "network-interface: tx_rate_limiter", tx, &limits, err);
 }
 
 int api_net(struct vm_config *cfg, json_t *j, const char *path_id, struct errbuf *err)
@@ -230,7 +225,7 @@ int api_net(struct vm_config *cfg, json_t *j, const char *path_id, struct errbuf
 	int r = j_check(j, w, net_fields, err);
 
 	if (r || (r = check_path_id(w, j_str(j, "iface_id"), path_id, err)) ||
-	    (r = net_limiters(j, w, err)))
+	    (r = net_limiters(j, &n.rx_rl, &n.tx_rl, err)))
 		return r;
 	if (j_get(j, "mtu"))
 		return err_set(err, EINVAL, "%s: mtu: ember does not offer VIRTIO_NET_F_MTU", w);
@@ -248,18 +243,27 @@ static const struct jfield net_patch_fields[] = {
 	{ "tx_rate_limiter", J_OBJ, false }, { NULL, 0, false },
 };
 
+/* After the start a limiter may only be restated as it is. */
 int api_net_update(const struct vm_config *cfg, json_t *j, const char *path_id,
 		   struct errbuf *err)
 {
-	const char *w = "network-interface";
-	int r = j_check(j, w, net_patch_fields, err);
+	const char *w = "network-interface", *id;
+	struct ratelimit_cfg rx, tx;
+	int r = j_check(j, w, net_patch_fields, err), i;
 
-	if (r || (r = check_path_id(w, j_str(j, "iface_id"), path_id, err)))
+	if (r || (r = check_path_id(w, j_str(j, "iface_id"), path_id, err)) ||
+	    (r = net_limiters(j, &rx, &tx, err)))
 		return r;
-	if (vm_config_find_net(cfg, j_str(j, "iface_id")) < 0)
-		return err_set(err, EINVAL, "%s: there is no network interface '%.64s'", w,
-			       j_str(j, "iface_id"));
-	return net_limiters(j, w, err);
+	id = j_str(j, "iface_id");
+	if ((i = vm_config_find_net(cfg, id)) < 0)
+		return err_set(err, EINVAL, "%s: there is no network interface '%.64s'", w, id);
+	if (j_get(j, "rx_rate_limiter") && memcmp(&rx, &cfg->nets[i].rx_rl, sizeof(rx)))
+		return err_set(err, EINVAL, "%s '%s': rx_rate_limiter: ember cannot change a "
+			       "running VM's rate limiter", w, id);
+	if (j_get(j, "tx_rate_limiter") && memcmp(&tx, &cfg->nets[i].tx_rl, sizeof(tx)))
+		return err_set(err, EINVAL, "%s '%s': tx_rate_limiter: ember cannot change a "
+			       "running VM's rate limiter", w, id);
+	return 0;
 }
 
 static const struct jfield entropy_fields[] = {

@@ -65,8 +65,9 @@ static bool parse_onoff(const char *v, bool *out)
 	return true;
 }
 
-/* The rate limiter keys of --drive (Cloud Hypervisor's names): the field
- * of rl that key sets, or NULL. */
+/* The rate limiter keys of --drive and --rng-rate (Cloud Hypervisor's
+ * names; --net's rx_ and tx_ ones are these with a prefix): the field of
+ * rl that key sets, or NULL. */
 static uint64_t *rl_key(struct ratelimit_cfg *rl, const char *key)
 {
 	static const struct {
@@ -87,6 +88,22 @@ static uint64_t *rl_key(struct ratelimit_cfg *rl, const char *key)
 	return NULL;
 }
 
+/* A rate limiter key of option opt: sets the field of rl it names from v.
+ * 1 if key is not one (the caller goes on), else 0 or -EINVAL
+ * "<opt>: <key> must be a number, not '<v>'" (key as the user wrote it:
+ * name is key without a prefix such as --net's "rx_"). */
+static int rl_opt(struct ratelimit_cfg *rl, const char *name, const char *key, const char *v,
+		  const char *opt, struct errbuf *err)
+{
+	uint64_t *n = rl_key(rl, name);
+
+	if (!n)
+		return 1;
+	if (parse_size(v, n) < 0)
+		return err_set(err, EINVAL, "%s: %s must be a number, not '%s'", opt, key, v);
+	return 0;
+}
+
 /* Cuts "key=value" (kv, in a writable copy) at its '=': *v the value.
  * 0, or -EINVAL "<opt>: 'kv' is not key=value". */
 static int kv_split(char *kv, const char *opt, char **v, struct errbuf *err)
@@ -103,7 +120,6 @@ static int parse_drive(const char *arg, struct vm_config *cfg, struct errbuf *er
 {
 	char *save = NULL, *spec = strdup(arg);
 	struct drive_cfg d = { 0 };
-	uint64_t *n;
 	int r = 0;
 
 	if (!spec)
@@ -123,10 +139,7 @@ static int parse_drive(const char *arg, struct vm_config *cfg, struct errbuf *er
 		} else if (!strcmp(kv, "direct")) {
 			if (!parse_onoff(v, &d.direct))
 				r = err_set(err, EINVAL, "--drive: direct must be on or off, not '%s'", v);
-		} else if ((n = rl_key(&d.rl, kv))) {
-			if (parse_size(v, n) < 0)
-				r = err_set(err, EINVAL, "--drive: %s must be a number, not '%s'", kv, v);
-		} else
+		} else if ((r = rl_opt(&d.rl, kv, kv, v, "--drive", err)) > 0)
 			r = err_set(err, EINVAL, "--drive: unknown key '%s'", kv);
 	}
 	if (!r && !d.path)
@@ -142,7 +155,6 @@ static int parse_rng_rate(const char *arg, struct vm_config *cfg, struct errbuf 
 {
 	char *save = NULL, *spec = strdup(arg);
 	struct ratelimit_cfg rl = { 0 };
-	uint64_t *n;
 	int r = 0;
 
 	if (!spec)
@@ -152,15 +164,23 @@ static int parse_rng_rate(const char *arg, struct vm_config *cfg, struct errbuf 
 
 		if ((r = kv_split(kv, "--rng-rate", &v, err)))
 			break;
-		if (!(n = rl_key(&rl, kv)))
+		if ((r = rl_opt(&rl, kv, kv, v, "--rng-rate", err)) > 0)
 			r = err_set(err, EINVAL, "--rng-rate: unknown key '%s'", kv);
-		else if (parse_size(v, n) < 0)
-			r = err_set(err, EINVAL, "--rng-rate: %s must be a number, not '%s'", kv, v);
 	}
 	if (!r)
 		r = vm_config_set_rng_limit(cfg, &rl, "--rng-rate", err);
 	free(spec);
 	return r;
+}
+
+/* --net's rate limiter keys: rx_ or tx_, then a key of --drive's.  As
+ * rl_opt. */
+static int net_rl_opt(struct net_cfg *n, const char *kv, const char *v, struct errbuf *err)
+{
+	struct ratelimit_cfg *rl = !strncmp(kv, "rx_", 3) ? &n->rx_rl :
+				   !strncmp(kv, "tx_", 3) ? &n->tx_rl : NULL;
+
+	return rl ? rl_opt(rl, kv + 3, kv, v, "--net", err) : 1;
 }
 
 static int parse_net(const char *arg, struct vm_config *cfg, struct errbuf *err)
@@ -180,7 +200,7 @@ static int parse_net(const char *arg, struct vm_config *cfg, struct errbuf *err)
 			n.tap = v;
 		else if (!strcmp(kv, "mac"))
 			n.mac_set = !(r = vm_config_parse_mac(v, n.mac, "--net", err));
-		else
+		else if ((r = net_rl_opt(&n, kv, v, err)) > 0)
 			r = err_set(err, EINVAL, "--net: unknown key '%s'", kv);
 	}
 	if (!r && !n.tap)

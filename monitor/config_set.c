@@ -289,6 +289,19 @@ int vm_config_parse_mac(const char *s, uint8_t mac[6], const char *field, struct
 	return 0;
 }
 
+/* The rx and tx limiters of a network interface, each named in a message. */
+static int check_net_limits(const struct net_cfg *n, const char *field, struct errbuf *err)
+{
+	char f[128];
+	int r;
+
+	snprintf(f, sizeof(f), "%s: rx", field);
+	if ((r = vm_config_check_ratelimit(&n->rx_rl, f, err)))
+		return r;
+	snprintf(f, sizeof(f), "%s: tx", field);
+	return vm_config_check_ratelimit(&n->tx_rl, f, err);
+}
+
 int vm_config_put_net(struct vm_config *cfg, const struct net_cfg *n, const char *field,
 		      struct errbuf *err)
 {
@@ -309,6 +322,8 @@ int vm_config_put_net(struct vm_config *cfg, const struct net_cfg *n, const char
 	if (n->mac_set && (n->mac[0] & 1))
 		return err_set(err, EINVAL, "%s: network interface '%s': the MAC address is not unicast",
 			       field, name);
+	if ((r = check_net_limits(n, field, err)))
+		return r;
 	if (old < 0 && cfg->nnets == MAX_NETS)
 		return err_set(err, ENOSPC, "%s: at most %d network devices", field, MAX_NETS);
 	for (unsigned i = 0; i < cfg->nnets; i++) {

@@ -48,6 +48,8 @@ static void usage(FILE *f)
 	      "          [,bw_size=BYTES,bw_refill_time=MS[,bw_one_time_burst=BYTES]]\n"
 	      "          [,ops_size=N,ops_refill_time=MS[,ops_one_time_burst=N]]   rate limits\n"
 	      "  --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX]          virtio-net on a TAP\n"
+	      "          [,rx_bw_size=BYTES,rx_bw_refill_time=MS..][,tx_ops_size=N..]   rate limits:\n"
+	      "                       --drive's keys after rx_ (to the guest) or tx_ (from it)\n"
 	      "  --rng                virtio-rng\n"
 	      "  --rng-rate bw_size=BYTES,bw_refill_time=MS[,ops_size=N,ops_refill_time=MS..]\n"
 	      "                       virtio-rng with a rate limiter (keys as for --drive)\n"

@@ -221,6 +221,9 @@ struct net_cfg {
 	const char *tap;
 	uint8_t mac[6];
 	bool mac_set;
+	/* rx_bw_size=.., tx_ops_size=..: frames the TAP gives the guest (rx)
+	 * and the guest sends (tx), by their bytes and count (no limit: zeros) */
+	struct ratelimit_cfg rx_rl, tx_rl;
 };
 /* Firecracker's logger: where ember's log goes and what it shows. */
 enum { CONFIG_LOG_UNSET = -1, CONFIG_LOG_OFF = -2 };
@@ -251,7 +254,7 @@ struct vm_config {
 	bool boot_time;		/* --boot-time */
 	struct drive_cfg drives[MAX_DRIVES];	/* --drive path=..,ro=on,id=..,direct=on */
 	unsigned ndrives;
-	struct net_cfg nets[MAX_NETS];	/* --net tap=NAME[,mac=..] */
+	struct net_cfg nets[MAX_NETS];	/* --net tap=NAME[,mac=..][,rx_bw_size=..] */
 	unsigned nnets;
 	bool rng;		/* --rng */
 	struct ratelimit_cfg rng_rl;	/* --rng-rate (no limit: zeros) */
@@ -353,8 +356,9 @@ int vm_config_put_drive(struct vm_config *cfg, const struct drive_cfg *d, const 
 			struct errbuf *err);
 /* Adds network interface n, or replaces the one of the same id.  Checks:
  * the id as for drives; a tap name of 1 to 15 characters that no other
- * interface uses; a unicast MAC (if set) no other interface has; at most
- * MAX_NETS. */
+ * interface uses; a unicast MAC (if set) no other interface has; the rx
+ * and tx rate limiters (as vm_config_check_ratelimit, field "<field>: rx"
+ * or ": tx"); at most MAX_NETS. */
 int vm_config_put_net(struct vm_config *cfg, const struct net_cfg *n, const char *field,
 		      struct errbuf *err);
 /* Parses "aa:bb:cc:dd:ee:ff" into mac: a unicast address, else -EINVAL

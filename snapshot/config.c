@@ -8,8 +8,9 @@
 #include "snapshot/snapshot.h"
 
 /* 2: each drive's rate limiter (six u64 after its flags) and the rng's
- * (six u64 at the end); 1 is read too */
-#define CONFIG_VERSION 2
+ * (six u64 after the network devices); 3: each network device's rx and
+ * tx limiters (twice six u64 after its MAC); 1 and 2 are read too */
+#define CONFIG_VERSION 3
 #define MEM_VERSION 1
 
 static void put_rl(struct sbuf *sb, const struct ratelimit_cfg *rl)
@@ -65,6 +66,8 @@ void snap_config_encode(const struct vm_config *cfg, struct sbuf *sb)
 		memcpy(mac, n->mac, 6);
 		mac[6] = n->mac_set;
 		sbuf_put(sb, mac, sizeof(mac));
+		put_rl(sb, &n->rx_rl);
+		put_rl(sb, &n->tx_rl);
 	}
 	put_rl(sb, &cfg->rng_rl);
 	/* vsock: a tail only VMs with one have (after the rng's limiter) */
@@ -153,6 +156,8 @@ int snap_config_decode(struct sbuf *sb, struct vm_config *cfg)
 			return -EINVAL;
 		memcpy(n->mac, mac, 6);
 		n->mac_set = mac[6];
+		if (ver >= 3 && (get_rl(sb, &n->rx_rl) || get_rl(sb, &n->tx_rl)))
+			return -EINVAL;
 	}
 	if (ver >= 2 && get_rl(sb, &cfg->rng_rl))
 		return -EINVAL;

@@ -8,7 +8,16 @@
  * chain; no guest buffer is held while waiting for the TAP.  A frame that
  * finds no guest buffer waits for the next RX kick.  Checksum/TSO offloads
  * toward the guest are offered only if the TAP accepts them
- * (TUNSETOFFLOAD) and set to what the driver negotiated. */
+ * (TUNSETOFFLOAD) and set to what the driver negotiated.
+ *
+ * Rate limiters (virtio/ratelimit.c; --net rx_bw_size=.., tx_ops_size=..)
+ * count the Ethernet frames' bytes (the vnet header aside) and the frames.
+ * A TX frame the limiter refuses goes back to the avail ring (vq_unpop)
+ * and nothing more is taken until its timer fires; a frame read from the
+ * TAP that the RX limiter refuses stays in the host buffer, and the TAP is
+ * not read again until the timer lets it go to the guest.  Neither holds
+ * a guest buffer: a reset or a snapshot finds nothing of theirs to drop or
+ * save but the RX frame, which is dropped as a reset drops it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -63,8 +72,11 @@ struct net {
 	unsigned rx_nfirst;
 	uint16_t rx_heads[NET_QUEUE_MAX];
 	uint32_t rx_lens[NET_QUEUE_MAX];
+	bool rx_held;		/* the frame in rx_buf waits for rx_rl's timer */
+	struct ratelimit rx_rl;
 	/* TX */
 	struct net_tx *tx, *tx_free;
+	struct ratelimit tx_rl;	/* while its timer is armed no frame is taken */
 };
 
 static bool has(const struct net *n, unsigned bit)
@@ -177,6 +189,18 @@ again:
 	return true;
 }
 
+/* Asks the RX limiter for the frame in rx_buf: true if it may go to the
+ * guest, else it is held (rx_held) and the limiter's timer armed. */
+static bool rx_admit(struct net *n)
+{
+	uint64_t wait = rl_try(&n->rx_rl, n->rx_len - NET_HDR);
+
+	n->rx_held = wait != 0;
+	if (wait)
+		rl_arm(&n->rx_rl, n->vd.vm->loop, wait);
+	return !wait;
+}
+
 static void on_rx(struct loop_op *op, int res, uint32_t flags)
 {
 	struct net *n = container_of(op, struct net, rx_op);
@@ -191,7 +215,8 @@ static void on_rx(struct loop_op *op, int res, uint32_t flags)
 	}
 	if (res >= NET_HDR) {
 		n->rx_len = (size_t)res;
-		rx_deliver(n);
+		if (rx_admit(n))
+			rx_deliver(n);
 	} else if (res < 0 && res != -EAGAIN && res != -EINTR && res != -ECANCELED) {
 		log_warn("%s: TAP read: %s; receive stopped", n->vd.name, strerror(-res));
 		n->rx_dead = true;
@@ -204,9 +229,21 @@ static void on_rx(struct loop_op *op, int res, uint32_t flags)
 static void rx_kick(struct net *n)
 {
 	set_offloads(n);
-	if (n->rx_len && !rx_deliver(n))
-		return;
+	if (n->rx_held || (n->rx_len && !rx_deliver(n)))
+		return;		/* the limiter's timer, or the next kick */
 	rx_arm(n);
+}
+
+/* The RX limiter's timer (loop thread): the held frame goes if it may,
+ * then the TAP is read again. */
+static void rx_rl_resume(struct ratelimit *rl)
+{
+	struct net *n = container_of(rl, struct net, rx_rl);
+
+	pthread_mutex_lock(&n->vd.lock);
+	if (!n->vd.quiesced && (!n->rx_held || rx_admit(n)))
+		rx_kick(n);
+	pthread_mutex_unlock(&n->vd.lock);
 }
 
 /* ---- TX ------------------------------------------------------------------ */
@@ -250,8 +287,9 @@ static void tx_process(struct net *n)
 {
 	struct vq *q = &n->vd.q[TXQ].vq;
 	struct virtio_pass p;
+	uint64_t wait;
 
-	if (!virtio_dev_queue_live(&n->vd, TXQ) || !n->vd.vm->loop)
+	if (!virtio_dev_queue_live(&n->vd, TXQ) || !n->vd.vm->loop || n->tx_rl.armed)
 		return;
 	virtio_pass_begin(&p, &n->vd, TXQ);
 	for (;;) {
@@ -273,6 +311,11 @@ static void tx_process(struct net *n)
 				virtio_dev_notify_used(&n->vd, TXQ);
 				continue;
 			}
+			if ((wait = rl_try(&n->tx_rl, t->vqr.rd_len - NET_HDR))) {
+				vq_unpop(q, 1);	/* taken again when the timer fires */
+				rl_arm(&n->tx_rl, n->vd.vm->loop, wait);
+				return;
+			}
 			n->tx_free = t->next_free;
 			t->busy = true;
 			t->gen = n->vd.gen;
@@ -285,6 +328,16 @@ static void tx_process(struct net *n)
 	}
 }
 
+/* The TX limiter's timer (loop thread). */
+static void tx_rl_resume(struct ratelimit *rl)
+{
+	struct net *n = container_of(rl, struct net, tx_rl);
+
+	pthread_mutex_lock(&n->vd.lock);
+	tx_process(n);
+	pthread_mutex_unlock(&n->vd.lock);
+}
+
 static void net_notify(struct virtio_dev *vd, unsigned q)
 {
 	struct net *n = container_of(vd, struct net, vd);
@@ -295,9 +348,14 @@ static void net_notify(struct virtio_dev *vd, unsigned q)
 		tx_process(n);
 }
 
+/* A held RX frame is dropped; an armed limiter timer finds nothing held
+ * when it fires and only looks at the queues. */
 static void net_reset(struct virtio_dev *vd)
 {
-	container_of(vd, struct net, vd)->rx_len = 0;
+	struct net *n = container_of(vd, struct net, vd);
+
+	n->rx_len = 0;
+	n->rx_held = false;
 }
 
 /* TX writes read guest buffers until they complete: after a reset the
@@ -366,6 +424,7 @@ static int net_restore(struct virtio_dev *vd, struct sbuf *sb)
 	}
 	memcpy(n->cfg.mac, mac, 6);
 	n->rx_len = 0;
+	n->rx_held = false;
 	n->cur_offloads = -1;
 	if (ntx)
 		virtio_dev_notify_used(vd, TXQ);
@@ -467,6 +526,10 @@ int net_create(struct vm *vm, unsigned idx, const struct net_cfg *cfg,
 	if (rc < 0)
 		goto fail;
 	n->rx_op.fn = on_rx;
+	rl_init(&n->rx_rl, &cfg->rx_rl);
+	n->rx_rl.resume = rx_rl_resume;
+	rl_init(&n->tx_rl, &cfg->tx_rl);
+	n->tx_rl.resume = tx_rl_resume;
 	for (unsigned i = 0; i < NET_TX_SLOTS; i++) {
 		n->tx[i].n = n;
 		n->tx[i].op.fn = on_tx;

@@ -16,7 +16,9 @@ static const char good[] =
 	"    {\"drive_id\": \"scratch\", \"path_on_host\": \"s.ext4\", \"is_root_device\": false, \"is_read_only\": false},\n"
 	"    {\"drive_id\": \"rootfs\", \"path_on_host\": \"rootfs.ext4\", \"is_root_device\": true, \"is_read_only\": true}\n"
 	"  ],\n"
-	"  \"network-interfaces\": [{\"iface_id\": \"eth0\", \"guest_mac\": \"AA:FC:00:00:00:01\", \"host_dev_name\": \"tap0\"}],\n"
+	"  \"network-interfaces\": [{\"iface_id\": \"eth0\", \"guest_mac\": \"AA:FC:00:00:00:01\", \"host_dev_name\": \"tap0\",\n"
+	"    \"rx_rate_limiter\": {\"bandwidth\": {\"size\": 1048576, \"refill_time\": 100}},\n"
+	"    \"tx_rate_limiter\": {\"ops\": {\"size\": 1000, \"one_time_burst\": 500, \"refill_time\": 1000}}}],\n"
 	"  \"machine-config\": {\"vcpu_count\": 2, \"mem_size_mib\": 1024, \"smt\": false, \"track_dirty_pages\": false},\n"
 	"  \"entropy\": {},\n"
 	"  \"logger\": {\"log_path\": \"fc.log\", \"level\": \"Warning\"},\n"
@@ -41,6 +43,12 @@ Test(api_cfgfile, good)
 	cr_assert(c.drives[0].root && c.drives[0].ro);
 	cr_assert_eq(c.nnets, 1);
 	cr_assert_eq(c.nets[0].mac[0], 0xaa);
+	cr_assert_eq(c.nets[0].rx_rl.bw.size, 1048576);
+	cr_assert_eq(c.nets[0].rx_rl.bw.refill_ms, 100);
+	cr_assert_eq(c.nets[0].tx_rl.ops.size, 1000);
+	cr_assert_eq(c.nets[0].tx_rl.ops.one_time_burst, 500);
+	cr_assert_eq(c.nets[0].tx_rl.ops.refill_ms, 1000);
+	cr_assert_eq(c.nets[0].tx_rl.bw.size, 0);
 	cr_assert(c.rng);
 	cr_assert_eq(c.logger.level, LOG_WARN);
 	cr_assert_str_eq(c.metrics_path, "metrics.json");
@@ -98,6 +106,8 @@ Test(api_cfgfile, exact_errors)
 		  "drives[0]: drive: field 'path_on_host' must be a string" },
 		{ "{\"boot-source\": {\"kernel_image_path\": \"k\"}, \"network-interfaces\": [{\"iface_id\": \"e\", \"host_dev_name\": \"a-very-long-tap-name\"}]}",
 		  "network-interfaces[0]: network-interface: tap name 'a-very-long-tap-name' is longer than 15 characters" },
+		{ "{\"boot-source\": {\"kernel_image_path\": \"k\"}, \"network-interfaces\": [{\"iface_id\": \"e\", \"host_dev_name\": \"t\", \"rx_rate_limiter\": {\"bandwidth\": {\"size\": 1}}}]}",
+		  "network-interfaces[0]: network-interface: rx_rate_limiter: bandwidth: missing field 'refill_time'" },
 		{ "{\"boot-source\": {\"kernel_image_path\": \"k\"}, \"machine-config\": {\"vcpu_count\": 65, \"mem_size_mib\": 128}}",
 		  "machine-config: vcpu_count: '65' is not a number from 1 to 64" },
 		{ "{\"boot-source\": {\"kernel_image_path\": \"k\"}, \"vsock\": {\"guest_cid\": 1, \"uds_path\": \"v\"}}",

@@ -194,20 +194,38 @@ Test(api_router, network_interfaces)
 	      F("network-interface: guest_mac: 'zz' is not a unicast MAC address") },
 	    { PRE, HTTP_PUT, "/network-interfaces/eth1", "{\"iface_id\":\"eth1\",\"host_dev_name\":\"tap1\",\"mac\":\"x\"}", 400,
 	      F("network-interface: unknown field 'mac'") },
-	    { PRE, HTTP_PUT, "/network-interfaces/eth1", "{\"iface_id\":\"eth1\",\"host_dev_name\":\"tap1\",\"tx_rate_limiter\":{\"bandwidth\":{\"size\":1000,\"refill_time\":100}}}", 400,
-	      F("network-interface: tx_rate_limiter: ember has no rate limiting on network interfaces (drives and the rng have)") },
+	    { PRE, HTTP_PUT, "/network-interfaces/eth1", "{\"iface_id\":\"eth1\",\"host_dev_name\":\"tap1\",\"tx_rate_limiter\":{\"bandwidth\":{\"size\":1000,\"refill_time\":3600001}}}", 400,
+	      F("network-interface: tx_rate_limiter: bandwidth rate limiter: refill time must be 1 to 3600000 ms, not 3600001") },
+	    { PRE, HTTP_PUT, "/network-interfaces/eth1", "{\"iface_id\":\"eth1\",\"host_dev_name\":\"tap1\",\"rx_rate_limiter\":{\"ops\":{\"size\":\"10\",\"refill_time\":100}}}", 400,
+	      F("network-interface: rx_rate_limiter: ops: field 'size' must be an unsigned integer") },
+	    { PRE, HTTP_PUT, "/network-interfaces/eth1", "{\"iface_id\":\"eth1\",\"host_dev_name\":\"tap1\",\"rx_rate_limiter\":{\"bandwidth\":{\"size\":1000,\"refill_time\":100,\"burst\":1}}}", 400,
+	      F("network-interface: rx_rate_limiter: bandwidth: unknown field 'burst'") },
+	    { PRE, HTTP_PUT, "/network-interfaces/eth1", "{\"iface_id\":\"eth1\",\"host_dev_name\":\"tap1\",\"tx_rate_limiter\":{\"pps\":{}}}", 400,
+	      F("network-interface: tx_rate_limiter: unknown field 'pps'") },
+	    { PRE, HTTP_PUT, "/network-interfaces/eth1", "{\"iface_id\":\"eth1\",\"host_dev_name\":\"tap1\",\"rx_rate_limiter\":{\"bandwidth\":{\"size\":65536,\"one_time_burst\":1048576,\"refill_time\":250}},\"tx_rate_limiter\":{\"ops\":{\"size\":100,\"refill_time\":1000}}}", 204, NULL },
 	    { PRE, HTTP_PUT, "/network-interfaces/eth1", "{\"iface_id\":\"eth1\",\"host_dev_name\":\"tap1\",\"mtu\":1500}", 400,
 	      F("network-interface: mtu: ember does not offer VIRTIO_NET_F_MTU") },
 	    { PRE, HTTP_PATCH, "/network-interfaces/eth0", "{\"iface_id\":\"eth0\"}", 400,
 	      F("network-interface: not allowed before the VM has started (state Not started)") },
 	    { RUNNING, HTTP_PATCH, "/network-interfaces/eth0", "{\"iface_id\":\"eth0\",\"rx_rate_limiter\":{}}", 204, NULL },
 	    { RUNNING, HTTP_PATCH, "/network-interfaces/eth0", "{\"iface_id\":\"eth0\",\"rx_rate_limiter\":{\"ops\":{\"size\":1,\"refill_time\":1}}}", 400,
-	      F("network-interface: rx_rate_limiter: ember has no rate limiting on network interfaces (drives and the rng have)") },
+	      F("network-interface 'eth0': rx_rate_limiter: ember cannot change a running VM's rate limiter") },
+	    { RUNNING, HTTP_PATCH, "/network-interfaces/eth1", "{\"iface_id\":\"eth1\",\"tx_rate_limiter\":{\"ops\":{\"size\":100,\"refill_time\":1000}},\"rx_rate_limiter\":{\"bandwidth\":{\"size\":65536,\"one_time_burst\":1048576,\"refill_time\":250}}}", 204, NULL },
+	    { RUNNING, HTTP_PATCH, "/network-interfaces/eth1", "{\"iface_id\":\"eth1\",\"tx_rate_limiter\":{\"ops\":{\"size\":100,\"refill_time\":500}}}", 400,
+	      F("network-interface 'eth1': tx_rate_limiter: ember cannot change a running VM's rate limiter") },
 	    { RUNNING, HTTP_PATCH, "/network-interfaces/eth9", "{\"iface_id\":\"eth9\"}", 400,
 	      F("network-interface: there is no network interface 'eth9'") },
-	    { RUNNING, HTTP_PUT, "/network-interfaces/eth1", "{\"iface_id\":\"eth1\",\"host_dev_name\":\"tap1\"}", 400,
-	      F("network-interface 'eth1': ember cannot hot-plug devices (state Running)") });
-	cr_assert_eq(f.cfg.nnets, 1);
+	    { RUNNING, HTTP_PUT, "/network-interfaces/eth2", "{\"iface_id\":\"eth2\",\"host_dev_name\":\"tap2\"}", 400,
+	      F("network-interface 'eth2': ember cannot hot-plug devices (state Running)") });
+	cr_assert_eq(f.cfg.nnets, 2);
+	cr_assert_eq(f.cfg.nets[0].rx_rl.bw.size, 0, "no limiter");
+	cr_assert_eq(f.cfg.nets[1].rx_rl.bw.size, 65536);
+	cr_assert_eq(f.cfg.nets[1].rx_rl.bw.one_time_burst, 1048576);
+	cr_assert_eq(f.cfg.nets[1].rx_rl.bw.refill_ms, 250);
+	cr_assert_eq(f.cfg.nets[1].rx_rl.ops.size, 0);
+	cr_assert_eq(f.cfg.nets[1].tx_rl.ops.size, 100);
+	cr_assert_eq(f.cfg.nets[1].tx_rl.ops.refill_ms, 1000);
+	cr_assert_eq(f.cfg.nets[1].tx_rl.bw.size, 0);
 	cr_assert_str_eq(f.cfg.nets[0].id, "eth0");
 	cr_assert(f.cfg.nets[0].mac_set && f.cfg.nets[0].mac[0] == 6 && f.cfg.nets[0].mac[5] == 2);
 }

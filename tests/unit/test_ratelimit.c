@@ -143,6 +143,55 @@ Test(ratelimit, drive_option_and_validation)
 	}
 }
 
+/* --net's limiters: the drive's keys behind rx_ and tx_, each direction
+ * checked and named on its own */
+Test(ratelimit, net_option_and_validation)
+{
+	struct vm_config cfg;
+	struct errbuf err = { "" };
+	char *ok[] = { "run", "--kernel", "/dev/null", "--net",
+		       "tap=tap0,rx_bw_size=128K,rx_bw_refill_time=250,rx_bw_one_time_burst=1M,"
+		       "tx_ops_size=100,tx_ops_refill_time=1000,tx_ops_one_time_burst=10,mac=02:00:00:00:00:01",
+		       "--net", "tap=tap1,tx_bw_size=64K,tx_bw_refill_time=100,rx_ops_size=5,rx_ops_refill_time=50",
+		       NULL };
+	static const struct {
+		const char *spec, *msg;
+	} bad[] = {
+		{ "tap=t,rx_bw_size=4096", "--net: rx: bandwidth rate limiter: refill time must be 1 to "
+		  "3600000 ms, not 0" },
+		{ "tap=t,tx_ops_refill_time=10", "--net: tx: ops rate limiter: size must be more than 0" },
+		{ "tap=t,tx_bw_size=lots", "--net: tx_bw_size must be a number, not 'lots'" },
+		{ "tap=t,rx_size=1", "--net: unknown key 'rx_size'" },
+		{ "tap=t,bw_size=1", "--net: unknown key 'bw_size'" },
+		{ "tap=t,rx_", "--net: 'rx_' is not key=value" },
+	};
+
+	cr_assert_eq(config_parse_run(7, ok, &cfg, &err), 0, "%s", err.msg);
+	cr_assert_eq(cfg.nnets, 2);
+	cr_assert_eq(cfg.nets[0].rx_rl.bw.size, 128 << 10);
+	cr_assert_eq(cfg.nets[0].rx_rl.bw.refill_ms, 250);
+	cr_assert_eq(cfg.nets[0].rx_rl.bw.one_time_burst, 1 << 20);
+	cr_assert_eq(cfg.nets[0].rx_rl.ops.size, 0);
+	cr_assert_eq(cfg.nets[0].tx_rl.ops.size, 100);
+	cr_assert_eq(cfg.nets[0].tx_rl.ops.refill_ms, 1000);
+	cr_assert_eq(cfg.nets[0].tx_rl.ops.one_time_burst, 10);
+	cr_assert_eq(cfg.nets[0].tx_rl.bw.size, 0);
+	cr_assert(cfg.nets[0].mac_set);
+	cr_assert_eq(cfg.nets[1].tx_rl.bw.size, 64 << 10);
+	cr_assert_eq(cfg.nets[1].tx_rl.bw.refill_ms, 100);
+	cr_assert_eq(cfg.nets[1].rx_rl.ops.size, 5);
+	cr_assert_eq(cfg.nets[1].rx_rl.ops.refill_ms, 50);
+	config_free(&cfg);
+	for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
+		char *argv[] = { "run", "--kernel", "/dev/null", "--net", (char *)bad[i].spec, NULL };
+
+		cr_assert_neq(config_parse_run(5, argv, &cfg, &err), 0, "%s", bad[i].spec);
+		cr_assert_str_eq(err.msg, bad[i].msg);
+		cr_assert_eq(cfg.nnets, 0);
+		config_free(&cfg);
+	}
+}
+
 /* ---- virtio-blk behind its limiter ---- */
 #define RQ(k) (VT_BUF + 0x10000ULL * (k))
 #define RQ_DATA(k) (RQ(k) + 0x1000)
@@ -194,19 +243,11 @@ static void post_read(unsigned k)
 	vt_avail_add(0, (uint16_t)d);
 }
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 TestSuite(blk_limited, .init = setup_limited, .fini = teardown_limited);
 
 Test(blk_limited, timer_lets_held_requests_go)
 {
-	uint64_t t0 = mono_ms(), dt;
+	uint64_t t0 = vt_mono_ms(), dt;
 
 	for (unsigned k = 0; k < 6; k++)
 		post_read(k);
@@ -216,7 +257,7 @@ Test(blk_limited, timer_lets_held_requests_go)
 		;
 	cr_assert_eq(vt_used_idx(0), 2, "the other 4 wait for tokens");
 	cr_assert(vt_pump_until_used(&rl_loop, 0, 6));
-	dt = mono_ms() - t0;
+	dt = vt_mono_ms() - t0;
 	/* 16 KiB more at 80 KiB/s: 200 ms */
 	cr_assert(dt >= 190 && dt < 2000, "took %llu ms", (unsigned long long)dt);
 	for (unsigned k = 0; k < 6; k++)
@@ -259,7 +300,7 @@ static void teardown_rng_limited(void)
 
 Test(rng_limited, bytes_per_interval, .init = setup_rng_limited, .fini = teardown_rng_limited)
 {
-	uint64_t t0 = mono_ms(), dt;
+	uint64_t t0 = vt_mono_ms(), dt;
 
 	for (unsigned k = 0; k < 6; k++)
 		vt_post_write(0, (uint16_t)k, VT_BUF + 0x1000 * k, 64);
@@ -269,7 +310,7 @@ Test(rng_limited, bytes_per_interval, .init = setup_rng_limited, .fini = teardow
 		;
 	cr_assert_eq(vt_used_idx(0), 2, "the rest waits for its timer");
 	cr_assert(vt_pump_until_used(&rl_loop, 0, 6));
-	dt = mono_ms() - t0;
+	dt = vt_mono_ms() - t0;
 	/* the rng learns a request's size only after taking it: it waits for
 	 * one token and then runs into debt, so the last 64 bytes are paid
 	 * for after they went: 192 bytes at 1280 B/s, 150 ms */

@@ -68,6 +68,8 @@ Test(snap_state, config_round_trip)
 	in.nets[0].tap = "tap0";
 	memcpy(in.nets[0].mac, "\x02\x11\x22\x33\x44\x55", 6);
 	in.nets[0].mac_set = true;
+	in.nets[0].rx_rl = (struct ratelimit_cfg){ { 128 << 10, 1 << 20, 250 }, { 0, 0, 0 } };
+	in.nets[0].tx_rl = (struct ratelimit_cfg){ { 0, 0, 0 }, { 1000, 10, 100 } };
 	sbuf_init(&sb);
 	snap_config_encode(&in, &sb);
 	sbuf_view(&v, sb.data, sb.len);
@@ -92,6 +94,10 @@ Test(snap_state, config_round_trip)
 	cr_assert_str_eq(out.nets[0].tap, "tap0");
 	cr_assert_eq(memcmp(out.nets[0].mac, "\x02\x11\x22\x33\x44\x55", 6), 0);
 	cr_assert(out.nets[0].mac_set);
+	cr_assert_eq(memcmp(&out.nets[0].rx_rl, &in.nets[0].rx_rl, sizeof(in.nets[0].rx_rl)), 0,
+		     "the rx limiter");
+	cr_assert_eq(memcmp(&out.nets[0].tx_rl, &in.nets[0].tx_rl, sizeof(in.nets[0].tx_rl)), 0,
+		     "the tx limiter");
 	cr_assert_eq(out.console, CONSOLE_STDIO);
 	config_free(&out);
 	/* every truncation is refused */
@@ -140,6 +146,108 @@ Test(snap_state, config_version_1_has_no_limiters_and_bad_limiters_refused)
 	cr_assert_eq(out.drives[0].rl.ops.size, 0);
 	config_free(&out);
 	sbuf_free(&sb);
+}
+
+/* A config section as versions 1 and 2 wrote it: one drive (limited in
+ * 2), one network device, the rng (limited in 2). */
+static void old_config(struct sbuf *sb, uint32_t ver)
+{
+	static const uint8_t mac[8] = { 0x02, 0, 0, 0, 0, 0x07, 1, 0 };
+	const struct ratelimit_cfg drive = { { 4096, 0, 100 }, { 0, 0, 0 } };
+	const struct ratelimit_cfg rng = { { 128, 0, 100 }, { 0, 0, 0 } };
+	const struct ratelimit_cfg *rls[] = { &drive, &rng };
+
+	sbuf_put_u32(sb, ver);
+	sbuf_put_u64(sb, MiB(256));
+	sbuf_put_u32(sb, 1);		/* vCPUs */
+	sbuf_put_u32(sb, IRQCHIP_SPLIT);
+	sbuf_put_u32(sb, 0);		/* pit */
+	sbuf_put_u32(sb, 1);		/* rng */
+	sbuf_put_str(sb, "console=ttyS0");
+	sbuf_put_u32(sb, 1);
+	sbuf_put_str(sb, "a.img");
+	sbuf_put_str(sb, "");
+	sbuf_put_u32(sb, 1);		/* ro */
+	for (unsigned i = 0; i < 2; i++) {
+		if (ver >= 2) {
+			const struct ratelimit_cfg *rl = rls[i];
+
+			sbuf_put_u64(sb, rl->bw.size);
+			sbuf_put_u64(sb, rl->bw.one_time_burst);
+			sbuf_put_u64(sb, rl->bw.refill_ms);
+			sbuf_put_u64(sb, rl->ops.size);
+			sbuf_put_u64(sb, rl->ops.one_time_burst);
+			sbuf_put_u64(sb, rl->ops.refill_ms);
+		}
+		if (i == 0) {	/* the network devices, between the two */
+			sbuf_put_u32(sb, 1);
+			sbuf_put_str(sb, "tap0");
+			sbuf_put(sb, mac, sizeof(mac));
+		}
+	}
+}
+
+/* Versions 1 and 2 are read: their network devices have no limiters, and
+ * 2's drive and rng limiters are kept. */
+Test(snap_state, config_versions_1_and_2_are_read)
+{
+	for (uint32_t ver = 1; ver <= 2; ver++) {
+		struct vm_config out;
+		struct sbuf sb, v;
+
+		sbuf_init(&sb);
+		old_config(&sb, ver);
+		sbuf_view(&v, sb.data, sb.len);
+		cr_assert_eq(snap_config_decode(&v, &out), 0, "version %u", ver);
+		cr_assert_str_eq(out.cmdline, "console=ttyS0");
+		cr_assert_eq(out.ndrives, 1);
+		cr_assert_str_eq(out.drives[0].path, "a.img");
+		cr_assert(out.drives[0].ro);
+		cr_assert_eq(out.drives[0].rl.bw.size, ver == 2 ? 4096 : 0, "version %u", ver);
+		cr_assert_eq(out.rng_rl.bw.size, ver == 2 ? 128 : 0, "version %u", ver);
+		cr_assert_eq(out.nnets, 1);
+		cr_assert_str_eq(out.nets[0].tap, "tap0");
+		cr_assert(out.nets[0].mac_set && out.nets[0].mac[5] == 7);
+		cr_assert_eq(out.nets[0].rx_rl.bw.size, 0);
+		cr_assert_eq(out.nets[0].rx_rl.ops.size, 0);
+		cr_assert_eq(out.nets[0].tx_rl.bw.size, 0);
+		cr_assert_eq(out.nets[0].tx_rl.ops.size, 0);
+		config_free(&out);
+		/* read as version 3 the same bytes lack the net limiters */
+		if (ver == 2) {
+			uint32_t three = 3;
+
+			memcpy(sb.data, &three, 4);
+			sbuf_view(&v, sb.data, sb.len);
+			cr_assert_eq(snap_config_decode(&v, &out), -EINVAL);
+			config_free(&out);
+		}
+		sbuf_free(&sb);
+	}
+}
+
+/* A network device's limiter that is not one (a size without a refill
+ * time) is refused, in rx and in tx. */
+Test(snap_state, config_bad_net_limiter_refused)
+{
+	for (unsigned dir = 0; dir < 2; dir++) {
+		struct vm_config in, out;
+		struct sbuf sb, v;
+
+		memset(&in, 0, sizeof(in));
+		in.mem_size = MiB(256);
+		in.cpus = 1;
+		in.cmdline = "";
+		in.nnets = 1;
+		in.nets[0].tap = "tap0";
+		(dir ? &in.nets[0].tx_rl : &in.nets[0].rx_rl)->bw.size = 4096;
+		sbuf_init(&sb);
+		snap_config_encode(&in, &sb);
+		sbuf_view(&v, sb.data, sb.len);
+		cr_assert_eq(snap_config_decode(&v, &out), -EINVAL, "%s", dir ? "tx" : "rx");
+		config_free(&out);
+		sbuf_free(&sb);
+	}
 }
 
 Test(snap_state, config_refuses_bad_values)

@@ -48,3 +48,5 @@ bool vt_pump_until_used(struct loop *l, unsigned q, uint16_t n);
 unsigned vt_loop_turn(struct loop *l, bool wait);
 /* Makes chain `head` available n times (a guest republishing it). */
 void vt_avail_repeat(unsigned q, uint16_t head, unsigned n);
+/* CLOCK_MONOTONIC in milliseconds (the limiter tests time their waits). */
+uint64_t vt_mono_ms(void);

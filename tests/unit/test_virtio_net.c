@@ -55,10 +55,10 @@ static void set_if(const char *ifname)
 	cr_assert_gt(ifindex, 0);
 }
 
-static void setup_net(void)
+static void setup_net_with(const struct ratelimit_cfg *rx, const struct ratelimit_cfg *tx)
 {
 	struct net_cfg cfg = { .tap = "embt%d", .mac_set = true,
-			       .mac = { 0x02, 0, 0, 0, 0, 0x01 } };
+			       .mac = { 0x02, 0, 0, 0, 0, 0x01 }, .rx_rl = *rx, .tx_rl = *tx };
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
 	struct errbuf err;
 
@@ -77,6 +77,13 @@ static void setup_net(void)
 	virtio_start(&vt_vm);
 	vt_driver_init(vt_features(1ULL << VIRTIO_NET_F_MRG_RXBUF |
 				   1ULL << VIRTIO_NET_F_MAC), 256);
+}
+
+static void setup_net(void)
+{
+	static const struct ratelimit_cfg none;
+
+	setup_net_with(&none, &none);
 }
 
 static void teardown_net(void)
@@ -284,4 +291,122 @@ Test(net, teardown_drains_tx_and_rx)
 	cr_assert_eq(virtio_vm_draining(&vt_vm), 0);
 	cr_assert_eq(vt_used_idx(1), 0);
 	cr_assert_eq(loop.ring.sq.sqe_tail - loop.ring.sq.sqe_head, 0);
+}
+
+/* ---- behind rate limiters: 2 frames at once, then 1 a 100 ms, each way ---- */
+static void setup_limited(void)
+{
+	static const struct ratelimit_cfg two = { .ops = { 2, 0, 200 } };
+
+	setup_net_with(&two, &two);
+}
+
+/* Whether a read of the TAP is armed (counted by draining once quiesced). */
+static bool rx_read_armed(void)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&vt_vd->lock);
+	vt_vd->quiesced = true;
+	n = virtio_dev_draining(vt_vd);
+	vt_vd->quiesced = false;
+	pthread_mutex_unlock(&vt_vd->lock);
+	return n != 0;
+}
+
+TestSuite(net_limited, .init = setup_limited, .fini = teardown_net);
+
+/* Frames the limiter refuses stay in the avail ring until its timer. */
+Test(net_limited, tx_frames_wait_for_the_timer)
+{
+	uint8_t got[2048];
+	struct pollfd pfd = { .fd = psock, .events = POLLIN };
+	uint64_t t0, dt;
+
+	if (!have_tap)
+		cr_skip_test("no TAP here (needs /dev/net/tun and CAP_NET_ADMIN)");
+	while (vt_loop_turn(&loop, false))	/* DRIVER_OK's kicks */
+		;
+	for (unsigned k = 0; k < 4; k++) {
+		uint64_t b = TXBUF + 0x1000ULL * k;
+		size_t len = make_frame(vt_g(b + 0x100), 100, (uint8_t)(16 * k));
+
+		memset(vt_g(b), 0, 12);
+		vt_set_desc(1, 2 * k, b, 12, VRING_DESC_F_NEXT, (uint16_t)(2 * k + 1));
+		vt_set_desc(1, 2 * k + 1, b + 0x100, (uint32_t)len, 0, 0);
+		vt_avail_add(1, (uint16_t)(2 * k));
+	}
+	t0 = vt_mono_ms();
+	virtio_dev_kick(vt_vd, 1);
+	cr_assert(vt_pump_until_used(&loop, 1, 2), "a full bucket lets 2 frames go");
+	while (vt_loop_turn(&loop, false))
+		;
+	cr_assert_eq(vt_used_idx(1), 2, "the other 2 wait for tokens");
+	cr_assert(vt_pump_until_used(&loop, 1, 4));
+	dt = vt_mono_ms() - t0;
+	cr_assert(dt >= 190 && dt < 2000, "2 more frames at 10/s took %llu ms",
+		  (unsigned long long)dt);
+	for (unsigned k = 0; k < 4; k++) {
+		cr_assert_eq(poll(&pfd, 1, 10000), 1, "frame %u came out of the TAP", k);
+		cr_assert_eq(recv(psock, got, sizeof(got), 0), 114);
+		cr_assert_eq(got[14], 16 * k, "in order");
+	}
+}
+
+/* Sends frames 0..3 (payload bytes from 16 k) with 8 RX buffers posted:
+ * 2 reach the guest, the third waits in the device, the TAP is not read. */
+static void rx_throttled(void)
+{
+	static uint8_t frame[200];
+	size_t len;
+
+	for (unsigned k = 0; k < 8; k++)
+		vt_post_write(0, (uint16_t)k, RXBUF(k), 2048);
+	vt_wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	for (unsigned k = 0; k < 4; k++)
+		host_sends(60, (uint8_t)(16 * k), frame, &len);
+	cr_assert(vt_pump_until_used(&loop, 0, 2), "a full bucket lets 2 frames in");
+	while (vt_loop_turn(&loop, false))
+		;
+	cr_assert_eq(vt_used_idx(0), 2, "the others wait for tokens");
+	cr_assert(!rx_read_armed(), "the TAP is not read while a frame waits for tokens");
+}
+
+static uint8_t rx_first_byte(unsigned slot)
+{
+	return vt_g(RXBUF(vt_used_id(0, slot)))[12 + 14];
+}
+
+Test(net_limited, rx_waits_for_the_timer_without_reading_the_tap)
+{
+	uint64_t t0, dt;
+
+	if (!have_tap)
+		cr_skip_test("no TAP here (needs /dev/net/tun and CAP_NET_ADMIN)");
+	t0 = vt_mono_ms();
+	rx_throttled();
+	cr_assert(vt_pump_until_used(&loop, 0, 4));
+	dt = vt_mono_ms() - t0;
+	cr_assert(dt >= 190 && dt < 2000, "2 more frames at 10/s took %llu ms",
+		  (unsigned long long)dt);
+	for (unsigned i = 0; i < 4; i++)
+		cr_assert_eq(rx_first_byte(i), 16 * i, "frame %u in order", i);
+	while (vt_loop_turn(&loop, false))
+		;
+	cr_assert(rx_read_armed(), "reading again once the frames are in");
+}
+
+/* A reset drops the frame the limiter held; the next one comes after it. */
+Test(net_limited, reset_drops_the_held_frame)
+{
+	if (!have_tap)
+		cr_skip_test("no TAP here (needs /dev/net/tun and CAP_NET_ADMIN)");
+	rx_throttled();
+	vt_driver_init(vt_features(1ULL << VIRTIO_NET_F_MRG_RXBUF | 1ULL << VIRTIO_NET_F_MAC),
+		       256);
+	for (unsigned k = 0; k < 8; k++)
+		vt_post_write(0, (uint16_t)k, RXBUF(k), 2048);
+	vt_wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	cr_assert(vt_pump_until_used(&loop, 0, 1));
+	cr_assert_eq(rx_first_byte(0), 48, "frame 2 was dropped with the reset, frame 3 came");
 }

@@ -1,5 +1,6 @@
 /* tests/unit/test_virtio_util.c - see test_virtio.h. */
 #include <string.h>
+#include <time.h>
 
 #include <criterion/criterion.h>
 #include <linux/virtio_config.h>
@@ -161,4 +162,12 @@ void vt_post_write(unsigned q, uint16_t head, uint64_t addr, uint32_t len)
 {
 	vt_set_desc(q, head, addr, len, VRING_DESC_F_WRITE, 0);
 	vt_avail_add(q, head);
+}
+
+uint64_t vt_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
