@@ -307,6 +307,8 @@ static void *vcpu_thread(void *arg)
 	struct vm *vm = v->vm;
 	sigset_t kick;
 
+	if (v->id == 0)
+		vm->ts[TS_THREAD_IN] = now_ns();
 	sigemptyset(&kick);
 	sigaddset(&kick, VCPU_KICK_SIGNAL);
 	/* and SIGBUS: blocked, a fault on guest RAM would kill the process
