@@ -506,8 +506,13 @@ enum {
 	EXIT_MEMFILE = 74,	/* the snapshot memory file changed under the VM */
 };
 
+/* Start-up and stop steps, in the order they happen (--boot-time prints
+ * them in this order): vm_create's, then vm_start's (sandbox set-up, the
+ * event loop, vCPU 0's thread created, running, its first KVM_RUN), then
+ * the stop (exit request, vCPU threads joined, vm_wait done). */
 enum { TS_START, TS_VM_CREATED, TS_MEMORY, TS_IRQCHIP, TS_VCPUS, TS_LOADED,
-       TS_FIRST_RUN, TS_EXIT, TS_TEARDOWN, TS__COUNT };
+       TS_SANDBOX, TS_LOOP, TS_THREAD, TS_THREAD_IN, TS_FIRST_RUN,
+       TS_EXIT, TS_JOINED, TS_WAITED, TS_TEARDOWN, TS__COUNT };
 #define MAX_MARKERS 16
 
 /* Runtime work and handlers (monitor/work.c). */

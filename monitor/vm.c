@@ -479,6 +479,7 @@ int vm_start(struct vm *vm, struct loop *loop, struct errbuf *err)
 	/* sandbox: capabilities go while this is the only thread and before
 	 * the ring exists (its workers copy the creds of their creator) */
 	r = sc_vm_setup(vm, err);
+	vm->ts[TS_SANDBOX] = now_ns();
 	if (!r && (r = loop_init(loop, 256)))
 		err_set(err, -r, "io_uring: %s", strerror(-r));
 	if (r) {
@@ -504,12 +505,15 @@ int vm_start(struct vm *vm, struct loop *loop, struct errbuf *err)
 	}
 	if (vm->cfg->console == CONSOLE_STDIO && console_create(vm, &vm->console))
 		log_debug("console input not available");
+	vm->ts[TS_LOOP] = now_ns();
 
 	/* from here on vm_wait ends it all: a failure is a stop request */
 	r = vm_transition(vm, VM_RUNNING, err);
 	if (r)
 		vm_request_stop(vm, EXIT_HOSTFAIL, "%s", err->msg);
 	for (unsigned i = 0; !r && i < vm->ncpus; i++) {
+		if (i == 0)
+			vm->ts[TS_THREAD] = now_ns();
 		r = vcpu_start(vm->vcpus[i]);
 		if (r)
 			vm_request_stop(vm, EXIT_HOSTFAIL, "vCPU %u thread: %s", i, strerror(-r));
@@ -535,6 +539,7 @@ int vm_wait(struct vm *vm)
 		vcpu_kick(vm->vcpus[i]);
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		vcpu_join(vm->vcpus[i]);
+	vm->ts[TS_JOINED] = now_ns();
 	vm_transition(vm, VM_STOPPED, NULL);
 	/* I/O still in the kernel reads or writes guest RAM: it must end
 	 * before the ring is closed (closing does not wait for it) and RAM is
@@ -560,6 +565,7 @@ int vm_wait(struct vm *vm)
 	if (vm->serial && (dropped = serial_dropped(vm->serial)))
 		log_warn("console: %llu bytes of guest output dropped: the console took "
 			 "no more when the VM stopped", (unsigned long long)dropped);
+	vm->ts[TS_WAITED] = now_ns();
 	return vm->exit_code;
 }
 
@@ -609,7 +615,8 @@ void vm_destroy(struct vm *vm)
 
 static const char *const ts_names[TS__COUNT] = {
 	"process start", "VM created", "memory", "irqchip", "vCPUs", "kernel loaded",
-	"first KVM_RUN", "exit request", "teardown",
+	"sandbox set up", "event loop", "vCPU thread", "vCPU running", "first KVM_RUN",
+	"exit request", "vCPUs joined", "stopped", "teardown",
 };
 
 void vm_print_boot_times(const struct vm *vm)

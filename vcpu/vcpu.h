@@ -70,6 +70,7 @@ struct vcpu {
 	int fd;
 	struct kvm_run *run;
 	pthread_t thread;
+	uint8_t *stack;		/* the thread's stack mapping (vcpu_start), or NULL */
 	bool started;
 	uint64_t exits;		/* number of KVM_RUN returns */
 	struct vcpu_stats stats;

@@ -67,6 +67,8 @@ export EMBER_KERNEL_DIR=$gdir
 vmlinux=$(readlink -f "$gdir/vmlinux")
 initrd=$(readlink -f "$gdir/initramfs.cpio.gz")
 echo "guest: $vmlinux ($(($(stat -L -c %s "$vmlinux") / 1048576)) MiB), $initrd"
+# held open, so no run reads them again over the lane's 9p (lib.sh)
+hold_open "$EMBER" "$LT" "$vmlinux" "$initrd" || exit 1
 
 hw=""
 if [ -e /sys/module/kvm_pvm ]; then

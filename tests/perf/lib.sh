@@ -30,6 +30,27 @@ in_l1() { [ "${EMBER_IN_L1:-}" = 1 ]; }
 # lane_default L1 ELSE: the default of a count, smaller in the lane
 lane_default() { if in_l1; then echo "$1"; else echo "$2"; fi; }
 
+# hold_open FILE...: keeps the FILEs open until the calling script exits
+# (a background `tail --pid` holds them; no trap is set).  The L1 lane
+# mounts the work tree over 9p with cache=mmap, where a file's page cache
+# goes when its last user closes it: every run of a binary from the tree
+# read it again over 9p (ember, a 2.6 MB static binary: most of its
+# start-up time there), while QEMU and its libraries come from the host's
+# / mounted cache=loose.  Held open, their pages stay cached, as on any
+# host that runs a binary again and again.
+hold_open() {
+	local f fd
+	local -a fds=()
+	for f; do
+		exec {fd}<"$f" || return 1
+		fds+=("$fd")
+	done
+	tail --pid=$$ -f /dev/null >/dev/null 2>&1 &	# inherits the descriptors
+	for fd in "${fds[@]}"; do
+		exec {fd}<&-
+	done
+}
+
 # The name of the floor's row in every table.
 # shellcheck disable=SC2034 # used by the scripts that source this
 FLOOR="raw KVM program (floor)"
