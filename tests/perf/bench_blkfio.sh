@@ -90,7 +90,7 @@ cat "$IMG" >/dev/null	# the host page cache holds the image
 # the boot's own counters: fio loaded, no I/O
 guest --version
 for c in $COUNTERS; do kvm_stat "$c" >"$D/base.$c"; done
-: >"$D/g"; : >"$D/hs"; : >"$D/hu"; : >"$D/gr"
+: >"$D/g"; : >"$D/hs"; : >"$D/hu"; : >"$D/gr"; : >"$D/rr"
 for c in $COUNTERS; do : >"$D/per.$c"; done
 for i in $(seq "$N"); do
 	guest "$JOB --filename=/dev/vda --direct=1 --runtime=$FIO_SECS --time_based"
@@ -112,6 +112,8 @@ for i in $(seq "$N"); do
 		2>/dev/null | awk -F';' '{ print $8 }' >>"$D/hu"
 	guest "$JOB --filename=/bench.f --size=64M --direct=0 --runtime=$FIO_SECS --time_based"
 	fio_field 8 "$D/out" >>"$D/gr"
+	[ -n "$iops" ] && awk -v g="$iops" -v h="$(tail -n 1 "$D/hs")" \
+		'BEGIN { if (h > 0) printf "%.1f\n", 100 * g / h }' >>"$D/rr"
 	echo "(round $i: guest ${iops:-failed}, guest RAM file $(tail -n 1 "$D/gr"), host same job $(tail -n 1 "$D/hs"), io_uring $(tail -n 1 "$D/hu"))"
 done
 read -r g gmin gmax <<<"$(stats <"$D/g")"
@@ -126,6 +128,9 @@ printf '| %-48s | %11s | %6s | %6s | %10s |\n' "guest: psync, 32 threads, O_DIRE
 printf '| %-48s | %11s | %6s | %6s | %10s |\n' "guest: the same job on a file in its RAM" "$gr" "$grmin" "$grmax" "$(pct "$g" "$gr")"
 printf '| %-48s | %11s | %6s | %6s | %10s |\n' "host file: the same job, direct=0" "$hs" "$hsmin" "$hsmax" "$(pct "$g" "$hs")"
 printf '| %-48s | %11s | %6s | %6s | %10s |\n' "host file: io_uring, iodepth 32, direct=0" "$hu" "$humin" "$humax" "$(pct "$g" "$hu")"
+echo "guest / host, the same job, round by round (the two ran back to back, so"
+echo "load that comes and goes weighs less than on the medians above): median"
+echo "$(sort -g "$D/rr" | awk '{ v[NR] = $1 } END { if (NR) printf "%s %% (min %s, max %s)", v[int((NR + 1) / 2)], v[1], v[NR] }')"
 echo
 echo "per guest request (KVM's counters over the run less a boot's, over the requests"
 echo "fio completed; median of $N):"
