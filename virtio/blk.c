@@ -72,7 +72,6 @@ struct blk {
 	/* requests the limiter holds back, in order (linked by next_free):
 	 * nothing more is popped until its timer lets them go */
 	struct blk_req *held, *held_tail;
-	struct vq_poll poll;	/* the avail ring polled with kicks off */
 };
 
 static void blk_process(struct blk *b);
@@ -398,23 +397,6 @@ static void blk_start(struct blk *b, struct blk_req *r)
 	blk_go(b, r, st);
 }
 
-/* The poll timer (virtio/poll.c): one more pass, which arms it again or
- * asks for kicks.  Loop thread. */
-static void blk_poll_fired(struct loop_op *op, int res, uint32_t flags)
-{
-	struct blk *b = container_of(op, struct blk, poll.op);
-
-	(void)res;
-	(void)flags;
-	pthread_mutex_lock(&b->vd.lock);
-	b->poll.armed = false;
-	if (virtio_dev_queue_live(&b->vd, 0))
-		blk_process(b);
-	else		/* reset (kicks on again) or quiesced (start turns them on) */
-		b->poll.on = false;
-	pthread_mutex_unlock(&b->vd.lock);
-}
-
 /* Starts the available requests there is a slot for, within a pass's
  * budget (the rest on the loop's next turn).  Lock held. */
 static void blk_process(struct blk *b)
@@ -436,30 +418,20 @@ static void blk_process(struct blk *b)
 					return;
 				break;
 			}
-			b->poll.found++;
 			blk_start(b, r);
 			if (b->held)
 				return;	/* the limiter's timer goes on */
 		}
 		/* out of slots: a completion calls us again */
-		if (!b->free)
-			return;
-		/* the ring is empty (budget left): poll, or go idle */
-		if (p.left && !b->ov && vq_poll_wait(&b->poll, b->vd.vm->loop, &b->vd.q[0].vq))
-			return;
-		vq_poll_idle(&b->poll, p.left);
-		if (!virtio_pass_more(&p))
+		if (!b->free || !virtio_pass_more(&p))
 			return;
 	}
 }
 
 static void blk_notify(struct virtio_dev *vd, unsigned q)
 {
-	struct blk *b = container_of(vd, struct blk, vd);
-
 	(void)q;
-	vq_poll_kick(&b->poll);
-	blk_process(b);
+	blk_process(container_of(vd, struct blk, vd));
 }
 
 /* Resubmits the requests a restore left in flight. */
@@ -467,9 +439,6 @@ static void blk_start_restored(struct virtio_dev *vd)
 {
 	struct blk *b = container_of(vd, struct blk, vd);
 
-	/* a new start (restore, the end of a quiesce): the ring may have
-	 * kicks off */
-	vq_poll_restart(&b->poll, &vd->q[0].vq, virtio_dev_queue_live(vd, 0));
 	for (unsigned i = 0; i < b->npending; i++) {
 		struct blk_req *r = req_alloc(b);
 
@@ -667,7 +636,6 @@ int blk_create(struct vm *vm, unsigned n, const struct drive_cfg *cfg,
 		b->reqs[i].next_free = b->free;
 		b->free = &b->reqs[i];
 	}
-	vq_poll_init(&b->poll, blk_poll_fired);
 	b->ro = cfg->ro;
 	rl_init(&b->rl, &cfg->rl);
 	b->rl.resume = blk_rl_resume;

@@ -321,38 +321,6 @@ int virtio_pass_pop(struct virtio_pass *p, struct vq_req *r);
  * (pop again).  False: the ring is empty (a kick will come), or the budget
  * is spent, and then the next pass is posted on the loop. */
 bool virtio_pass_more(struct virtio_pass *p);
-/* ---- polling the avail ring with kicks off (virtio/poll.c) ------------- */
-/* The window starts at MIN and doubles, up to MAX, when a kick comes
- * within MAX of the device's going idle; it halves (below MIN: no
- * polling) when one comes later than that. */
-#define VQ_POLL_MIN_NS 50000u
-#define VQ_POLL_MAX_NS 2000000u
-struct vq_poll {
-	uint32_t ns;		/* the window; 0: no polling */
-	bool on;		/* polling: kicks are off */
-	bool armed;		/* the timer is on the loop */
-	unsigned found;		/* chains popped since it was armed (the device counts) */
-	uint64_t idle_ns;	/* when the device went idle (0: not idle) */
-	struct loop_op op;	/* the timer: fired (the device's) */
-	struct __kernel_timespec ts;
-};
-/* fired runs on the loop when the timer expires: the device clears
- * armed and runs a pass under its lock (and clears on if the queue is no
- * longer live). */
-void vq_poll_init(struct vq_poll *p, loop_fn fired);
-/* The ring is empty and the device could take more: true if the timer
- * looks again (armed now or already; kicks turned off), false if the
- * caller asks for kicks: no window, no loop, or the last window brought
- * nothing.  Lock held. */
-bool vq_poll_wait(struct vq_poll *p, struct loop *l, struct vq *q);
-/* The device asks for kicks again (ring_empty: it goes idle).  Lock held. */
-void vq_poll_idle(struct vq_poll *p, bool ring_empty);
-/* A kick came: sizes the window from how long after idle.  Lock held. */
-void vq_poll_kick(struct vq_poll *p);
-/* A new start (restore, the end of a quiesce): no timer is known to be on
- * the loop; kicks on again if the queue is live.  Lock held. */
-void vq_poll_restart(struct vq_poll *p, struct vq *q, bool live);
-
 /* ---- reset drain (virtio/drain.c; the register side in mmio.c) -------- */
 /* Requests still in the kernel that a reset or teardown made stale
  * (ops->draining; 0 without it).  Lock held. */

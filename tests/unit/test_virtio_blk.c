@@ -354,32 +354,3 @@ Test(virtio_cfg, create_devices_and_cmdline)
 	close(img_fd);
 	unlink(img);
 }
-
-static uint16_t used_flags(void)
-{
-	uint16_t fl;
-
-	memcpy(&fl, vt_g(VT_USED(0)), 2);
-	return fl;
-}
-
-/* Kicks that come soon after the device went idle start polling: kicks
- * off (NO_NOTIFY here, without EVENT_IDX), and a request published
- * without a kick is served by the poll timer; a window that brings
- * nothing turns kicks on again. */
-Test(blk, polls_after_quick_kicks)
-{
-	unsigned k = 0;
-
-	for (; k < 20 && !(used_flags() & VRING_USED_F_NO_NOTIFY); k++) {
-		post(k, VIRTIO_BLK_T_IN, k, 512);
-		kick_and_wait((uint16_t)(k + 1));
-	}
-	cr_assert(used_flags() & VRING_USED_F_NO_NOTIFY, "kicks still on after %u quick kicks", k);
-	post(k, VIRTIO_BLK_T_IN, k, 512);	/* no kick */
-	cr_assert(vt_pump_until_used(&loop, 0, (uint16_t)(k + 1)), "not served without a kick");
-	cr_assert_eq(status(k), VIRTIO_BLK_S_OK);
-	for (unsigned i = 0; i < 1000 && (used_flags() & VRING_USED_F_NO_NOTIFY); i++)
-		cr_assert(vt_loop_turn(&loop, true), "no poll timer came");
-	cr_assert_not(used_flags() & VRING_USED_F_NO_NOTIFY, "kicks not back on");
-}
