@@ -105,6 +105,7 @@ for i in $(seq "$N"); do
 				'BEGIN { if (n > 0 && a != "") printf "%.3f\n", (a - b) / n }' >>"$D/per.$c"
 		done
 	fi
+	# shellcheck disable=SC2086 # JOB is a list of options
 	fio $JOB --filename="$IMG" --direct=0 --invalidate=0 --runtime="$FIO_SECS" --ramp_time=1 \
 		--time_based 2>/dev/null | awk -F';' '{ print $8 }' >>"$D/hs"
 	fio --name=u --filename="$IMG" --rw=randread --bs=4k --ioengine=io_uring --iodepth=32 \
@@ -130,7 +131,7 @@ printf '| %-48s | %11s | %6s | %6s | %10s |\n' "host file: the same job, direct=
 printf '| %-48s | %11s | %6s | %6s | %10s |\n' "host file: io_uring, iodepth 32, direct=0" "$hu" "$humin" "$humax" "$(pct "$g" "$hu")"
 echo "guest / host, the same job, round by round (the two ran back to back, so"
 echo "load that comes and goes weighs less than on the medians above): median"
-echo "$(sort -g "$D/rr" | awk '{ v[NR] = $1 } END { if (NR) printf "%s %% (min %s, max %s)", v[int((NR + 1) / 2)], v[1], v[NR] }')"
+sort -g "$D/rr" | awk '{ v[NR] = $1 } END { if (NR) printf "%s %% (min %s, max %s)\n", v[int((NR + 1) / 2)], v[1], v[NR] }'
 echo
 echo "per guest request (KVM's counters over the run less a boot's, over the requests"
 echo "fio completed; median of $N):"
