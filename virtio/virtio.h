@@ -149,8 +149,9 @@ void vq_push(struct vq *q, uint16_t head, uint32_t written);
  * NO_INTERRUPT flag is clear.  Full fence before reading the driver's side. */
 bool vq_should_notify(struct vq *q);
 /* Asks the driver for kicks (enable) or not.  EVENT_IDX: writes
- * avail_event = last_avail when enabling; otherwise the used NO_NOTIFY
- * flag.  Returns true when, after enabling, more chains are already
+ * avail_event = last_avail when enabling, last_avail - 1 when disabling
+ * (behind anything the driver adds next: no kick); otherwise the used
+ * NO_NOTIFY flag.  Returns true when, after enabling, more chains are already
  * available (the caller must then go on popping: no kick will come). */
 bool vq_set_notify(struct vq *q, bool enable);
 /* True if a chain is available (acquire read of avail.idx). */

@@ -248,10 +248,15 @@ static int walk(struct vq *q, uint16_t head, struct vq_req *r)
 	}
 }
 
+/* EVENT_IDX: kicks on, avail_event = last_avail (the driver kicks when it
+ * adds past what we consumed); off, last_avail - 1: an index behind every
+ * one the driver can add next, which its additions never pass (until 65536
+ * more, long after the device has asked for kicks again). */
 static void publish_avail_event(struct vq *q)
 {
-	if (q->event_idx && q->notify_on) {
-		st16(avail_event_ptr(q), q->last_avail, __ATOMIC_RELAXED);
+	if (q->event_idx) {
+		st16(avail_event_ptr(q), (uint16_t)(q->last_avail - !q->notify_on),
+		     __ATOMIC_RELAXED);
 		mark(q, avail_event_ptr(q), 2);
 	}
 }
@@ -280,7 +285,8 @@ int vq_pop(struct vq *q, struct vq_req *r)
 		return rc;
 	}
 	q->last_avail++;
-	publish_avail_event(q);
+	if (q->notify_on)	/* (off: the published index stays behind) */
+		publish_avail_event(q);
 	return 1;
 }
 
