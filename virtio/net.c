@@ -76,6 +76,7 @@ struct net {
 	struct ratelimit rx_rl;
 	/* TX */
 	struct net_tx *tx, *tx_free;
+	unsigned tx_inflight;	/* TAP writes of the chain in flight */
 	struct ratelimit tx_rl;	/* while its timer is armed no frame is taken */
 };
 
@@ -263,6 +264,7 @@ static void on_tx(struct loop_op *op, int res, uint32_t flags)
 
 	(void)flags;
 	pthread_mutex_lock(&n->vd.lock);
+	n->tx_inflight--;
 	if (res < 0)
 		log_debug("%s: TAP write: %s", n->vd.name, strerror(-res));
 	if (t->gen == n->vd.gen) {
@@ -282,14 +284,20 @@ static void on_tx(struct loop_op *op, int res, uint32_t flags)
 }
 
 /* Sends the available frames there is a slot for, within a pass's budget
- * (the rest on the loop's next turn).  Lock held. */
+ * (the rest on the loop's next turn), as one chain of linked writes: the
+ * TAP's writes may go to io_uring's workers, which would run them side by
+ * side and reorder the guest's frames (TCP then takes them for losses);
+ * linked, they run in order, and the next chain starts when this one has
+ * ended.  Lock held. */
 static void tx_process(struct net *n)
 {
 	struct vq *q = &n->vd.q[TXQ].vq;
+	struct io_uring_sqe *prev = NULL;
 	struct virtio_pass p;
 	uint64_t wait;
 
-	if (!virtio_dev_queue_live(&n->vd, TXQ) || !n->vd.vm->loop || n->tx_rl.armed)
+	if (!virtio_dev_queue_live(&n->vd, TXQ) || !n->vd.vm->loop || n->tx_rl.armed ||
+	    n->tx_inflight)
 		return;
 	virtio_pass_begin(&p, &n->vd, TXQ);
 	for (;;) {
@@ -322,6 +330,10 @@ static void tx_process(struct net *n)
 			t->head = t->vqr.head;
 			sqe = loop_sqe(n->vd.vm->loop, &t->op);
 			io_uring_prep_writev(sqe, n->tap, t->rd, t->vqr.nrd, 0);
+			if (prev)	/* (a failed write does not end the chain) */
+				prev->flags |= IOSQE_IO_HARDLINK;
+			prev = sqe;
+			n->tx_inflight++;
 		}
 		if (!n->tx_free || !virtio_pass_more(&p))
 			return;
