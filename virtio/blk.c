@@ -27,54 +27,8 @@
 #include <linux/virtio_mmio.h>
 
 #include "snapshot/sbuf.h"
-#include "virtio/virtio.h"
+#include "virtio/blk.h"
 
-#define BLK_QUEUE_MAX 256
-#define BLK_SEG_MAX 126			/* data segments in one request */
-#define BLK_IOV (BLK_SEG_MAX + 2)	/* + header + status */
-#define BLK_SIZE_MAX (1u << 20)		/* bytes in one segment */
-#define BLK_DISCARD_MAX 0x3fffffu	/* sectors in one discard/write-zeroes */
-#define SECTOR 512ULL
-
-struct blk;
-struct blk_req {
-	struct loop_op op;
-	struct blk *b;
-	struct blk_req *next_free;
-	uint32_t gen;		/* device generation it was started in */
-	uint16_t head;
-	bool busy;
-	uint8_t type;
-	uint8_t held_st;	/* while held by the rate limiter: blk_start's verdict */
-	uint8_t *status;	/* the last writable byte */
-	uint32_t used_len;	/* reported on success */
-	struct iovec *data;	/* points into rd[] or wr[] */
-	unsigned ndata;
-	uint64_t off, len, done;	/* byte offset, bytes, bytes done */
-	int falloc_mode;
-	struct vq_req vqr;
-	struct iovec rd[BLK_IOV], wr[BLK_IOV];
-};
-
-struct blk {
-	struct virtio_dev vd;
-	int fd;
-	bool ro;
-	uint64_t sectors;
-	struct virtio_blk_config cfg;
-	char id[VIRTIO_BLK_ID_BYTES];
-	struct blk_req *reqs, *free;
-	unsigned inflight;
-	uint16_t pending[BLK_QUEUE_MAX];	/* restored heads to resubmit */
-	unsigned npending;
-	struct overlay *ov;	/* fuzzing: synchronous, writes go here */
-	struct ratelimit rl;	/* bw_size/ops_size of the drive */
-	/* requests the limiter holds back, in order (linked by next_free):
-	 * nothing more is popped until its timer lets them go */
-	struct blk_req *held, *held_tail;
-};
-
-static void blk_process(struct blk *b);
 static void req_done(struct blk *b, struct blk_req *r, uint8_t status);
 
 /* Serves r at once over the overlay (fuzzing).  Lock held. */
@@ -305,7 +259,7 @@ static void blk_go(struct blk *b, struct blk_req *r, uint8_t st)
 
 /* The limiter's timer: lets held requests go in order while it allows,
  * then pops more.  Loop thread. */
-static void blk_rl_resume(struct ratelimit *rl)
+void blk_rl_resume(struct ratelimit *rl)
 {
 	struct blk *b = container_of(rl, struct blk, rl);
 	struct blk_req *r;
@@ -413,7 +367,7 @@ static void blk_start(struct blk *b, struct blk_req *r)
 
 /* Starts the available requests there is a slot for, within a pass's
  * budget (the rest on the loop's next turn).  Lock held. */
-static void blk_process(struct blk *b)
+void blk_process(struct blk *b)
 {
 	struct virtio_pass p;
 
@@ -449,7 +403,7 @@ static void blk_notify(struct virtio_dev *vd, unsigned q)
 }
 
 /* Resubmits the requests a restore left in flight. */
-static void blk_start_restored(struct virtio_dev *vd)
+void blk_start_restored(struct virtio_dev *vd)
 {
 	struct blk *b = container_of(vd, struct blk, vd);
 
@@ -689,111 +643,10 @@ fail:
 	return rc;
 }
 
-/* ---- fuzzing: synchronous, over an overlay ----------------------------- */
-static struct blk *blk_of(struct device *d)
+/* ---- for blk_ctl.c ---- */
+struct blk *blk_of(struct device *d)
 {
 	struct virtio_dev *vd = virtio_dev_of(d);
 
 	return vd && vd->ops == &blk_ops ? container_of(vd, struct blk, vd) : NULL;
-}
-
-int blk_overlay_start(struct vm *vm, struct errbuf *err)
-{
-	int count = 0;
-
-	for (unsigned i = 0; i < vm->ndevices; i++) {
-		struct blk *b = blk_of(vm->devices[i]);
-		int r;
-
-		if (!b)
-			continue;
-		if (!b->ov) {
-			b->ov = calloc(1, sizeof(*b->ov));
-			if (!b->ov)
-				return err_set(err, ENOMEM, "%s: out of memory", b->vd.name);
-			r = ov_init(b->ov, b->fd, b->sectors * SECTOR);
-			if (r) {
-				free(b->ov);
-				b->ov = NULL;
-				return err_set(err, -r, "%s: overlay: %s", b->vd.name, strerror(-r));
-			}
-		}
-		/* no loop reads the kick eventfd: QueueNotify must trap (the
-		 * transport then signals the eventfd, which nobody needs to
-		 * drain, and blk_overlay_poll serves the queue) */
-		r = virtio_dev_trap_kicks(&b->vd);
-		if (r)
-			return err_set(err, -r, "%s: removing the kick ioeventfd: %s",
-				       b->vd.name, strerror(-r));
-		count++;
-	}
-	return count;
-}
-
-int blk_update(struct vm *vm, const char *id, int fd, uint64_t size,
-			   const struct ratelimit_cfg *rl, struct errbuf *err)
-{
-	struct blk *b = NULL;
-	int r = 0;
-
-	for (unsigned i = 0; i < vm->ndevices && !b; i++) {
-		b = blk_of(vm->devices[i]);
-		if (b && strncmp(b->id, id, sizeof(b->id)))
-			b = NULL;
-	}
-	if (!b) {
-		if (fd >= 0)
-			close(fd);
-		return err_set(err, ENODEV, "drive '%s': no such device", id);
-	}
-	pthread_mutex_lock(&b->vd.lock);
-	if (fd >= 0 && b->ov) {
-		r = err_set(err, EBUSY, "drive '%s': its file is under a fuzzing overlay", id);
-	} else if (fd >= 0 && dup3(fd, b->fd, O_CLOEXEC) < 0) {
-		r = err_set(err, errno, "drive '%s': %s", id, strerror(errno));
-	} else if (fd >= 0) {
-		if (size % SECTOR)
-			log_warn("drive '%s': size is not a multiple of 512; the tail is unused", id);
-		b->sectors = size / SECTOR;
-		b->cfg.capacity = b->sectors;
-		virtio_dev_config_changed(&b->vd);
-	}
-	if (!r && rl)
-		rl_update(&b->rl, rl);
-	pthread_mutex_unlock(&b->vd.lock);
-	if (fd >= 0)
-		close(fd);
-	if (!r && rl)
-		blk_rl_resume(&b->rl);	/* what it held may go under the new limits */
-	return r;
-}
-
-void blk_overlay_poll(struct vm *vm, uint64_t gpa)
-{
-	for (unsigned i = 0; i < vm->ndevices; i++) {
-		struct blk *b = blk_of(vm->devices[i]);
-
-		if (!b || !b->ov || (gpa != UINT64_MAX &&
-				     (gpa < b->vd.base || gpa - b->vd.base >= VIRTIO_MMIO_SIZE)))
-			continue;
-		pthread_mutex_lock(&b->vd.lock);
-		if (b->npending)
-			blk_start_restored(&b->vd);	/* (then the queue) */
-		else
-			blk_process(b);
-		pthread_mutex_unlock(&b->vd.lock);
-	}
-}
-
-void blk_overlay_reset(struct vm *vm)
-{
-	for (unsigned i = 0; i < vm->ndevices; i++) {
-		struct blk *b = blk_of(vm->devices[i]);
-
-		if (b && b->ov) {
-			pthread_mutex_lock(&b->vd.lock);
-			ov_reset(b->ov);
-			pthread_mutex_unlock(&b->vd.lock);
-		}
-	}
 }
