@@ -389,8 +389,16 @@ static volatile sig_atomic_t cad_requested;
 
 static void on_sigint(int sig)
 {
+	static const char msg[] = "ember-init: Ctrl-Alt-Del: stopping every process and rebooting\n";
+
 	(void)sig;
+	if (cad_requested)
+		return;
 	cad_requested = 1;
+	/* said before the signals go out: the console shows it first */
+	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
+		/* no console: nothing to tell */
+	}
 	kill(-1, SIGTERM);	/* every process but PID 1: the wait below returns */
 	alarm(CAD_GRACE_S);
 }
@@ -414,7 +422,6 @@ static void cad_setup(void)
 
 static __attribute__((noreturn)) void cad_reboot(void)
 {
-	say("Ctrl-Alt-Del: stopping every process and rebooting");
 	while (wait(NULL) > 0 || errno == EINTR)	/* SIGALRM kills the slow ones */
 		;
 	sync();

@@ -8,8 +8,8 @@
 #  - linux-hw-cad-reboot: the kernel's default (ctrl-alt-del = 1) restarts
 #    at once; the console shows the kernel's "reboot: Restarting system".
 #  - linux-hw-cad-init: with ctrl-alt-del = 0 the kernel hands it to PID 1
-#    as SIGINT; ember-init stops every process (the command's TERM trap
-#    prints "terminated") and reboots.
+#    as SIGINT; ember-init says so, stops every process (the command's TERM
+#    trap prints "terminated") and reboots.
 # Each must end within LXC_BOUND seconds of the signal.
 # Sourced by run.sh; uses t_linux.sh's and t_linux_hw.sh's helpers.
 
@@ -60,7 +60,7 @@ lxc_cases() {
 	lxc_case linux-hw-cad-reboot $'ready\nreboot: Restarting system' \
 		"$LXC_WAIT; echo ready; exec sleep 600"
 	lxc_case linux-hw-cad-init \
-		$'ready\nterminated\nember-init: Ctrl-Alt-Del: stopping every process and rebooting\nreboot: Restarting system' \
+		$'ready\nember-init: Ctrl-Alt-Del: stopping every process and rebooting\nterminated\nreboot: Restarting system' \
 		"echo 0 >/proc/sys/kernel/ctrl-alt-del; trap 'echo terminated; exit 0' TERM
 		$LXC_WAIT; echo ready; sleep 600 & wait"
 }
