@@ -1,5 +1,5 @@
 /* devices/devices.h - the device model and the non-virtio devices: 8250
- * serial, i8042 (reset), isa-debug-exit and ember's control port.  The one
+ * serial, i8042 keyboard controller, isa-debug-exit and ember's control port.  The one
  * internal header of devices/. */
 #pragma once
 #include <stdbool.h>
@@ -50,8 +50,26 @@ void serial_flush(struct device *d);
  * VM was stopping (a pipe nobody reads, a stuck terminal). */
 uint64_t serial_dropped(struct device *d);
 
-/* ---- i8042: reset line only (devices/ports.c) -------------------------- */
+/* ---- i8042 keyboard controller, ports 0x60..0x64 (devices/i8042.c) ----- */
+#define I8042_DATA_PORT 0x60
+#define I8042_CMD_PORT 0x64	/* command (write) and status (read) */
+/* The controller with an AT keyboard, IRQ 1 (and an empty AUX port, IRQ
+ * 12); command 0xfe at 0x64 (reset) ends the VM with status 0.  In
+ * ember-test builds SIGUSR2 types Ctrl-Alt-Del. */
 int i8042_create(struct vm *vm, struct device **out);
+/* Types Ctrl-Alt-Del on the keyboard: the press and release codes of
+ * Ctrl, Alt and Del in the keyboard's scan code set (translated to set 1
+ * when the command byte says so) go into its FIFO and IRQ 1 is raised if
+ * the guest enabled it.  A Linux guest with a virtual terminal reboots,
+ * which ends the VM with status 0.  Any thread (the device has its own
+ * lock); the guest sees it when its vCPUs run.  0; -EAGAIN when the guest
+ * has disabled the keyboard (command 0xf5; nothing queued); -ENOSPC when
+ * its 16-byte FIFO lacks room (the guest does not read it). */
+int i8042_send_ctrl_alt_del(struct device *d);
+/* The same on vm's i8042; -ENODEV when the VM has none. */
+int i8042_ctrl_alt_del(struct vm *vm);
+/* The IRQ lines the device drives now: bit 1 (IRQ 1), bit 12 (IRQ 12). */
+unsigned i8042_irq_lines(struct device *d);
 
 /* ---- isa-debug-exit, ports 0xf4..0xf7 (devices/ports.c) --------------- */
 #define DEBUG_EXIT_PORT 0xf4

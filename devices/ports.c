@@ -1,5 +1,5 @@
-/* devices/ports.c - the small port devices: i8042 (only its reset line),
- * QEMU's isa-debug-exit at 0xf4, and ember's control port at 0xe80. */
+/* devices/ports.c - the small port devices: QEMU's isa-debug-exit at 0xf4
+ * and ember's control port at 0xe80 (the i8042 is devices/i8042.c). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,31 +68,6 @@ static uint32_t le_value(const void *data, unsigned size)
 	memcpy(&v, data, size < 4 ? size : 4);
 	return v;
 }
-
-/* ---- i8042 ---- */
-#define I8042_DATA 0x60
-#define I8042_CMD 0x64
-#define I8042_CMD_RESET 0xfe
-
-static void i8042_read(void *opaque, uint64_t off, void *data, unsigned size)
-{
-	(void)opaque;
-	(void)off;
-	memset(data, 0, size);	/* status: output and input buffers empty */
-}
-
-static void i8042_write(void *opaque, uint64_t off, const void *data, unsigned size)
-{
-	struct portdev *p = opaque;
-
-	if (off == I8042_CMD - I8042_DATA && (le_value(data, size) & 0xff) == I8042_CMD_RESET)
-		vm_request_stop(p->dev.vm, EXIT_OK, NULL);	/* reset: the VM ends */
-}
-
-static const struct bus_ops i8042_bus_ops = { i8042_read, i8042_write };
-static const struct device_ops i8042_ops = {
-	"i8042", portdev_save, portdev_restore, portdev_reset, portdev_destroy,
-};
 
 /* ---- isa-debug-exit ----
  * Like QEMU's isa-debug-exit with iosize=4: a write of 1, 2 or 4 bytes at
@@ -193,12 +168,6 @@ static int portdev_create(struct vm *vm, const struct device_ops *ops,
 	if (out)
 		*out = &p->dev;
 	return 0;
-}
-
-int i8042_create(struct vm *vm, struct device **out)
-{
-	return portdev_create(vm, &i8042_ops, &i8042_bus_ops, I8042_DATA,
-			      I8042_CMD - I8042_DATA + 1, out);
 }
 
 int debug_exit_create(struct vm *vm, struct device **out)

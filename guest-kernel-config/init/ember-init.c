@@ -24,6 +24,8 @@
  *     Status 125: ember-init itself could not set up the command (bad
  *     ember.cmd, root or share not mountable), 126: the command is not
  *     executable, 127: not found.
+ *  On SIGINT (Ctrl-Alt-Del when the kernel's ctrl-alt-del sysctl is 0) it
+ *  stops every process and reboots, which ends an ember VM with status 0.
  *  Without ember's control port (another VMM) it prints
  *  "ember-init: exit status N" and powers off (reboot=k makes that a reset).
  *
@@ -351,6 +353,8 @@ static void child(char **argv, bool shell)
 	char *const *av = shell ? sh : argv;
 	int e;
 
+	signal(SIGINT, SIG_DFL);	/* PID 1's Ctrl-Alt-Del handling is its own */
+	signal(SIGALRM, SIG_DFL);
 	if (!test_mode && tty_fd >= 0) {
 		struct termios t;
 
@@ -373,11 +377,71 @@ static void child(char **argv, bool shell)
 	_exit(e == ENOENT ? 127 : 126);
 }
 
+/* ---- Ctrl-Alt-Del ------------------------------------------------------ */
+/* With the kernel's ctrl-alt-del sysctl at 0, Ctrl-Alt-Del on the keyboard
+ * (ember's i8042, the API's SendCtrlAltDel) is a SIGINT to PID 1 instead of
+ * an immediate reboot.  ember-init then ends like a reboot: SIGTERM to
+ * every process, SIGKILL to those left after CAD_GRACE_S seconds, sync,
+ * reboot (ember ends with status 0).  A SIGINT from any other source
+ * (kill -INT 1) does the same, as with other inits. */
+#define CAD_GRACE_S 2
+static volatile sig_atomic_t cad_requested;
+
+static void on_sigint(int sig)
+{
+	static const char msg[] = "ember-init: Ctrl-Alt-Del: stopping every process and rebooting\n";
+
+	(void)sig;
+	if (cad_requested)
+		return;
+	cad_requested = 1;
+	/* said before the signals go out: the console shows it first */
+	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
+		/* no console: nothing to tell */
+	}
+	kill(-1, SIGTERM);	/* every process but PID 1: the wait below returns */
+	alarm(CAD_GRACE_S);
+}
+
+static void on_sigalrm(int sig)
+{
+	(void)sig;
+	if (cad_requested)
+		kill(-1, SIGKILL);
+}
+
+static void cad_setup(void)
+{
+	struct sigaction sa = { .sa_handler = on_sigint };	/* no SA_RESTART: wait() returns */
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_sigalrm;
+	sigaction(SIGALRM, &sa, NULL);
+}
+
+static __attribute__((noreturn)) void cad_reboot(void)
+{
+	while (wait(NULL) > 0 || errno == EINTR)	/* SIGALRM kills the slow ones */
+		;
+	sync();
+	tcdrain(tty_fd >= 0 ? tty_fd : STDOUT_FILENO);
+	tcdrain(STDERR_FILENO);
+	if (test_mode)
+		exit(0);
+	reboot(RB_AUTOBOOT);
+	for (;;)
+		pause();
+}
+
 static int run(char **argv)
 {
-	pid_t pid = fork(), p;
+	pid_t pid, p;
 	int st;
 
+	if (cad_requested)
+		cad_reboot();
+	pid = fork();
 	if (pid < 0) {
 		say("fork: %s", strerror(errno));
 		return STATUS_SETUP;
@@ -389,9 +453,14 @@ static int run(char **argv)
 		tcsetpgrp(tty_fd, pid);
 	}
 	/* PID 1 adopts orphans: reap them all until the command ends */
-	while ((p = wait(&st)) != pid)
+	while ((p = wait(&st)) != pid) {
+		if (cad_requested)
+			cad_reboot();
 		if (p < 0 && errno != EINTR)
 			return STATUS_SETUP;
+	}
+	if (cad_requested)
+		cad_reboot();
 	if (!test_mode && tty_fd >= 0)
 		tcsetpgrp(tty_fd, getpgrp());
 	return init_exit_status(st);
@@ -425,6 +494,7 @@ int main(void)
 		fprintf(stderr, "ember-init: not PID 1: it is the init of ember's Linux guest\n");
 		return 2;
 	}
+	cad_setup();
 	ensure_stdio();
 	mount_one("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	mount_one("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);

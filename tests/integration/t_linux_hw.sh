@@ -392,8 +392,9 @@ lxh_cases() {
 	# the ISA interrupts as Linux routed them ("IRQ: CHIP PIN-TYPE NAME"):
 	# the 8259 pair (XT-PIC cascade) exists only with the in-kernel
 	# irqchip; no PIT here, so no IRQ 0, and sleep wakes up on the LAPIC
-	# timer (TSC-deadline mode)
-	lxh_run linux-hw-irqchip-full 0 $'2: XT-PIC cascade\n4: IO-APIC 4-edge ttyS0\nslept' \
+	# timer (TSC-deadline mode); the i8042 has its keyboard (1) and AUX
+	# (12) interrupts
+	lxh_run linux-hw-irqchip-full 0 $'1: IO-APIC 1-edge i8042\n2: XT-PIC cascade\n4: IO-APIC 4-edge ttyS0\n12: IO-APIC 12-edge i8042\nslept' \
 		-- --irqchip full -- sh -c \
 		'grep "^ *[0-9]*:" /proc/interrupts | tr -s " " | cut -d" " -f2,4-; sleep 1 && echo slept'
 	# with the LAPIC timer off Linux ticks on the PIT (ISA IRQ 0 on IOAPIC
