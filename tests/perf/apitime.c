@@ -29,9 +29,11 @@
  *   apitime send UDS PORT MIB
  *       Firecracker's host-initiated vsock: "CONNECT PORT\n" on UDS, then
  *       MIB MiB of zeros, shut down, until the guest's EOF: "MS MIB/S"
- *       from the "OK" line to the EOF.
+ *       from the "OK" line to the EOF.  UDS "vsock:CID": AF_VSOCK straight
+ *       to CID's PORT, no handshake (QEMU's vhost-vsock); so for ping.
  *   apitime recv PATH
- *       Listens on PATH (a vsock uds_PORT socket), takes one connection,
+ *       Listens on PATH (a vsock uds_PORT socket; "vsock:PORT": an AF_VSOCK
+ *       port of the host, for QEMU's vhost-vsock), takes one connection,
  *       reads it to its EOF: "MS MIB/S BYTES", from accept to EOF.
  *   apitime ping UDS PORT COUNT SIZE
  *       COUNT round trips of SIZE bytes over one connection to the guest's
@@ -51,6 +53,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/vm_sockets.h>
 
 static double now_ms(clockid_t c)
 {
@@ -380,13 +384,26 @@ static int mode_req(int argc, char **argv)
 	return code >= 200 && code <= 299 ? 0 : 1;
 }
 
-/* Connects to the guest's PORT through UDS (Firecracker's handshake) */
+/* Connects to the guest's PORT through UDS (Firecracker's handshake), or
+ * straight to it when UDS is "vsock:CID" (an AF_VSOCK host, as QEMU's
+ * vhost-vsock gives) */
 static int vsock_connect(const char *uds, const char *port)
 {
 	char cmd[64], ok[64];
 	size_t n = 0;
-	int s = unix_connect(uds);
+	int s;
 
+	if (!strncmp(uds, "vsock:", 6)) {
+		struct sockaddr_vm a = { .svm_family = AF_VSOCK,
+					 .svm_cid = (unsigned)strtoul(uds + 6, NULL, 10),
+					 .svm_port = (unsigned)strtoul(port, NULL, 10) };
+
+		s = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof(a)) < 0)
+			die("vsock connect");
+		return s;
+	}
+	s = unix_connect(uds);
 	if (s < 0)
 		die("connect");
 	snprintf(cmd, sizeof(cmd), "CONNECT %s\n", port);
@@ -438,10 +455,19 @@ static int mode_recv(int argc, char **argv)
 
 	if (argc < 3 || strlen(argv[2]) >= sizeof(a.sun_path))
 		return 2;
-	strcpy(a.sun_path, argv[2]);
-	l = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(l, 1) < 0)
-		die("listen");
+	if (!strncmp(argv[2], "vsock:", 6)) {	/* AF_VSOCK port, any CID */
+		struct sockaddr_vm v = { .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY,
+					 .svm_port = (unsigned)strtoul(argv[2] + 6, NULL, 10) };
+
+		l = socket(AF_VSOCK, SOCK_STREAM, 0);
+		if (l < 0 || bind(l, (struct sockaddr *)&v, sizeof(v)) < 0 || listen(l, 1) < 0)
+			die("vsock listen");
+	} else {
+		strcpy(a.sun_path, argv[2]);
+		l = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(l, 1) < 0)
+			die("listen");
+	}
 	s = accept(l, NULL, NULL);
 	if (s < 0)
 		die("accept");
@@ -449,7 +475,8 @@ static int mode_recv(int argc, char **argv)
 	while ((k = read(s, data, sizeof(data))) > 0)
 		bytes += k;
 	ms = MONO() - t0;
-	unlink(argv[2]);
+	if (strncmp(argv[2], "vsock:", 6))
+		unlink(argv[2]);
 	printf("%.1f %.2f %lld\n", ms, (double)bytes / 1048576.0 / (ms / 1e3), bytes);
 	return 0;
 }

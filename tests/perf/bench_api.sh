@@ -29,7 +29,9 @@
 #     64 MiB guest -> host (vsock-tool from a tmpfs file to the host's
 #     uds_6000 listener, accept to EOF), and COUNT round trips of 64 bytes
 #     over one connection to an echo made of vsock-tool with its stdin and
-#     stdout on one FIFO.  No peer: QEMU's vhost-vsock is not set up here.
+#     stdout on one FIFO.  Peer: the same guest and script under QEMU
+#     microvm with vhost-vsock-device (the kernel's vhost, the host on
+#     AF_VSOCK straight: no Unix-socket hop), when /dev/vhost-vsock exists.
 # Rounds interleave ember and its peers, so that load that comes and goes
 # weighs on all alike; in the L1 lane only the ratios mean anything.
 #
@@ -247,8 +249,50 @@ vsock-tool -r listen 5000 >/dev/null && vsock-tool connect 2 6000 </tmp/d && rm 
 mkfifo /tmp/p && vsock-tool listen 5001 <>/tmp/p >&0"
 cmd=$(b64cmd "$script")
 upcmd=$(b64cmd "echo $UP")
-for f in a.start a.proc a.resp r.proc q.proc h2g g2h rtt; do : >"$tmp/$f"; done
+for f in a.start a.proc a.resp r.proc q.proc h2g g2h rtt q.h2g q.g2h q.rtt; do : >"$tmp/$f"; done
 errs=""
+# vsock_round DIR UDS PREFIX: the guest's three vsock steps (the host's
+# listener on 6000 running as rpid), results appended to PREFIX{h2g,g2h,rtt}
+vsock_round() {
+	local d=$1 uds=$2 p=$3
+	if api_line "$d" listening && "$AT" send "$uds" 5000 "$MIB" >"$d/h2g" 2>>"$d/err"; then
+		cut -d' ' -f2 "$d/h2g" >>"$tmp/${p}h2g"
+	else
+		errs+="$p host -> guest failed: $(tail -n 1 "$d/err")"$'\n'
+	fi
+	# the guest connects to 6000 once its 5000 is done
+	if wait "$rpid" && [ "$(cut -d' ' -f3 "$d/g2h")" = $((MIB << 20)) ]; then
+		cut -d' ' -f2 "$d/g2h" >>"$tmp/${p}g2h"
+	else
+		errs+="$p guest -> host failed: '$(cat "$d/g2h")' $(tail -n 1 "$d/err")"$'\n'
+	fi
+	api_line "$d" listening && "$AT" ping "$uds" 5001 "$COUNT" 64 >>"$tmp/${p}rtt" 2>>"$d/err" ||
+		errs+="$p ping-pong failed: $(tail -n 1 "$d/err")"$'\n'
+}
+# the same guest under QEMU microvm with vhost-vsock (guest CID 42), the
+# host on AF_VSOCK
+qemu_vsock() {
+	local d=$tmp/qv
+	rm -rf "$d"
+	mkdir -p "$d"
+	mkfifo "$d/o"
+	"$AT" recv vsock:6000 >"$d/g2h" 2>>"$d/err" &
+	rpid=$!
+	"$qemu" "${QMICRO[@]}" -serial stdio -device vhost-vsock-device,guest-cid=42 \
+		-kernel "$vmlinux" -initrd "$initrd" -append "$CMDLINE ember.cmd=$cmd" \
+		</dev/null >"$d/o" 2>>"$d/err" &
+	api_pid=$!
+	exec {api_o}<"$d/o" {api_e}</dev/null
+	true &
+	api_ecat=$!
+	if api_line "$d" "$UP"; then
+		vsock_round "$d" vsock:42 q.
+	else
+		errs+="QEMU with vhost-vsock did not boot: $(tail -n 2 "$d/err" | tr '\n' ' ')"$'\n'
+	fi
+	kill "$rpid" 2>/dev/null
+	api_end "$d"
+}
 for _ in $(seq "$N"); do
 	d=$tmp/a
 	rm -rf "$d"
@@ -270,22 +314,7 @@ for _ in $(seq "$N"); do
 		ms_between "${r% *}" "$api_t" >>"$tmp/a.start"
 		ms_between "$api_t0" "$api_t" >>"$tmp/a.proc"
 		ms_between "${r% *}" "$t_resp" >>"$tmp/a.resp"
-		if api_line "$d" listening && "$AT" send "$d/v" 5000 "$MIB" >"$d/h2g" 2>>"$d/err"; then
-			cut -d' ' -f2 "$d/h2g" >>"$tmp/h2g"
-		else
-			errs+="host -> guest failed: $(tail -n 1 "$d/err")"$'\n'
-		fi
-		# the guest connects to 6000 once its 5000 is done
-		if wait "$rpid" && [ "$(cut -d' ' -f3 "$d/g2h")" = $((MIB << 20)) ]; then
-			cut -d' ' -f2 "$d/g2h" >>"$tmp/g2h"
-		else
-			errs+="guest -> host failed: '$(cat "$d/g2h")' $(tail -n 1 "$d/err")"$'\n'
-		fi
-		if api_line "$d" listening && "$AT" ping "$d/v" 5001 "$COUNT" 64 >>"$tmp/rtt" 2>>"$d/err"; then
-			:
-		else
-			errs+="ping-pong failed: $(tail -n 1 "$d/err")"$'\n'
-		fi
+		vsock_round "$d" "$d/v" ""
 	else
 		errs+="the API boot failed: $(tail -n 2 "$d/err" | tr '\n' ' ')"$'\n'
 	fi
@@ -299,6 +328,7 @@ for _ in $(seq "$N"); do
 	"$LT" "$SECS" "$UP" -- "$qemu" "${QMICRO[@]}" -serial stdio -kernel "$vmlinux" -initrd "$initrd" \
 		-append "$CMDLINE ember.cmd=$upcmd" >"$tmp/out" 2>"$tmp/err" </dev/null
 	awk -v u="$UP" '$2 == u { print $1; exit }' "$tmp/out" >>"$tmp/q.proc"
+	[ -c /dev/vhost-vsock ] && qemu_vsock
 done
 echo
 echo "### 3. default Linux guest to its command's first line (ms; $N rounds)"
@@ -321,11 +351,20 @@ else
 fi
 echo
 echo "### 4. vsock, the API-booted guest ($MIB MiB a direction; $COUNT x 64 B round trips a round)"
-head5 "what" ""
-row "host -> guest, MiB/s" "$tmp/h2g"
-row "guest -> host, MiB/s" "$tmp/g2h"
-row "round trip, 64 B, one connection (us)" "$tmp/rtt"
-echo "(no peer: QEMU's vhost-vsock is not set up by this script)"
+head5 "what" "/ QEMU"
+QV=""
+[ -s "$tmp/q.h2g" ] && QV=1
+row "ember: host -> guest, MiB/s" "$tmp/h2g" "${QV:+$tmp/q.h2g}"
+row "ember: guest -> host, MiB/s" "$tmp/g2h" "${QV:+$tmp/q.g2h}"
+row "ember: round trip, 64 B, one connection (us)" "$tmp/rtt" "${QV:+$tmp/q.rtt}"
+if [ -n "$QV" ]; then
+	row "QEMU vhost-vsock: host -> guest, MiB/s" "$tmp/q.h2g" "$tmp/q.h2g"
+	row "QEMU vhost-vsock: guest -> host, MiB/s" "$tmp/q.g2h" "$tmp/q.g2h"
+	row "QEMU vhost-vsock: round trip, 64 B (us)" "$tmp/q.rtt" "$tmp/q.rtt"
+else
+	note "QEMU microvm, vhost-vsock-device" "not run (no QEMU or no /dev/vhost-vsock)"
+fi
+echo "(/ QEMU: ember's median over QEMU's; above 1x is faster for MiB/s, slower for round trips)"
 [ -n "$errs" ] && printf '%s' "$errs" | sed 's/^/    /'
 for f in a.start r.proc ${qemu:+q.proc} h2g g2h; do
 	n=$(wc -l <"$tmp/$f")
