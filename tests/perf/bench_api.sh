@@ -53,7 +53,9 @@ HTTP_GET=$'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n'
 echo "## Firecracker-compatible API: ember --api-sock ($N rounds)"
 qemu=$(command -v qemu-system-x86_64 || true)
 fc=$(command -v firecracker || true)
-[ -n "$fc" ] && [ "$(readlink -f "$fc")" = "$(readlink -f "$EMBER")" ] && fc=""
+# a `firecracker` that is ember (ember's link of that name) is not one
+[ -n "$fc" ] && { [ "$(basename "$(readlink -f "$fc")")" = ember ] ||
+	cmp -s "$(readlink -f "$fc")" "$EMBER"; } && fc=""
 # shellcheck disable=SC2054 # the commas are QEMU's
 QMICRO=(-M microvm,acpi=off,pit=off,pic=off,rtc=off -enable-kvm -cpu host -m 256M -smp 1
 	-nodefaults -no-user-config -display none -no-reboot)
