@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make bench: builds the benchmark helpers, then runs every bench_*.sh here
-# (BENCH="startup sandbox": only bench_startup.sh and bench_sandbox.sh).
+# (BENCH="startup sandbox": only bench_startup.sh and bench_sandbox.sh;
+# BENCH=api: bench_api.sh, ember's Firecracker-compatible API and vsock).
 # Env: EMBER (the ember binary), GUESTS (built test guests).  Benchmarks are
 # not tests: they print tables, they do not pass or fail on numbers.  Every
 # table sets ember against a reference measured in the same run (the
