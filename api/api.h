@@ -249,8 +249,8 @@ struct api_server;
  * parsed and answered on the loop, keep-alive, at most API_MAX_CONNS at
  * once; a client that stalls or misbehaves holds only its own
  * connection, and when all are taken and another client comes, the one
- * that has waited longest for its next request (1 s at least) is closed
- * to make room.  The socket file is removed by api_server_destroy.  0 or
+ * that is idle after an answer, else the one that has waited longest
+ * for its next request (1 s at least), is closed to make room.  The socket file is removed by api_server_destroy.  0 or
  * -errno with a message. */
 int api_server_create(struct loop *l, struct api *a, const char *path,
 		      struct api_server **out, struct errbuf *err);

@@ -6,11 +6,12 @@
  * At most API_MAX_CONNS connections are served at once.  When all slots
  * are taken and another client comes, the connection that has waited
  * longest for its next request (an idle keep-alive client, or one that
- * sends slowly), and at least the idle grace (1 s), is closed to make
- * room, so that a few stalled clients cannot lock everyone out, while a
- * client whose request is on its way is never dropped for a newcomer (a
- * timer looks again when the oldest has waited long enough); the
- * newcomer waits until then, and further clients wait in the backlog. */
+ * sends slowly), is closed to make room: at once if it was answered and
+ * has sent nothing since, else once it has waited the idle grace (1 s).
+ * So a few stalled clients cannot lock everyone out, while a client whose
+ * first request is on its way is never dropped for a newcomer (a timer
+ * looks again when the oldest has waited long enough); the newcomer waits
+ * until then, and further clients wait in the backlog. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,7 @@ struct conn {
 	bool close_after;	/* close once the answer is out */
 	bool busy;		/* an operation is in flight */
 	bool evicted;		/* its read is being cancelled to make room */
+	bool answered;		/* it has had an answer (an idle keep-alive client) */
 	uint64_t since;		/* now_ns() when it began waiting for a request */
 };
 
@@ -202,7 +204,7 @@ static void conn_open(struct conn *c, int fd)
 {
 	c->fd = fd;
 	c->in_len = 0;
-	c->close_after = c->evicted = false;
+	c->close_after = c->evicted = c->answered = false;
 	c->since = now_ns();
 	http_parser_reset(&c->p);
 	c->s->nconns++;
@@ -224,12 +226,20 @@ static void evict(struct api_server *s)
 
 		if (c->fd >= 0 && c->evicted)
 			return;	/* one is being closed already */
-		if (c->fd >= 0 && c->busy && !c->out && (!victim || c->since < victim->since))
+		if (!(c->fd >= 0 && c->busy && !c->out))
+			continue;
+		/* an answered client with nothing more sent first, then the
+		 * one waiting longest */
+		if (!victim || (c->answered && !c->in_len) > (victim->answered && !victim->in_len) ||
+		    ((c->answered && !c->in_len) == (victim->answered && !victim->in_len) &&
+		     c->since < victim->since))
 			victim = c;
 	}
 	if (!victim)
 		return;	/* all are answering: the first to finish makes room */
-	if (now - victim->since >= s->grace_ns) {
+	/* the grace is for a client whose request may be on its way; one
+	 * that was answered and sent nothing since is idle keep-alive */
+	if ((victim->answered && !victim->in_len) || now - victim->since >= s->grace_ns) {
 		victim->evicted = true;
 		io_uring_prep_cancel(cancel_sqe(s), &victim->rd, 0);
 		return;
@@ -331,6 +341,7 @@ static void on_write(struct loop_op *op, int res, uint32_t flags)
 		return;
 	}
 	c->since = now_ns();
+	c->answered = true;
 	if (c->consumed) {	/* the next request may already be here */
 		memmove(c->in, c->in + c->consumed, c->in_len - c->consumed);
 		c->in_len -= c->consumed;

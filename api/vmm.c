@@ -37,6 +37,7 @@
 
 #include "api/api.h"
 #include "api/vmm.h"
+#include "devices/devices.h"
 #include "monitor/metrics.h"
 #include "seccomp/seccomp.h"
 #include "snapshot/snapshot.h"
@@ -491,9 +492,19 @@ static int be_snapshot_create(void *ctx, const struct api_snapshot_create *req,
 /* ---- actions that wait for other parts of ember ------------------------- */
 int vmm_ctrl_alt_del(struct vm *vm, struct errbuf *err)
 {
-	(void)vm;
-	return err_set(err, ENOTSUP, "SendCtrlAltDel: ember's i8042 emulates only its reset "
-		       "line, not a keyboard");
+	int r = i8042_ctrl_alt_del(vm);
+
+	switch (r) {
+	case 0:
+		return 0;
+	case -EAGAIN:
+		return err_set(err, EAGAIN, "SendCtrlAltDel: the guest has disabled its keyboard");
+	case -ENOSPC:
+		return err_set(err, ENOSPC, "SendCtrlAltDel: the guest reads no keys (its keyboard "
+			       "buffer is full)");
+	default:
+		return err_set(err, -r, "SendCtrlAltDel: %s", strerror(-r));
+	}
 }
 
 int vmm_flush_metrics(struct vm *vm, struct errbuf *err)

@@ -127,8 +127,12 @@ static int vm_setup_memory(struct vm *vm, struct errbuf *err)
 
 	if (ret && vm->cfg->mem_file)
 		return ret;
-	/* a VM that will be snapshotted keeps 4 KiB pages (gmem_small_pages) */
-	if (!ret && ((vm->cfg->sandbox_features & SC_F_SNAPSHOT) || vm->cfg->track_dirty))
+	/* a VM that will be snapshotted keeps 4 KiB pages (gmem_small_pages):
+	 * one with a --snapshot-dir session, or dirty tracking; a VM of the
+	 * API or libember, which may never be, keeps huge pages and their
+	 * faster boot (a Full snapshot of it pays for them) */
+	if (!ret && (((vm->cfg->sandbox_features & SC_F_SNAPSHOT) && !vm->cfg->write_anywhere) ||
+		     vm->cfg->track_dirty))
 		gmem_small_pages(&vm->mem);
 	if (ret)
 		return err_set(err, -ret, "guest memory (%llu bytes): %s",

@@ -349,8 +349,11 @@ ap_boot_snapshot_load() {
 	cp --sparse=always "$dir/mem" "$dir/merged"
 	"$EMBER" rebase-snap --base-file "$dir/merged" --diff-file "$dir/mem2" 2>>"$dir/a/err" ||
 		ap_errs+="rebase-snap failed"$'\n'
-	ap_end "$dir/a" TERM
-	[ "$ap_rc" = 143 ] || ap_errs+="SIGTERM of the first ember: status $ap_rc, not 143"$'\n'
+	# Ctrl-Alt-Del: the guest reboots, and ember ends with status 0
+	ap_ok "$s" 204 '' PATCH /vm '{"state":"Resumed"}'
+	ap_ok "$s" 204 '' PUT /actions '{"action_type":"SendCtrlAltDel"}'
+	ap_end "$dir/a"
+	[ "$ap_rc" = 0 ] || ap_errs+="SendCtrlAltDel: the first ember ended with status $ap_rc, not 0"$'\n'
 	[ -e "$dir/v" ] && ap_errs+="the first ember left its vsock socket"$'\n'
 	# a new ember loads it and runs it at once (resume_vm)
 	s=$dir/b/s

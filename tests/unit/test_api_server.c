@@ -345,18 +345,20 @@ Test(api_server, stalled_clients_make_room)
 	wait_conns(0);
 }
 
-/* A stalled connection is closed for a newcomer only once it has waited
- * the idle grace (a timer looks again), and clients whose requests are on
- * their way are never the ones closed. */
-Test(api_server, grace_then_room)
+/* A newcomer makes room at once by closing an idle keep-alive client (one
+ * that was answered and sent nothing since); a stalled client that never
+ * finished a request is closed only once it has waited the idle grace (a
+ * timer looks again). */
+Test(api_server, idle_first_then_grace)
 {
-	struct inbox in = { .len = 0 }, kin[API_MAX_CONNS];
-	int slow, keep[API_MAX_CONNS - 1], fd;
-	uint64_t t0;
+	struct inbox in = { .len = 0 }, in2 = { .len = 0 }, kin[API_MAX_CONNS];
+	int slow, keep[API_MAX_CONNS - 1], fd, fd2, stall[API_MAX_CONNS - 1];
+	uint64_t t0, t_slow;
 	char c;
 
 	memset(kin, 0, sizeof(kin));
 	api_server_set_grace(srv, 300 * 1000000ull);
+	t_slow = now_ns();
 	slow = client();
 	SEND(slow, "GET / HT");
 	wait_conns(1);
@@ -369,13 +371,28 @@ Test(api_server, grace_then_room)
 	fd = client();
 	SEND(fd, "GET / HTTP/1.1\r\n\r\n");
 	cr_assert_str_eq(recv_one(fd, &in), info);
-	cr_assert_geq(now_ns() - t0, 250 * 1000000ull, "closed before its grace");
-	cr_assert_eq(read(slow, &c, 1), 0, "the stalled one was closed");
-	close(slow);
-	/* the keep-alive ones answered before it had waited longer */
+	cr_assert_lt(now_ns() - t0, 250 * 1000000ull, "an idle keep-alive client was not closed at once");
+	cr_assert_eq(read(keep[0], &c, 1), 0, "the oldest idle keep-alive client was closed");
+	cr_assert_eq(read(slow, &c, 1), -1, "the stalled one is still within its grace");
 	for (int i = 0; i < API_MAX_CONNS - 1; i++)
 		close(keep[i]);
 	close(fd);
+	wait_conns(1);
+	/* now every slot holds a client that never finished a request */
+	for (int i = 0; i < API_MAX_CONNS - 1; i++) {
+		stall[i] = client();
+		SEND(stall[i], "GET / HT");
+	}
+	wait_conns(API_MAX_CONNS);
+	fd2 = client();
+	SEND(fd2, "GET / HTTP/1.1\r\n\r\n");
+	cr_assert_str_eq(recv_one(fd2, &in2), info);
+	cr_assert_geq(now_ns() - t_slow, 300 * 1000000ull, "closed before its grace");
+	cr_assert_eq(read(slow, &c, 1), 0, "the stalled one that waited longest was closed");
+	close(slow);
+	for (int i = 0; i < API_MAX_CONNS - 1; i++)
+		close(stall[i]);
+	close(fd2);
 	wait_conns(0);
 }
 
