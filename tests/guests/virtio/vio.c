@@ -230,12 +230,14 @@ bool vq_get_used(struct vio_vq *q, uint32_t *id, uint32_t *len)
 	return true;
 }
 
+unsigned vio_wait_shift = 33;
+
 bool vq_wait_used(struct vio_vq *q, uint32_t *id, uint32_t *len)
 {
 	uint64_t t0 = rdtsc();
 
 	while (!vq_get_used(q, id, len)) {
-		if (rdtsc() - t0 > (1ULL << 33))
+		if (rdtsc() - t0 > (1ULL << vio_wait_shift))
 			return false;
 		cpu_pause();
 	}

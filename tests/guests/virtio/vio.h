@@ -175,6 +175,9 @@ bool vq_get_used(struct vio_vq *q, uint32_t *id, uint32_t *len);
 /* Spins (bounded by the TSC, ~2^33 ticks) for the next used element.
  * False on timeout. */
 bool vq_wait_used(struct vio_vq *q, uint32_t *id, uint32_t *len);
+/* vq_wait_used gives up after 2^vio_wait_shift TSC cycles (default 33,
+ * about 3 s): a guest among many on one CPU raises it. */
+extern unsigned vio_wait_shift;
 /* Asks for no used-buffer interrupts: the avail ring's NO_INTERRUPT flag,
  * or with EVENT_IDX (where that flag must stay 0) used_event kept half the
  * index space ahead of the used index.  Config interrupts still come. */
