@@ -101,6 +101,8 @@ ap_verdict() {
 	fi
 	ap_errs=""
 }
+# the default guest's own command line (monitor/monitor.h)
+LINUX_CMDLINE="console=ttyS0 reboot=k panic=-1 quiet"
 # ember.cmd's value for sh -c SCRIPT (base64url of "sh\0-c\0SCRIPT\0")
 ap_cmd() { printf 'sh\0-c\0%s\0' "$1" | base64 -w0 | tr '+/' '-_' | tr -d '='; }
 
@@ -493,8 +495,6 @@ if lx_wanted $AP_CASES; then
 		lx_guest
 	fi
 	[ -z "$ap_why" ] && ap_why=${LX_NOGUEST:-}
-	# the default guest's own command line (monitor/monitor.h)
-	LINUX_CMDLINE="console=ttyS0 reboot=k panic=-1 quiet"
 	if [ -n "$ap_why" ]; then
 		lx_skip_all "$AP_CASES" "$ap_why"
 	else
