@@ -10,7 +10,7 @@
 # socket accepts: the cases wait for that line, never for a time.
 
 AP_CASES="api-preboot api-malformed api-many-clients api-cli api-boot-snapshot-load
-	api-load-paused api-drive-patch api-config-file"
+	api-load-paused api-drive-patch api-config-file api-vsock-timeout"
 
 if ! declare -F lxh_start >/dev/null; then
 	ap_pattern=$PATTERN PATTERN=" none "
@@ -357,6 +357,10 @@ ap_boot_snapshot_load() {
 	ap_end "$dir/a"
 	[ "$ap_rc" = 0 ] || ap_errs+="SendCtrlAltDel: the first ember ended with status $ap_rc, not 0"$'\n'
 	[ -e "$dir/v" ] && ap_errs+="the first ember left its vsock socket"$'\n'
+	if [ -n "$ap_errs" ]; then	# with the first ember's output
+		ap_verdict "$name" "$dir/a"
+		return
+	fi
 	# a new ember loads it and runs it at once (resume_vm)
 	s=$dir/b/s
 	if ! ap_start "$dir/b" --api-sock "$s"; then
@@ -462,6 +466,40 @@ ap_drive_patch() {
 	ap_verdict "$name" "$dir/a"
 }
 
+# A host connection whose REQUEST the guest never answers (paused: its
+# vCPU does not run) is closed after 2 s (Firecracker's
+# CONN_REQUEST_TIMEOUT_MS), not held; resumed, the guest still serves
+ap_vsock_timeout() {
+	local name=api-vsock-timeout dir=$WORK/api-vsock-timeout s t0 ms
+	# shellcheck disable=SC2053
+	[[ $name == $PATTERN ]] || return 0
+	mkdir -p "$dir/a"
+	s=$dir/a/s
+	if ! ap_boot "$dir" false; then
+		ap_end "$dir/a" TERM
+		lx_fail "$name" "the guest never listened on vsock: $ap_errs" "$dir/a"
+		ap_errs=""
+		return
+	fi
+	ap_ok "$s" 204 '' PATCH /vm '{"state":"Paused"}'
+	# port 5001: nobody listens there, so the guest, resumed, refuses the
+	# REQUEST it finds (the listener on 5000 stays untouched); socat waits
+	# 60 s for ember's side once its own is done
+	t0=${EPOCHREALTIME/./}
+	printf 'CONNECT 5001\n' | timeout "$TIMEOUT" socat -t 60 - "UNIX-CONNECT:$dir/v" >"$dir/t1" 2>&1
+	ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
+	echo "  $name: the paused guest's connection ended after $ms ms"
+	[ -s "$dir/t1" ] && ap_errs+="the paused guest's connection got '$(tr '\n' ' ' <"$dir/t1")'"$'\n'
+	[ "$ms" -ge 1900 ] && [ "$ms" -lt 20000 ] ||
+		ap_errs+="the paused guest's connection ended after $ms ms, not 2 s"$'\n'
+	ap_ok "$s" 204 '' PATCH /vm '{"state":"Resumed"}'
+	ap_talk "$dir/v" "$dir/t2" || ap_errs+="vsock after resuming: '$(tr '\n' ' ' <"$dir/t2")'"$'\n'
+	ap_end "$dir/a" TERM
+	grep -q "did not answer a host connection to its port 5001 in 2000 ms" "$dir/a/err" ||
+		ap_errs+="ember did not say why it closed the connection"$'\n'
+	ap_verdict "$name" "$dir/a"
+}
+
 # Firecracker's --config-file with --no-api: boots at once, exits with the
 # guest's command's status
 ap_config_file() {
@@ -506,5 +544,6 @@ if lx_wanted $AP_CASES; then
 		ap_load_paused
 		ap_drive_patch
 		ap_config_file
+		ap_vsock_timeout
 	fi
 fi
