@@ -46,6 +46,18 @@ ap_start() {
 	ap_ecat=$!
 	return 1
 }
+# ap_serve NAME DIR WHO [EMBER_ARGS...]: ap_start DIR --api-sock DIR/s
+# EMBER_ARGS; when that ember does not serve, ends it and fails case NAME
+# ("WHO did not serve"), and is false.
+ap_serve() {
+	local name=$1 dir=$2 who=$3
+	shift 3
+	ap_start "$dir" --api-sock "$dir/s" "$@" && return 0
+	ap_end "$dir"
+	lx_fail "$name" "$who did not serve" "$dir"
+	ap_errs=""
+	return 1
+}
 # ap_wait DIR LINE: reads the guest's console until a line is LINE.
 ap_wait() {
 	local line end=$((SECONDS + TIMEOUT))
@@ -197,11 +209,7 @@ ap_malformed() {
 	# shellcheck disable=SC2053
 	[[ $name == $PATTERN ]] || return 0
 	s=$dir/s
-	if ! ap_start "$dir" --api-sock "$s"; then
-		ap_end "$dir"
-		lx_fail "$name" "ember did not serve" "$dir"
-		return
-	fi
+	ap_serve "$name" "$dir" ember || return
 	# a truncated header, then the client leaves
 	printf 'GET / HTTP/1.1\r\nHost: x\r\n' | timeout "$TIMEOUT" socat -t 1 - "UNIX-CONNECT:$s" >/dev/null
 	ap_ok "$s" 200 '"state":"Not started"' GET /
@@ -242,11 +250,7 @@ ap_many() {
 	# shellcheck disable=SC2053
 	[[ $name == $PATTERN ]] || return 0
 	s=$dir/s
-	if ! ap_start "$dir" --api-sock "$s"; then
-		ap_end "$dir"
-		lx_fail "$name" "ember did not serve" "$dir"
-		return
-	fi
+	ap_serve "$name" "$dir" ember || return
 	# one curl, 100 connections at once (100 processes would measure how
 	# fast the lane starts programs)
 	for ((i = 0; i < 100; i++)); do
@@ -363,12 +367,7 @@ ap_boot_snapshot_load() {
 	fi
 	# a new ember loads it and runs it at once (resume_vm)
 	s=$dir/b/s
-	if ! ap_start "$dir/b" --api-sock "$s"; then
-		ap_end "$dir/b"
-		lx_fail "$name" "the second ember did not serve" "$dir/b"
-		ap_errs=""
-		return
-	fi
+	ap_serve "$name" "$dir/b" "the second ember" || return
 	ap_ok "$s" 400 'memory' PUT /snapshot/load "{\"snapshot_path\":\"$dir/st\",\"mem_backend\":{\"backend_type\":\"File\",\"backend_path\":\"$dir/nonexistent\"},\"resume_vm\":true}"
 	ap_ok "$s" 200 '"state":"Not started"' GET /
 	ap_ok "$s" 204 '' PUT /snapshot/load "{\"snapshot_path\":\"$dir/st2\",\"mem_backend\":{\"backend_type\":\"File\",\"backend_path\":\"$dir/merged\"},\"resume_vm\":true,\"vsock_override\":{\"uds_path\":\"$dir/v2\"}}"
@@ -400,12 +399,7 @@ ap_load_paused() {
 	ap_ok "$s" 204 '' PUT /snapshot/create "{\"snapshot_path\":\"$dir/st\",\"mem_file_path\":\"$dir/mem\"}"
 	ap_end "$dir/a" TERM
 	s=$dir/b/s
-	if ! ap_start "$dir/b" --api-sock "$s"; then
-		ap_end "$dir/b"
-		lx_fail "$name" "the second ember did not serve" "$dir/b"
-		ap_errs=""
-		return
-	fi
+	ap_serve "$name" "$dir/b" "the second ember" || return
 	ap_ok "$s" 204 '' PUT /snapshot/load "{\"snapshot_path\":\"$dir/st\",\"mem_backend\":{\"backend_type\":\"File\",\"backend_path\":\"$dir/mem\"},\"vsock_override\":{\"uds_path\":\"$dir/v2\"}}"
 	ap_ok "$s" 200 '"state":"Paused"' GET /
 	ap_ok "$s" 200 '"vcpu_count":1,"mem_size_mib":256' GET /machine-config
@@ -434,11 +428,7 @@ ap_drive_patch() {
 	cmd=$(ap_cmd 'cat /sys/block/vda/queue/write_cache /sys/block/vda/size; head -c 4 /dev/vda; echo
 		vsock-tool -r listen 5000 >/dev/null
 		echo 3 >/proc/sys/vm/drop_caches; cat /sys/block/vda/size; head -c 4 /dev/vda; echo; echo done')
-	if ! ap_start "$dir/a" --api-sock "$s"; then
-		ap_end "$dir/a"
-		lx_fail "$name" "ember did not serve" "$dir/a"
-		return
-	fi
+	ap_serve "$name" "$dir/a" ember || return
 	ap_ok "$s" 204 '' PUT /machine-config '{"vcpu_count":1,"mem_size_mib":256}'
 	ap_ok "$s" 204 '' PUT /boot-source "{\"kernel_image_path\":\"$LX_DIR/vmlinux\",\"initrd_path\":\"$LX_DIR/initramfs.cpio.gz\",\"boot_args\":\"$LINUX_CMDLINE ember.cmd=$cmd\"}"
 	ap_ok "$s" 204 '' PUT /drives/data "{\"drive_id\":\"data\",\"path_on_host\":\"$dir/d1\",\"is_root_device\":false,\"is_read_only\":false,\"cache_type\":\"Unsafe\",\"io_engine\":\"Async\"}"
