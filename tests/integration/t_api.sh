@@ -306,6 +306,15 @@ ap_boot() {
 	ap_ok "$s" 200 '"state":"Running"' GET /
 	ap_wait "$dir/a" listening
 }
+# ap_booted NAME DIR TRACK: ap_boot DIR TRACK; when the guest never
+# listens, ends that ember and fails case NAME, and is false.
+ap_booted() {
+	ap_boot "$2" "$3" && return 0
+	ap_end "$2/a" TERM
+	lx_fail "$1" "the guest never listened on vsock: $ap_errs" "$2/a"
+	ap_errs=""
+	return 1
+}
 # ap_talk UDS OUT: one connection to the guest's port 5000; true when
 # the answer is "OK <port>" then "answer N".
 ap_talk() {
@@ -319,12 +328,7 @@ ap_boot_snapshot_load() {
 	[[ $name == $PATTERN ]] || return 0
 	mkdir -p "$dir/a" "$dir/b"
 	s=$dir/a/s
-	if ! ap_boot "$dir" true; then
-		ap_end "$dir/a" TERM
-		lx_fail "$name" "the guest never listened on vsock: $ap_errs" "$dir/a"
-		ap_errs=""
-		return
-	fi
+	ap_booted "$name" "$dir" true || return
 	ap_talk "$dir/v" "$dir/t1" || ap_errs+="vsock before the snapshot: '$(tr '\n' ' ' <"$dir/t1")'"$'\n'
 	ap_wait "$dir/a" listening
 	# post-boot rules
@@ -387,12 +391,7 @@ ap_load_paused() {
 	# shellcheck disable=SC2053
 	[[ $name == $PATTERN ]] || return 0
 	mkdir -p "$dir/a" "$dir/b"
-	if ! ap_boot "$dir" false; then
-		ap_end "$dir/a" TERM
-		lx_fail "$name" "the guest never listened on vsock: $ap_errs" "$dir/a"
-		ap_errs=""
-		return
-	fi
+	ap_booted "$name" "$dir" false || return
 	s=$dir/a/s
 	ap_ok "$s" 204 '' PATCH /vm '{"state":"Paused"}'
 	ap_ok "$s" 400 'track_dirty_pages' PUT /snapshot/create "{\"snapshot_type\":\"Diff\",\"snapshot_path\":\"$dir/st\",\"mem_file_path\":\"$dir/mem\"}"
@@ -467,12 +466,7 @@ ap_vsock_timeout() {
 	[[ $name == $PATTERN ]] || return 0
 	mkdir -p "$dir/a"
 	s=$dir/a/s
-	if ! ap_boot "$dir" false; then
-		ap_end "$dir/a" TERM
-		lx_fail "$name" "the guest never listened on vsock: $ap_errs" "$dir/a"
-		ap_errs=""
-		return
-	fi
+	ap_booted "$name" "$dir" false || return
 	ap_ok "$s" 204 '' PATCH /vm '{"state":"Paused"}'
 	# port 5001: nobody listens there, so the guest, resumed, refuses the
 	# REQUEST it finds (the listener on 5000 stays untouched); socat waits

@@ -6,12 +6,21 @@
 # the tx limiter, then the rx limiter, in two requests (each leaves the
 # other as it is: Firecracker's merge), lets the guest go on, and the
 # guest sends and receives again at the new limits (tx 64 KiB/s, rx
-# 128 KiB/s).  Each of the four rates must be within 15 % of its limit:
-# a PATCH that did nothing, or a second PATCH that dropped the first's
-# limiter, fails the case.  Also: the PATCH before the start, with an
-# unknown field, a bad value and an unknown interface, each a 400 naming
-# it; GET /vm/config shows the new limits.  The peers and the measurement
-# are t_linux_netrl.sh's (lxn_*).  Sourced by run.sh.
+# 128 KiB/s).  Each rate must be at most 15 % over its limit (the
+# limiter holds; a second PATCH that dropped the first's limiter would let
+# it go far over: unlimited, the lane's guest sent 150 to 650 KB/s and
+# received 0.37 to 4 MB/s, t_linux_netrl.sh); the rates after must be
+# more than 20 % over the old limits (which a limiter that kept them
+# cannot let through: its half-second bucket is 6 % of a window), those
+# before more than half their limits (the transfer ran).  Lower bounds
+# are loose on purpose: on a loaded lane (five lanes on two cores) the
+# guest sent 26.6 KB/s at 32 KiB/s and 46 KB/s at 64 KiB/s, and received
+# 108 KB/s at 128 KiB/s, in three runs whose other rates were within
+# 6 %: what it could do, not what the limiter let through.  Also: the
+# PATCH before the start, with an unknown field, a bad value and an
+# unknown interface, each a 400 naming it; GET /vm/config shows the new
+# limits.  The peers and the measurement are t_linux_netrl.sh's (lxn_*).
+# Sourced by run.sh.
 
 APN_CASES="api-net-patch"
 
@@ -40,6 +49,12 @@ tx 10.212.2.1 5005 589824
 rx rx-b 10.212.2.1 5006 eth0
 echo done
 '
+
+# apn_under RATE LIMIT PCT: RATE is over PCT % of LIMIT and at most 115 %
+# of it
+apn_under() {
+	[ -n "$1" ] && [ "$1" -gt $(($2 * $3 / 100)) ] && [ "$1" -le $(($2 * 115 / 100)) ]
+}
 
 # apn_lim SIZE: a limiter of SIZE bytes a 500 ms
 apn_lim() { printf '{"bandwidth":{"size":%d,"refill_time":500}}' "$1"; }
@@ -79,7 +94,9 @@ apn_case() {
 	lxn_listen 5006 "$dir/rx-b" /dev/null
 	cmd=$(ap_cmd "$APN_GUEST")
 	AP_NETNS=$lxn_ns
-	if ! ap_start "$dir/a" --api-sock "$s"; then
+	# the guest's four transfers take about 40 s by design: its ember
+	# gets that on top of what a case's run gets
+	if ! TIMEOUT=$((TIMEOUT + 60)) ap_start "$dir/a" --api-sock "$s"; then
 		ap_end "$dir/a"
 		unset AP_NETNS
 		lxn_cleanup
@@ -123,14 +140,14 @@ apn_case() {
 		[ "$(cut -d' ' -f1 "$lxn_dir/tx-b")" != 524288 ] ||
 		! grep -q '^rx-a 524288 ' "$lxn_dir/out" || ! grep -q '^rx-b 1048576 ' "$lxn_dir/out"; then
 		why="a transfer lost bytes"
-	elif ! lxn_within "$ta" 32768 15; then
-		why="tx before the PATCH $ta B/s, not within 15 % of 32768"
-	elif ! lxn_within "$ra" 65536 15; then
-		why="rx before the PATCH $ra B/s, not within 15 % of 65536"
-	elif ! lxn_within "$tb" 65536 15; then
-		why="tx after the PATCH $tb B/s, not within 15 % of 65536"
-	elif ! lxn_within "$rb" 131072 15; then
-		why="rx after the PATCH $rb B/s, not within 15 % of 131072"
+	elif ! apn_under "$ta" 32768 50; then
+		why="tx before the PATCH $ta B/s, not from 50 to 115 % of 32768"
+	elif ! apn_under "$ra" 65536 50; then
+		why="rx before the PATCH $ra B/s, not from 50 to 115 % of 65536"
+	elif ! apn_under "$tb" 65536 60; then
+		why="tx after the PATCH $tb B/s, not from 60 % (120 % of the old limit) to 115 % of 65536"
+	elif ! apn_under "$rb" 131072 60; then
+		why="rx after the PATCH $rb B/s, not from 60 % (120 % of the old limit) to 115 % of 131072"
 	fi
 	echo "  $name: tx $ta B/s of frames (limit 32768), then $tb (65536); rx $ra (65536), then $rb (131072)"
 	[ -n "$why" ] && ap_errs+="$why"$'\n'
