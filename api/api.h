@@ -116,6 +116,15 @@ struct api_drive_patch {
 	struct ratelimit_cfg rl;
 };
 
+/* PATCH /network-interfaces/{id} after the start: new limits for RX, TX
+ * or both (Firecracker's merge: a bucket the body leaves out keeps its
+ * limits, a bucket of size 0 has none). */
+struct api_net_patch {
+	const char *id;
+	bool has_rx, has_tx;	/* the limiter changes */
+	struct ratelimit_cfg rx, tx;	/* the whole new limiter */
+};
+
 /* A change or a read of the pre-boot configuration. */
 typedef int (*api_config_fn)(struct vm_config *cfg, void *arg, struct errbuf *err);
 
@@ -151,6 +160,9 @@ struct api_backend {
 	 * guest is told of the new capacity) and/or its rate limiter.
 	 * Called only when p asks for a change. */
 	int (*drive_update)(void *ctx, const struct api_drive_patch *p, struct errbuf *err);
+	/* PATCH /network-interfaces/{id} after the start: new rate limiters
+	 * (full buckets).  Called only when p asks for a change. */
+	int (*net_update)(void *ctx, const struct api_net_patch *p, struct errbuf *err);
 	/* SendCtrlAltDel: asks the guest to reboot (ember: stop) through the
 	 * i8042.  After the start only. */
 	int (*ctrl_alt_del)(void *ctx, struct errbuf *err);
@@ -205,12 +217,13 @@ int api_metrics(struct vm_config *cfg, struct json_t *j, struct errbuf *err);
 /* PATCH /drives/{id} after the start: checks the body against cfg (the
  * drive must exist) and says in *out what changes (nothing: out->path
  * NULL and !out->has_rl; strings point into j).  PATCH
- * /network-interfaces/{id}: the same check; a change is refused.  0 or
- * -EINVAL with a message. */
+ * /network-interfaces/{id}: the same for the interface's limiters.  A
+ * limiter's bucket the body leaves out keeps cfg's limits.  0 or -EINVAL
+ * with a message. */
 int api_drive_update(const struct vm_config *cfg, struct json_t *j, const char *path_id,
 		     struct api_drive_patch *out, struct errbuf *err);
 int api_net_update(const struct vm_config *cfg, struct json_t *j, const char *path_id,
-		   struct errbuf *err);
+		   struct api_net_patch *out, struct errbuf *err);
 /* The snapshot requests into *out (strings point into j). */
 int api_snapshot_create_decode(struct json_t *j, struct api_snapshot_create *out,
 			       struct errbuf *err);

@@ -175,19 +175,19 @@ int api_drive_update(const struct vm_config *cfg, json_t *j, const char *path_id
 {
 	const char *w = "drive", *id, *path;
 	struct ratelimit_cfg rl;
-	bool limits;
 	int r = j_check(j, w, drive_patch_fields, err), i;
 
 	if (r || (r = check_path_id(w, j_str(j, "drive_id"), path_id, err)))
 		return r;
 	id = j_str(j, "drive_id");
-	if ((r = j_rate_limiter(j_get(j, "rate_limiter"), "drive: rate_limiter", &rl, &limits, err)))
-		return r;
 	if ((i = vm_config_find_drive(cfg, id)) < 0)
 		return err_set(err, EINVAL, "%s: there is no drive '%.64s'", w, id);
+	if ((r = j_rate_limiter_patch(j_get(j, "rate_limiter"), "drive: rate_limiter",
+				      &cfg->drives[i].rl, &rl, err)))
+		return r;
 	memset(out, 0, sizeof(*out));
 	out->id = id;
-	if (j_get(j, "rate_limiter") && memcmp(&rl, &cfg->drives[i].rl, sizeof(rl))) {
+	if (memcmp(&rl, &cfg->drives[i].rl, sizeof(rl))) {
 		out->has_rl = true;
 		out->rl = rl;
 	}
@@ -243,26 +243,30 @@ static const struct jfield net_patch_fields[] = {
 	{ "tx_rate_limiter", J_OBJ, false }, { NULL, 0, false },
 };
 
-/* After the start a limiter may only be restated as it is. */
+/* After the start: the limiters as they become (merged, as Firecracker
+ * merges), and whether they change. */
 int api_net_update(const struct vm_config *cfg, json_t *j, const char *path_id,
-		   struct errbuf *err)
+		   struct api_net_patch *out, struct errbuf *err)
 {
 	const char *w = "network-interface", *id;
-	struct ratelimit_cfg rx, tx;
+	const struct net_cfg *n;
 	int r = j_check(j, w, net_patch_fields, err), i;
 
-	if (r || (r = check_path_id(w, j_str(j, "iface_id"), path_id, err)) ||
-	    (r = net_limiters(j, &rx, &tx, err)))
+	if (r || (r = check_path_id(w, j_str(j, "iface_id"), path_id, err)))
 		return r;
 	id = j_str(j, "iface_id");
 	if ((i = vm_config_find_net(cfg, id)) < 0)
 		return err_set(err, EINVAL, "%s: there is no network interface '%.64s'", w, id);
-	if (j_get(j, "rx_rate_limiter") && memcmp(&rx, &cfg->nets[i].rx_rl, sizeof(rx)))
-		return err_set(err, EINVAL, "%s '%s': rx_rate_limiter: ember cannot change a "
-			       "running VM's rate limiter", w, id);
-	if (j_get(j, "tx_rate_limiter") && memcmp(&tx, &cfg->nets[i].tx_rl, sizeof(tx)))
-		return err_set(err, EINVAL, "%s '%s': tx_rate_limiter: ember cannot change a "
-			       "running VM's rate limiter", w, id);
+	n = &cfg->nets[i];
+	memset(out, 0, sizeof(*out));
+	out->id = id;
+	if ((r = j_rate_limiter_patch(j_get(j, "rx_rate_limiter"),
+				      "network-interface: rx_rate_limiter", &n->rx_rl, &out->rx, err)) ||
+	    (r = j_rate_limiter_patch(j_get(j, "tx_rate_limiter"),
+				      "network-interface: tx_rate_limiter", &n->tx_rl, &out->tx, err)))
+		return r;
+	out->has_rx = memcmp(&out->rx, &n->rx_rl, sizeof(out->rx)) != 0;
+	out->has_tx = memcmp(&out->tx, &n->tx_rl, sizeof(out->tx)) != 0;
 	return 0;
 }
 

@@ -176,16 +176,45 @@ json_t *api_describe_machine(const struct vm_config *cfg)
 			 "track_dirty_pages", cfg->track_dirty, "huge_pages", "None");
 }
 
+/* o with member name, the limiter rl as a RateLimiter object, if rl limits
+ * anything (o NULL on failure, or o) */
+static json_t *with_limiter(json_t *o, const char *name, const struct ratelimit_cfg *rl)
+{
+	const struct tbucket_cfg *b[] = { &rl->bw, &rl->ops };
+	static const char *const bn[] = { "bandwidth", "ops" };
+	json_t *v;
+
+	if (!o || (!rl->bw.size && !rl->ops.size))
+		return o;
+	v = json_object();
+	for (unsigned i = 0; v && i < 2; i++)
+		if (b[i]->size && json_object_set_new(v, bn[i], json_pack(
+				"{s:I, s:I, s:I}", "size", (json_int_t)b[i]->size, "one_time_burst",
+				(json_int_t)b[i]->one_time_burst, "refill_time",
+				(json_int_t)b[i]->refill_ms))) {
+			json_decref(v);
+			v = NULL;
+		}
+	if (!v || json_object_set_new(o, name, v)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 /* json_pack's "s?" takes NULL as null. */
 static json_t *describe_drive(const struct drive_cfg *d, unsigned i)
 {
 	char def[8];
 
 	snprintf(def, sizeof(def), "vd%c", 'a' + i);
-	return json_pack("{s:s, s:s, s:b, s:s?, s:b, s:s, s:s}", "drive_id", d->id ? d->id : def,
-			 "path_on_host", d->path, "is_root_device", d->root, "partuuid", d->partuuid,
-			 "is_read_only", d->ro, "cache_type", d->writeback ? "Writeback" : "Unsafe",
-			 "io_engine", d->io_sync ? "Sync" : "Async");
+	return with_limiter(json_pack("{s:s, s:s, s:b, s:s?, s:b, s:s, s:s}", "drive_id",
+				      d->id ? d->id : def, "path_on_host", d->path,
+				      "is_root_device", d->root, "partuuid", d->partuuid,
+				      "is_read_only", d->ro, "cache_type",
+				      d->writeback ? "Writeback" : "Unsafe", "io_engine",
+				      d->io_sync ? "Sync" : "Async"),
+			    "rate_limiter", &d->rl);
 }
 
 static json_t *describe_net(const struct net_cfg *n, unsigned i)
@@ -195,8 +224,11 @@ static json_t *describe_net(const struct net_cfg *n, unsigned i)
 	snprintf(def, sizeof(def), "eth%u", i);
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", n->mac[0], n->mac[1],
 		 n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
-	return json_pack("{s:s, s:s, s:s?}", "iface_id", n->id ? n->id : def, "host_dev_name",
-			 n->tap, "guest_mac", n->mac_set ? mac : NULL);
+	return with_limiter(with_limiter(json_pack("{s:s, s:s, s:s?}", "iface_id",
+						   n->id ? n->id : def, "host_dev_name", n->tap,
+						   "guest_mac", n->mac_set ? mac : NULL),
+					 "rx_rate_limiter", &n->rx_rl),
+			    "tx_rate_limiter", &n->tx_rl);
 }
 
 json_t *api_describe_vm(const struct vm_config *cfg)

@@ -123,6 +123,21 @@ int j_rate_limiter(json_t *j, const char *where, struct ratelimit_cfg *out, bool
 	return vm_config_check_ratelimit(out, where, err);
 }
 
+int j_rate_limiter_patch(json_t *j, const char *where, const struct ratelimit_cfg *old,
+			 struct ratelimit_cfg *out, struct errbuf *err)
+{
+	bool limits;
+	int r = j_rate_limiter(j, where, out, &limits, err);
+
+	if (r)
+		return r;
+	if (!j || !j_get(j, "bandwidth"))
+		out->bw = old->bw;
+	if (!j || !j_get(j, "ops"))
+		out->ops = old->ops;
+	return 0;
+}
+
 json_t *j_parse(const char *text, size_t len, const char *where, struct errbuf *err)
 {
 	json_error_t je;

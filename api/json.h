@@ -35,6 +35,11 @@ int j_uint(json_t *j, const char *name, unsigned long long min, unsigned long lo
  * nothing). */
 int j_rate_limiter(json_t *j, const char *where, struct ratelimit_cfg *out, bool *limits,
 		   struct errbuf *err);
+/* The same for a PATCH (Firecracker's RateLimiterUpdate): *out is the
+ * limiter `old` becomes, a bucket j leaves out (or j itself absent)
+ * keeping old's, a bucket of size or refill_time 0 losing its limit. */
+int j_rate_limiter_patch(json_t *j, const char *where, const struct ratelimit_cfg *old,
+			 struct ratelimit_cfg *out, struct errbuf *err);
 /* Parses text (len bytes) as one JSON value.  NULL with "<where>: invalid
  * JSON at line L column C: <reason>" on error. */
 json_t *j_parse(const char *text, size_t len, const char *where, struct errbuf *err);

@@ -126,6 +126,7 @@ struct reader {
 	json_t *out, *j;
 	const char *id;
 	struct api_drive_patch patch;    /* R_DRIVE_UPDATE: what changes */
+	struct api_net_patch net;	/* R_NET_UPDATE: what changes */
 };
 
 static int read_fn(struct vm_config *cfg, void *arg, struct errbuf *err)
@@ -145,7 +146,7 @@ static int read_fn(struct vm_config *cfg, void *arg, struct errbuf *err)
 	case R_DRIVE_UPDATE:
 		return api_drive_update(cfg, rd->j, rd->id, &rd->patch, err);
 	case R_NET_UPDATE:
-		return api_net_update(cfg, rd->j, rd->id, err);
+		return api_net_update(cfg, rd->j, rd->id, &rd->net, err);
 	}
 	return -EINVAL;
 }
@@ -346,9 +347,11 @@ static int route(struct call *c)
 			rd.j = c->j;
 			rd.id = id;
 			r = be->with_config(be->ctx, read_fn, &rd, &c->err);
-			if (r || !drive || (!rd.patch.path && !rd.patch.has_rl))
-				return r;
-			return be->drive_update(be->ctx, &rd.patch, &c->err);
+			if (!r && drive && (rd.patch.path || rd.patch.has_rl))
+				r = be->drive_update(be->ctx, &rd.patch, &c->err);
+			if (!r && !drive && (rd.net.has_rx || rd.net.has_tx))
+				r = be->net_update(be->ctx, &rd.net, &c->err);
+			return r;
 		}
 		goto bad_path;
 	}

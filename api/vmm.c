@@ -287,7 +287,7 @@ static int command(struct vmm *m, enum vmm_cmd cmd, const struct api_snapshot_lo
 }
 
 /* Work for the VM's loop thread, waited for by the API thread. */
-enum job_kind { JOB_PAUSE, JOB_RESUME, JOB_CTRL_ALT_DEL, JOB_FLUSH_METRICS, JOB_DRIVE };
+enum job_kind { JOB_PAUSE, JOB_RESUME, JOB_CTRL_ALT_DEL, JOB_FLUSH_METRICS, JOB_DRIVE, JOB_NET };
 struct job {
 	struct vmm *m;
 	enum job_kind kind;
@@ -300,6 +300,9 @@ struct job {
 	char *path;		/* the new path_on_host, kept by the config */
 	int fd;
 	uint64_t size;
+	/* JOB_NET: the new limiters and the interface's config */
+	const struct api_net_patch *net;
+	struct net_cfg *iface;
 };
 
 static struct vm_config *vm_cfg(struct vmm *m)
@@ -335,6 +338,14 @@ static void job_run(struct vm *vm, void *ctx)
 			j->drive->path = j->path;
 		if (!r && j->patch->has_rl)
 			j->drive->rl = j->patch->rl;
+		break;
+	case JOB_NET:
+		r = net_update(vm, j->iface->tap, j->net->has_rx ? &j->net->rx : NULL,
+			       j->net->has_tx ? &j->net->tx : NULL, &j->err);
+		if (!r && j->net->has_rx)	/* what a snapshot and GET /vm/config say */
+			j->iface->rx_rl = j->net->rx;
+		if (!r && j->net->has_tx)
+			j->iface->tx_rl = j->net->tx;
 		break;
 	}
 	pthread_mutex_lock(&j->m->lock);
@@ -472,6 +483,19 @@ static int be_drive_update(void *ctx, const struct api_drive_patch *p, struct er
 	return r;
 }
 
+/* PATCH /network-interfaces/{id}: the limiters change on the loop */
+static int be_net_update(void *ctx, const struct api_net_patch *p, struct errbuf *err)
+{
+	struct vmm *m = ctx;
+	struct vm_config *cfg = vm_cfg(m);
+	int i = vm_config_find_net(cfg, p->id);
+
+	if (i < 0)
+		return err_set(err, ENODEV, "network interface '%s': no such interface", p->id);
+	return run_job(m, &(struct job){ .m = m, .kind = JOB_NET, .net = p,
+					 .iface = &cfg->nets[i], .fd = -1 }, err);
+}
+
 static int be_snapshot_create(void *ctx, const struct api_snapshot_create *req,
 			      struct errbuf *err)
 {
@@ -532,6 +556,7 @@ int vmm_main(const struct vmm_opts *o, struct vm_config *cfg)
 		.pause = be_pause, .resume = be_resume, .snapshot_create = be_snapshot_create,
 		.snapshot_load = be_load, .ctrl_alt_del = be_ctrl_alt_del,
 		.flush_metrics = be_flush_metrics, .drive_update = be_drive_update,
+		.net_update = be_net_update,
 	};
 	struct api_backend be = ops;
 	struct vmm *m = calloc(1, sizeof(*m));

@@ -62,59 +62,47 @@ const struct sc_rule sc_rules[] = {
 	VM_IOCTL(LOOP, 0, KVM_IOEVENTFD, "teardown deassigns the virtio kick ioeventfds"),
 
 	/* ---- I/O outside the ring ---- */
-	SYS(BOTH, 0, write, "serial output, eventfd signals (stop, kicks, UART space), stderr, "
-	    "the log file (--log-path), metrics lines (--metrics-path)"),
+	SYS(ALL, 0, write, "serial output, eventfd signals (stop, kicks, UART space, waking the "
+	    "VMM thread), stderr, the log file (--log-path), metrics lines (--metrics-path)"),
 	SYS(BOTH, 0, poll, "serial output waits for room on the console or for a stop"),
-	SYS(LOOP, 0, read, "drain virtio kick eventfds"),
+	SYS(LOOP | API, 0, read, "eventfds: virtio kicks; the API thread's answers from the "
+	    "VMM thread and its end"),
 	SYS(LOOP, SC_F_METRICS, pread64, "metrics: KVM's counters from each vCPU's stats fd"),
-	SYS(LOOP, 0, io_uring_enter, "submit to and wait on the event loop's ring"),
-	SYS(LOOP, 0, close, "teardown closes the VM's fds"),
+	SYS(LOOP | API, 0, io_uring_enter, "submit to and wait on the thread's own ring (the VM's "
+	    "event loop; the API's: accept, read, send)"),
+	SYS(LOOP | API, 0, close, "teardown closes the VM's fds; a client's API connection ends"),
 
 	/* ---- threads and signals ---- */
-	SYS(BOTH, 0, futex, "mutexes and condition variables (devices, pause), thread join"),
-	SYS(BOTH, 0, restart_syscall, "the kernel restarts a wait a signal interrupted"),
-	SYS(BOTH, 0, rt_sigreturn, "return from the vCPU kick signal handler"),
-	SYS(BOTH, 0, rt_sigprocmask, "pthread_kill and thread exit mask signals around their work"),
+	SYS(ALL, 0, futex, "mutexes and condition variables (devices, pause, the API's hand-over "
+	    "to the VMM thread), thread join"),
+	SYS(ALL, 0, restart_syscall, "the kernel restarts a wait a signal interrupted"),
+	SYS(ALL, 0, rt_sigreturn, "return from the vCPU kick signal handler (the API thread "
+	    "has none by default)"),
+	SYS(ALL, 0, rt_sigprocmask, "pthread_kill and thread exit mask signals around their work"),
 	SYS(BOTH, 0, getpid, "pthread_kill asks for the process id"),
 	SYS_VAL(BOTH, 0, tgkill, 0, SC_V_PID, "kick a vCPU thread of this process (never another)"),
-	SYS(VCPU, 0, exit, "a vCPU thread ends"),
-	SYS(VCPU, 0, exit_group, "the process ends (fuzz loop; a SIGBUS on a changed memory file)"),
-	SYS(LOOP, 0, exit_group, "the process ends"),
-	SYS(LOOP, 0, exit, "`ember --api-sock`: the VMM thread ends (the API thread exits)"),
-	SYS(BOTH, 0, clock_gettime, "timestamps (markers, --boot-time) when the vDSO falls back"),
+	SYS(ALL, 0, exit, "a thread ends (vCPU; with `ember --api-sock` the VMM and API threads)"),
+	SYS(ALL, 0, exit_group, "the process ends (with the VM's status; the fuzz loop; a SIGBUS "
+	    "on a changed memory file)"),
+	SYS(ALL, 0, clock_gettime, "timestamps (markers, --boot-time, request latencies) when "
+	    "the vDSO falls back"),
 
 	/* ---- memory: malloc, free, thread stacks, teardown ---- */
-	SYS(BOTH, 0, brk, "malloc's main arena grows and shrinks"),
-	SYS_NONE(BOTH, 0, mmap, 2, PROT_EXEC, "malloc of large blocks, new thread arenas (never PROT_EXEC)"),
-	SYS_NONE(BOTH, 0, mprotect, 2, PROT_EXEC, "malloc grows a thread arena (never PROT_EXEC)"),
-	SYS(BOTH, 0, munmap, "free() of large blocks; teardown unmaps RAM, kvm_run, the ring"),
-	SYS(BOTH, 0, madvise, "a thread's stack released at exit; free() trims"),
+	SYS(ALL, 0, brk, "malloc's main arena grows and shrinks"),
+	SYS_NONE(ALL, 0, mmap, 2, PROT_EXEC, "malloc of large blocks, new thread arenas (never PROT_EXEC)"),
+	SYS_NONE(ALL, 0, mprotect, 2, PROT_EXEC, "malloc grows a thread arena (never PROT_EXEC)"),
+	SYS(ALL, 0, munmap, "free() of large blocks; teardown unmaps RAM, kvm_run, the ring"),
+	SYS(ALL, 0, madvise, "a thread's stack released at exit; free() trims"),
 	FAIL(BOTH, 0, openat, EACCES,
 	     "glibc malloc may read /proc/sys/vm/overcommit_memory when trimming: refused"),
 
-	/* ---- the API thread: its ring serves the socket, the rest is the
-	 * hand-over to the VMM thread and malloc ---- */
-	SYS(API, 0, io_uring_enter, "submit to and wait on the API's own ring (accept, read, send)"),
-	SYS(API, 0, read, "the VMM thread's answers and end on eventfds"),
-	SYS(API, 0, write, "wake the VMM thread (eventfd); log lines on stderr"),
-	SYS(API, 0, close, "a client's connection ends"),
-	SYS(API, 0, futex, "mutexes shared with the VMM thread; thread join"),
-	SYS(API, 0, restart_syscall, "the kernel restarts a wait a signal interrupted"),
-	SYS(API, 0, rt_sigreturn, "return from a signal handler (none by default)"),
-	SYS(API, 0, rt_sigprocmask, "thread exit masks signals"),
-	SYS(API, 0, clock_gettime, "request latencies when the vDSO falls back"),
-	SYS(API, 0, brk, "malloc's main arena grows and shrinks"),
-	SYS_NONE(API, 0, mmap, 2, PROT_EXEC, "malloc of large blocks (never PROT_EXEC)"),
-	SYS_NONE(API, 0, mprotect, 2, PROT_EXEC, "malloc grows an arena (never PROT_EXEC)"),
-	SYS(API, 0, munmap, "free() of large blocks"),
-	SYS(API, 0, madvise, "free() trims; a thread's stack released"),
+	/* ---- the API thread: what only it does (the rest is in the shared
+	 * rows above) ---- */
 	SYS_NONE(API, 0, openat, 2, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_PATH | __O_TMPFILE,
 		 "PATCH /drives: open a drive's new file, read or read-write, never create it"),
 	SYS_EQ(API, 0, newfstatat, 3, AT_EMPTY_PATH, "PATCH /drives: the new file's size (fstat)"),
 	IOCTL(API, 0, BLKGETSIZE64, "PATCH /drives: a block device's size"),
 	SYS(API, 0, unlink, "remove the API socket's file at exit"),
-	SYS(API, 0, exit_group, "the process ends with the VM's status"),
-	SYS(API, 0, exit, "the thread ends"),
 
 	/* ---- features ---- */
 	SYS_EQ(LOOP, SC_F_TTY, ioctl, 1, TCSETS, "put the terminal back as it was (console raw mode)"),

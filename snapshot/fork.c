@@ -4,7 +4,11 @@
  * that made it) and map the same memory file MAP_PRIVATE, so guest RAM is
  * shared copy-on-write: a child costs what it writes.  Each child writes
  * its console to ODIR/child-I.log and gets its own copy (a reflink where
- * the filesystem can) of every writable drive.  When every child's guest
+ * the filesystem can) of every writable drive.  A vsock device's socket
+ * is per child too: `--vsock uds=PATH` gives child I the socket "PATH-I"
+ * (and its guest's connections to host port P reach "PATH-I_P"); each
+ * guest, restored, hears a TRANSPORT_RESET, so connections the snapshot
+ * had open are reset, as after any restore.  When every child's guest
  * has finished, the parent measures the host's memory with all of them
  * alive, then lets them exit. */
 #include <errno.h>
@@ -129,7 +133,7 @@ static void child(struct snap_image *img, unsigned idx, const char *out, int st_
 	struct errbuf err = { "" };
 	struct vm *vm = NULL;
 	struct snap_session *sess;
-	char log[4200], img_path[MAX_DRIVES][4200];
+	char log[4200], img_path[MAX_DRIVES][4200], uds[4200];
 	int status, r = 0, rollup = open("/proc/self/smaps_rollup", O_RDONLY | O_CLOEXEC);
 	int smaps = open("/proc/self/smaps", O_RDONLY | O_CLOEXEC);
 	char c;
@@ -149,6 +153,10 @@ static void child(struct snap_image *img, unsigned idx, const char *out, int st_
 		if (r)
 			err_set(&err, -r, "drive '%s': copy for child %u: %s", d->path, idx, strerror(-r));
 		d->path = img_path[i];
+	}
+	if (!r && img->cfg.vsock.uds) {	/* the file is made by vsock_create */
+		snprintf(uds, sizeof(uds), "%s-%u", img->cfg.vsock.uds, idx);
+		img->cfg.vsock.uds = uds;
 	}
 	if (!r)
 		r = vm_launch(&(struct launch){ .restore = img, .no_seccomp = img->cfg.no_seccomp,

@@ -481,6 +481,36 @@ static const struct virtio_dev_ops net_ops = {
 	.destroy = net_destroy,
 };
 
+int net_update(struct vm *vm, const char *tap, const struct ratelimit_cfg *rx,
+	       const struct ratelimit_cfg *tx, struct errbuf *err)
+{
+	struct net *n = NULL;
+
+	for (unsigned i = 0; i < vm->ndevices && !n; i++) {
+		struct virtio_dev *vd = virtio_dev_of(vm->devices[i]);
+
+		if (vd && vd->ops == &net_ops && !strncmp(container_of(vd, struct net, vd)->ifname,
+							   tap, IFNAMSIZ))
+			n = container_of(vd, struct net, vd);
+	}
+	if (!n)
+		return err_set(err, ENODEV, "network interface on '%s': no such device", tap);
+	pthread_mutex_lock(&n->vd.lock);
+	if (rx)
+		rl_update(&n->rx_rl, rx);
+	if (tx)
+		rl_update(&n->tx_rl, tx);
+	pthread_mutex_unlock(&n->vd.lock);
+	/* a held RX frame or a stopped TX queue waits for a timer set for
+	 * the old limits: it fires now (cancelled), and the resume asks the
+	 * new ones */
+	if (rx)
+		rl_rearm(&n->rx_rl, vm->loop);
+	if (tx)
+		rl_rearm(&n->tx_rl, vm->loop);
+	return 0;
+}
+
 /* Opens the TAP with a vnet header and finds the offloads it takes. */
 static int tap_open(struct net *n, const char *name, struct errbuf *err)
 {

@@ -180,3 +180,16 @@ void rl_arm(struct ratelimit *rl, struct loop *l, uint64_t ns)
 	io_uring_prep_timeout(sqe, &rl->ts, 0, 0);
 	io_uring_sqe_set_data(sqe, &rl->timer_op);
 }
+
+void rl_rearm(struct ratelimit *rl, struct loop *l)
+{
+	struct io_uring_sqe *sqe;
+
+	if (!rl->armed || !l)
+		return;
+	/* the timer completes with -ECANCELED: rl_fired, then resume.  The
+	 * cancel's own completion has no user_data and is ignored. */
+	sqe = loop_sqe(l, NULL);
+	io_uring_prep_cancel(sqe, &rl->timer_op, 0);
+	io_uring_sqe_set_data(sqe, NULL);
+}

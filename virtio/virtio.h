@@ -57,6 +57,10 @@ void rl_init(struct ratelimit *rl, const struct ratelimit_cfg *cfg);
 /* New limits on a live limiter (PATCH /drives): full buckets of cfg's
  * sizes; an armed timer and rl->resume are kept. */
 void rl_update(struct ratelimit *rl, const struct ratelimit_cfg *cfg);
+/* After rl_update on the loop thread: an armed timer (set for the old
+ * limits) is cancelled, so rl->resume runs on the loop's next turn and
+ * asks the new limits. */
+void rl_rearm(struct ratelimit *rl, struct loop *l);
 bool rl_enabled(const struct ratelimit *rl);
 /* A request of `bytes` bytes: 0 if it may go now (its tokens are taken),
  * else the nanoseconds to wait before asking again (nothing taken). */
@@ -421,6 +425,12 @@ int net_create(struct vm *vm, unsigned n, const struct net_cfg *cfg,
 int rng_create(struct vm *vm, unsigned n, const struct ratelimit_cfg *rl,
 	       struct virtio_dev **out,
 	       struct errbuf *err);
+/* PATCH /network-interfaces/{id} of a running VM, on the loop thread: the
+ * interface on TAP tap takes the limits rx and/or tx (NULL: unchanged),
+ * with full buckets; a frame held under the old limits is looked at again
+ * at once.  0, or -ENODEV with a message. */
+int net_update(struct vm *vm, const char *tap, const struct ratelimit_cfg *rx,
+	       const struct ratelimit_cfg *tx, struct errbuf *err);
 /* virtio-vsock (virtio/vsock/): also binds and listens on cfg->uds (the
  * file must not exist; it is removed when the device is destroyed). */
 int vsock_create(struct vm *vm, unsigned n, const struct vsock_cfg *cfg,

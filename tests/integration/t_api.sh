@@ -10,7 +10,7 @@
 # socket accepts: the cases wait for that line, never for a time.
 
 AP_CASES="api-preboot api-malformed api-many-clients api-cli api-boot-snapshot-load
-	api-load-paused api-drive-patch api-config-file"
+	api-load-paused api-drive-patch api-config-file api-vsock-timeout"
 
 if ! declare -F lxh_start >/dev/null; then
 	ap_pattern=$PATTERN PATTERN=" none "
@@ -44,6 +44,18 @@ ap_start() {
 	done
 	cat <&"$ap_e" >>"$dir/err" &
 	ap_ecat=$!
+	return 1
+}
+# ap_serve NAME DIR WHO [EMBER_ARGS...]: ap_start DIR --api-sock DIR/s
+# EMBER_ARGS; when that ember does not serve, ends it and fails case NAME
+# ("WHO did not serve"), and is false.
+ap_serve() {
+	local name=$1 dir=$2 who=$3
+	shift 3
+	ap_start "$dir" --api-sock "$dir/s" "$@" && return 0
+	ap_end "$dir"
+	lx_fail "$name" "$who did not serve" "$dir"
+	ap_errs=""
 	return 1
 }
 # ap_wait DIR LINE: reads the guest's console until a line is LINE.
@@ -101,6 +113,8 @@ ap_verdict() {
 	fi
 	ap_errs=""
 }
+# the default guest's own command line (monitor/monitor.h)
+LINUX_CMDLINE="console=ttyS0 reboot=k panic=-1 quiet"
 # ember.cmd's value for sh -c SCRIPT (base64url of "sh\0-c\0SCRIPT\0")
 ap_cmd() { printf 'sh\0-c\0%s\0' "$1" | base64 -w0 | tr '+/' '-_' | tr -d '='; }
 
@@ -195,11 +209,7 @@ ap_malformed() {
 	# shellcheck disable=SC2053
 	[[ $name == $PATTERN ]] || return 0
 	s=$dir/s
-	if ! ap_start "$dir" --api-sock "$s"; then
-		ap_end "$dir"
-		lx_fail "$name" "ember did not serve" "$dir"
-		return
-	fi
+	ap_serve "$name" "$dir" ember || return
 	# a truncated header, then the client leaves
 	printf 'GET / HTTP/1.1\r\nHost: x\r\n' | timeout "$TIMEOUT" socat -t 1 - "UNIX-CONNECT:$s" >/dev/null
 	ap_ok "$s" 200 '"state":"Not started"' GET /
@@ -240,11 +250,7 @@ ap_many() {
 	# shellcheck disable=SC2053
 	[[ $name == $PATTERN ]] || return 0
 	s=$dir/s
-	if ! ap_start "$dir" --api-sock "$s"; then
-		ap_end "$dir"
-		lx_fail "$name" "ember did not serve" "$dir"
-		return
-	fi
+	ap_serve "$name" "$dir" ember || return
 	# one curl, 100 connections at once (100 processes would measure how
 	# fast the lane starts programs)
 	for ((i = 0; i < 100; i++)); do
@@ -300,6 +306,15 @@ ap_boot() {
 	ap_ok "$s" 200 '"state":"Running"' GET /
 	ap_wait "$dir/a" listening
 }
+# ap_booted NAME DIR TRACK: ap_boot DIR TRACK; when the guest never
+# listens, ends that ember and fails case NAME, and is false.
+ap_booted() {
+	ap_boot "$2" "$3" && return 0
+	ap_end "$2/a" TERM
+	lx_fail "$1" "the guest never listened on vsock: $ap_errs" "$2/a"
+	ap_errs=""
+	return 1
+}
 # ap_talk UDS OUT: one connection to the guest's port 5000; true when
 # the answer is "OK <port>" then "answer N".
 ap_talk() {
@@ -313,12 +328,7 @@ ap_boot_snapshot_load() {
 	[[ $name == $PATTERN ]] || return 0
 	mkdir -p "$dir/a" "$dir/b"
 	s=$dir/a/s
-	if ! ap_boot "$dir" true; then
-		ap_end "$dir/a" TERM
-		lx_fail "$name" "the guest never listened on vsock: $ap_errs" "$dir/a"
-		ap_errs=""
-		return
-	fi
+	ap_booted "$name" "$dir" true || return
 	ap_talk "$dir/v" "$dir/t1" || ap_errs+="vsock before the snapshot: '$(tr '\n' ' ' <"$dir/t1")'"$'\n'
 	ap_wait "$dir/a" listening
 	# post-boot rules
@@ -355,14 +365,13 @@ ap_boot_snapshot_load() {
 	ap_end "$dir/a"
 	[ "$ap_rc" = 0 ] || ap_errs+="SendCtrlAltDel: the first ember ended with status $ap_rc, not 0"$'\n'
 	[ -e "$dir/v" ] && ap_errs+="the first ember left its vsock socket"$'\n'
-	# a new ember loads it and runs it at once (resume_vm)
-	s=$dir/b/s
-	if ! ap_start "$dir/b" --api-sock "$s"; then
-		ap_end "$dir/b"
-		lx_fail "$name" "the second ember did not serve" "$dir/b"
-		ap_errs=""
+	if [ -n "$ap_errs" ]; then	# with the first ember's output
+		ap_verdict "$name" "$dir/a"
 		return
 	fi
+	# a new ember loads it and runs it at once (resume_vm)
+	s=$dir/b/s
+	ap_serve "$name" "$dir/b" "the second ember" || return
 	ap_ok "$s" 400 'memory' PUT /snapshot/load "{\"snapshot_path\":\"$dir/st\",\"mem_backend\":{\"backend_type\":\"File\",\"backend_path\":\"$dir/nonexistent\"},\"resume_vm\":true}"
 	ap_ok "$s" 200 '"state":"Not started"' GET /
 	ap_ok "$s" 204 '' PUT /snapshot/load "{\"snapshot_path\":\"$dir/st2\",\"mem_backend\":{\"backend_type\":\"File\",\"backend_path\":\"$dir/merged\"},\"resume_vm\":true,\"vsock_override\":{\"uds_path\":\"$dir/v2\"}}"
@@ -382,24 +391,14 @@ ap_load_paused() {
 	# shellcheck disable=SC2053
 	[[ $name == $PATTERN ]] || return 0
 	mkdir -p "$dir/a" "$dir/b"
-	if ! ap_boot "$dir" false; then
-		ap_end "$dir/a" TERM
-		lx_fail "$name" "the guest never listened on vsock: $ap_errs" "$dir/a"
-		ap_errs=""
-		return
-	fi
+	ap_booted "$name" "$dir" false || return
 	s=$dir/a/s
 	ap_ok "$s" 204 '' PATCH /vm '{"state":"Paused"}'
 	ap_ok "$s" 400 'track_dirty_pages' PUT /snapshot/create "{\"snapshot_type\":\"Diff\",\"snapshot_path\":\"$dir/st\",\"mem_file_path\":\"$dir/mem\"}"
 	ap_ok "$s" 204 '' PUT /snapshot/create "{\"snapshot_path\":\"$dir/st\",\"mem_file_path\":\"$dir/mem\"}"
 	ap_end "$dir/a" TERM
 	s=$dir/b/s
-	if ! ap_start "$dir/b" --api-sock "$s"; then
-		ap_end "$dir/b"
-		lx_fail "$name" "the second ember did not serve" "$dir/b"
-		ap_errs=""
-		return
-	fi
+	ap_serve "$name" "$dir/b" "the second ember" || return
 	ap_ok "$s" 204 '' PUT /snapshot/load "{\"snapshot_path\":\"$dir/st\",\"mem_backend\":{\"backend_type\":\"File\",\"backend_path\":\"$dir/mem\"},\"vsock_override\":{\"uds_path\":\"$dir/v2\"}}"
 	ap_ok "$s" 200 '"state":"Paused"' GET /
 	ap_ok "$s" 200 '"vcpu_count":1,"mem_size_mib":256' GET /machine-config
@@ -422,18 +421,16 @@ ap_drive_patch() {
 	s=$dir/a/s
 	{ printf AAAA; head -c $((1024 * 1024 - 4)) /dev/zero; } >"$dir/d1"
 	{ printf BBBB; head -c $((2048 * 1024 - 4)) /dev/zero; } >"$dir/d2"
-	# the guest reads its disk, waits for the host's word on vsock, reads again
-	cmd=$(ap_cmd 'cat /sys/block/vda/size; head -c 4 /dev/vda; echo
+	# the guest reads its disk, waits for the host's word on vsock, reads
+	# again; its driver sees a write cache to flush (cache_type Unsafe:
+	# ember offers FLUSH whatever the cache_type, api/README.md)
+	cmd=$(ap_cmd 'cat /sys/block/vda/queue/write_cache /sys/block/vda/size; head -c 4 /dev/vda; echo
 		vsock-tool -r listen 5000 >/dev/null
 		echo 3 >/proc/sys/vm/drop_caches; cat /sys/block/vda/size; head -c 4 /dev/vda; echo; echo done')
-	if ! ap_start "$dir/a" --api-sock "$s"; then
-		ap_end "$dir/a"
-		lx_fail "$name" "ember did not serve" "$dir/a"
-		return
-	fi
+	ap_serve "$name" "$dir/a" ember || return
 	ap_ok "$s" 204 '' PUT /machine-config '{"vcpu_count":1,"mem_size_mib":256}'
 	ap_ok "$s" 204 '' PUT /boot-source "{\"kernel_image_path\":\"$LX_DIR/vmlinux\",\"initrd_path\":\"$LX_DIR/initramfs.cpio.gz\",\"boot_args\":\"$LINUX_CMDLINE ember.cmd=$cmd\"}"
-	ap_ok "$s" 204 '' PUT /drives/data "{\"drive_id\":\"data\",\"path_on_host\":\"$dir/d1\",\"is_root_device\":false,\"is_read_only\":false}"
+	ap_ok "$s" 204 '' PUT /drives/data "{\"drive_id\":\"data\",\"path_on_host\":\"$dir/d1\",\"is_root_device\":false,\"is_read_only\":false,\"cache_type\":\"Unsafe\",\"io_engine\":\"Async\"}"
 	ap_ok "$s" 204 '' PUT /vsock "{\"guest_cid\":3,\"uds_path\":\"$dir/v\"}"
 	ap_ok "$s" 204 '' PUT /metrics "{\"metrics_path\":\"$dir/metrics\"}"
 	ap_ok "$s" 204 '' PUT /actions '{"action_type":"InstanceStart"}'
@@ -455,8 +452,37 @@ ap_drive_patch() {
 	ap_wait "$dir/a" done || ap_errs+="the guest never said done"$'\n'
 	ap_end "$dir/a" TERM
 	sed -i '/^listening$/d' "$dir/a/out"
-	[ "$(cat "$dir/a/out")" = $'2048\nAAAA\n4096\nBBBB\ndone' ] ||
-		ap_errs+="the guest saw '$(tr '\n' ' ' <"$dir/a/out")', not 2048 AAAA 4096 BBBB done"$'\n'
+	[ "$(cat "$dir/a/out")" = $'write back\n2048\nAAAA\n4096\nBBBB\ndone' ] ||
+		ap_errs+="the guest saw '$(tr '\n' ' ' <"$dir/a/out")', not write back 2048 AAAA 4096 BBBB done"$'\n'
+	ap_verdict "$name" "$dir/a"
+}
+
+# A host connection whose REQUEST the guest never answers (paused: its
+# vCPU does not run) is closed after 2 s (Firecracker's
+# CONN_REQUEST_TIMEOUT_MS), not held; resumed, the guest still serves
+ap_vsock_timeout() {
+	local name=api-vsock-timeout dir=$WORK/api-vsock-timeout s t0 ms
+	# shellcheck disable=SC2053
+	[[ $name == $PATTERN ]] || return 0
+	mkdir -p "$dir/a"
+	s=$dir/a/s
+	ap_booted "$name" "$dir" false || return
+	ap_ok "$s" 204 '' PATCH /vm '{"state":"Paused"}'
+	# port 5001: nobody listens there, so the guest, resumed, refuses the
+	# REQUEST it finds (the listener on 5000 stays untouched); socat waits
+	# 60 s for ember's side once its own is done
+	t0=${EPOCHREALTIME/./}
+	printf 'CONNECT 5001\n' | timeout "$TIMEOUT" socat -t 60 - "UNIX-CONNECT:$dir/v" >"$dir/t1" 2>&1
+	ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
+	echo "  $name: the paused guest's connection ended after $ms ms"
+	[ -s "$dir/t1" ] && ap_errs+="the paused guest's connection got '$(tr '\n' ' ' <"$dir/t1")'"$'\n'
+	[ "$ms" -ge 1900 ] && [ "$ms" -lt 20000 ] ||
+		ap_errs+="the paused guest's connection ended after $ms ms, not 2 s"$'\n'
+	ap_ok "$s" 204 '' PATCH /vm '{"state":"Resumed"}'
+	ap_talk "$dir/v" "$dir/t2" || ap_errs+="vsock after resuming: '$(tr '\n' ' ' <"$dir/t2")'"$'\n'
+	ap_end "$dir/a" TERM
+	grep -q "did not answer a host connection to its port 5001 in 2000 ms" "$dir/a/err" ||
+		ap_errs+="ember did not say why it closed the connection"$'\n'
 	ap_verdict "$name" "$dir/a"
 }
 
@@ -493,8 +519,6 @@ if lx_wanted $AP_CASES; then
 		lx_guest
 	fi
 	[ -z "$ap_why" ] && ap_why=${LX_NOGUEST:-}
-	# the default guest's own command line (monitor/monitor.h)
-	LINUX_CMDLINE="console=ttyS0 reboot=k panic=-1 quiet"
 	if [ -n "$ap_why" ]; then
 		lx_skip_all "$AP_CASES" "$ap_why"
 	else
@@ -506,5 +530,6 @@ if lx_wanted $AP_CASES; then
 		ap_load_paused
 		ap_drive_patch
 		ap_config_file
+		ap_vsock_timeout
 	fi
 fi

@@ -87,18 +87,13 @@ lxn_tx_peer() {
 	lxn_pids="$lxn_pids $!" lxn_txpeers="$lxn_txpeers $!"
 }
 
-# The guest's side.  eth0 is the bandwidth-limited device (ember.ip), eth1
-# the free one, eth2 and eth3 the ones limited in frames sent and
-# received.  `tx IP PORT BYTES` sends; `rx NAME IP PORT DEV` prints "NAME
-# PAYLOAD START END FRAME_BYTES", `pings NAME IP` "NAME PINGS START END".
+# The guest's side.  `tx IP PORT BYTES` sends; `rx NAME IP PORT DEV`
+# prints "NAME PAYLOAD START END FRAME_BYTES", `pings NAME IP` "NAME PINGS
+# START END" (LXN_FUNCS, also t_api_net.sh's).  eth0 is the
+# bandwidth-limited device (ember.ip), eth1 the free one, eth2 and eth3
+# the ones limited in frames sent and received.
 # shellcheck disable=SC2016
-LXN_GUEST='
-for i in 1 2 3; do
-	ip addr add 10.211.$((i + 2)).2/24 dev eth$i && ip link set eth$i up || exit 3
-done
-cat /sys/class/net/eth[0-3]/address
-for i in 2 3 4 5; do ping -c 1 -W 5 10.211.$i.1 >/dev/null || exit 4; done
-echo ping-ok
+LXN_FUNCS='
 mkfifo /tmp/hold && exec 3<>/tmp/hold || exit 5
 tx() {
 	head -c "$3" /dev/zero | nc "$1" "$2" >/dev/null || exit 6
@@ -121,6 +116,15 @@ pings() {
 	read -r b _ </proc/uptime
 	echo "$1 80 $a $b"
 }
+'
+# shellcheck disable=SC2016
+LXN_GUEST=$LXN_FUNCS'
+for i in 1 2 3; do
+	ip addr add 10.211.$((i + 2)).2/24 dev eth$i && ip link set eth$i up || exit 3
+done
+cat /sys/class/net/eth[0-3]/address
+for i in 2 3 4 5; do ping -c 1 -W 5 10.211.$i.1 >/dev/null || exit 4; done
+echo ping-ok
 pings tx-ops 10.211.4.1
 pings rx-ops 10.211.5.1
 tx 10.211.2.1 5002 589824

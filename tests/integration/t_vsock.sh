@@ -8,7 +8,7 @@
 # byte is still in flight when the guest ends).  Sourced by run.sh after t_linux_hw.sh (its lxh_* helpers).
 
 VS_CASES="vsock-host-to-guest vsock-guest-to-host vsock-cli-errors vsock-restore
-	vsock-init-stdout"
+	vsock-init-stdout vsock-fork"
 # 64 MiB each way (issue 10's target): in the L1 lane both cases take
 # 56 s together, boots included (16 MiB: 27 s)
 VSOCK_MIB=${VSOCK_MIB:-64}
@@ -123,6 +123,50 @@ done"
 	fi
 }
 
+# ember fork of a snapshot with vsock: child I listens on "<uds>-I", and
+# its guest's connection to host port 7000 reaches "<uds>-I_7000"; three
+# children each send their line to their own listener
+vs_fork() {
+	local name=vsock-fork dir=$WORK/vsock-fork i why="" pids=""
+	# shellcheck disable=SC2053
+	[[ $name == $PATTERN ]] || return 0
+	mkdir -p "$dir"
+	lxh_snap_opts=(--vsock "cid=5,uds=$dir/v")
+	if ! lxh_snapshot "$dir" sh -c 'echo ready; sleep 3
+		echo "from a child" | vsock-tool connect 2 7000 && echo sent'; then
+		lxh_snap_opts=()
+		lx_fail "$name" "$lxh_why" "$dir/run"
+		return
+	fi
+	lxh_snap_opts=()
+	for i in 0 1 2; do
+		socat -u "UNIX-LISTEN:$dir/v-${i}_7000" "CREATE:$dir/got-$i" 2>"$dir/socat-$i.err" &
+		pids="$pids $!"
+	done
+	lxh_exec "$name" -- fork "$dir/snap" -n 3 --out "$dir/children" --vsock "uds=$dir/v"
+	# every child that reached its listener ended it (socat -u ends at
+	# the guest's EOF); the others are not waited for
+	for i in $pids; do kill "$i" 2>/dev/null; wait "$i" 2>/dev/null; done
+	if [ "$lxh_rc" != 0 ]; then
+		why="ember fork: status $lxh_rc"
+	fi
+	for i in 0 1 2; do
+		[ -n "$why" ] && break
+		if [ "$(cat "$dir/got-$i" 2>/dev/null)" != "from a child" ]; then
+			why="child $i's listener got '$(head -c 100 "$dir/got-$i" 2>/dev/null)', not 'from a child'"
+		elif ! tr -d '\r' <"$dir/children/child-$i.log" | grep -qx sent; then
+			why="child $i's guest did not say 'sent'"
+		elif [ -e "$dir/v-$i" ]; then
+			why="child $i left its socket $dir/v-$i"
+		fi
+	done
+	if [ -n "$why" ]; then
+		lx_fail "$name" "$why" "$dir"
+	else
+		lx_pass "$name"
+	fi
+}
+
 # ember.vsock=PORT: the command's stdout reaches <uds>_PORT whole, its
 # stderr the console, its status ember's; with nobody listening there
 # ember-init says so and the status is 125
@@ -194,5 +238,6 @@ if lx_wanted $VS_CASES; then
 		vs_cli_errors
 		vs_restore
 		vs_init_stdout
+		vs_fork
 	fi
 fi

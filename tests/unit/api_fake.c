@@ -98,6 +98,19 @@ static int f_drive(void *ctx, const struct api_drive_patch *p, struct errbuf *er
 	return r;
 }
 
+static int f_net(void *ctx, const struct api_net_patch *p, struct errbuf *err)
+{
+	struct fake_vm *f = ctx;
+	int r = failed(f, "network interface update", err);
+
+	if (!r) {
+		f->net_updates++;
+		f->net = *p;
+		f->net.id = NULL;	/* points into the request */
+	}
+	return r;
+}
+
 static int f_cad(void *ctx, struct errbuf *err)
 {
 	struct fake_vm *f = ctx;
@@ -127,7 +140,7 @@ void fake_init(struct fake_vm *f)
 		.ctx = f, .state = f_state, .with_config = f_with_config, .start = f_start,
 		.pause = f_pause, .resume = f_resume, .snapshot_create = f_create,
 		.snapshot_load = f_load, .ctrl_alt_del = f_cad, .flush_metrics = f_flush,
-		.drive_update = f_drive,
+		.drive_update = f_drive, .net_update = f_net,
 	};
 }
 

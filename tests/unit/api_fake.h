@@ -15,6 +15,8 @@ struct fake_vm {
 	unsigned drive_updates;	/* PATCH /drives after the start */
 	char drive_path[256];	/* the last one's new file ("" if none) */
 	bool drive_rl;		/* the last one changed the limiter */
+	unsigned net_updates;	/* PATCH /network-interfaces after the start */
+	struct api_net_patch net;	/* the last one (id NULL) */
 	int fail;		/* when set: every action fails with -fail */
 	struct api_backend be;
 };

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -227,6 +228,12 @@ Test(virtio_vsock, guest_connect_with_no_listener_gets_rst)
 	cr_assert_eq(h.dst_port, 1234);
 }
 
+/* the first connection slot (the one a test's only connection takes) */
+static struct vsock_conn *vt_conn0(void)
+{
+	return &container_of(vt_vd, struct vsock, vd)->conns[0];
+}
+
 static int host_connect(const char *first, size_t n)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
@@ -257,6 +264,38 @@ Test(virtio_vsock, host_connects_with_connect_line)
 	cr_assert_eq(h.op, VIRTIO_VSOCK_OP_RW);
 	cr_assert_eq(h.len, 3);
 	cr_assert_eq(memcmp(buf, "abc", 3), 0);
+	/* the REQUEST's timer was cancelled when the RESPONSE came: its
+	 * completion is in (or comes at once), and nothing is left armed */
+	for (int k = 0; k < 100 && vt_conn0()->req_timing; k++)
+		vt_loop_turn(&loop, false);
+	cr_assert(!vt_conn0()->req_timing, "the answered REQUEST's timer is still armed");
+	cr_assert_eq(vt_conn0()->state, VS_OPEN);
+	close(s);
+}
+
+/* A guest that takes the REQUEST and never answers: after
+ * VSOCK_REQUEST_MS the host socket is closed and the guest gets an RST
+ * that withdraws the REQUEST. */
+Test(virtio_vsock, host_request_unanswered_is_closed)
+{
+	static const char first[] = "CONNECT 78\n";
+	int s = host_connect(first, sizeof(first) - 1);
+	struct virtio_vsock_hdr h;
+	struct timespec t0, t1;
+	long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	post_rx(8);
+	h = grecv(NULL, 0);
+	cr_assert_eq(h.op, VIRTIO_VSOCK_OP_REQUEST);
+	host_eof(s);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	cr_assert_geq(ms, VSOCK_REQUEST_MS - 10, "closed after %ld ms", ms);
+	h = grecv(NULL, 0);
+	cr_assert_eq(h.op, VIRTIO_VSOCK_OP_RST);
+	cr_assert_eq(h.dst_port, 78);
+	cr_assert_eq(h.src_port, VSOCK_PORT_FIRST);
 	close(s);
 }
 

@@ -334,6 +334,7 @@ static void tx_packet(struct vsock *v, const struct vq_req *r)
 			break;
 		}
 		c->state = VS_OPEN;
+		vsock_request_answered(c);
 		c->line_len = (uint8_t)snprintf(c->line, sizeof(c->line), "OK %u\n",
 						c->local_port);
 		vsock_write_kick(c);

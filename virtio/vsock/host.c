@@ -17,7 +17,8 @@
 
 unsigned vsock_conn_inflight(const struct vsock_conn *c)
 {
-	return (unsigned)c->reading + (unsigned)c->writing + (unsigned)c->connecting;
+	return (unsigned)c->reading + (unsigned)c->writing + (unsigned)c->connecting +
+	       (unsigned)c->req_timing;
 }
 
 static void conn_release(struct vsock_conn *c)
@@ -49,6 +50,8 @@ void vsock_conn_reap(struct vsock_conn *c)
 		virtio_cancel_op(vd, &c->wr_op);
 	if (c->connecting)
 		virtio_cancel_op(vd, &c->conn_op);
+	if (c->req_timing)
+		virtio_cancel_op(vd, &c->req_op);
 }
 
 /* A completion of a dead connection: frees it when it was the last. */
@@ -121,6 +124,50 @@ static uint32_t port_alloc(struct vsock *v)
 	}
 }
 
+/* The REQUEST's timer: a guest that never answers (stuck, or its vsock
+ * driver gone) must not hold the host's connection forever. */
+static void on_request_timeout(struct loop_op *op, int res, uint32_t flags)
+{
+	struct vsock_conn *c = container_of(op, struct vsock_conn, req_op);
+	struct vsock *v = c->v;
+
+	(void)flags;
+	pthread_mutex_lock(&v->vd.lock);
+	c->req_timing = false;
+	if (dead_done(c))
+		goto out;
+	if (res == -ETIME && c->state == VS_REQUEST) {
+		log_info("%s: the guest did not answer a host connection to its port %u in "
+			 "%u ms: closed", v->vd.name, c->peer_port, VSOCK_REQUEST_MS);
+		/* an RST withdraws a REQUEST the guest may have taken */
+		vsock_conn_close(c, !(c->pend & VP_REQUEST));
+		vsock_rx_run(v);
+	}
+out:
+	pthread_mutex_unlock(&v->vd.lock);
+}
+
+static void request_timer_arm(struct vsock_conn *c)
+{
+	struct io_uring_sqe *sqe;
+
+	if (!c->v->vd.vm->loop)
+		return;
+	c->req_op.fn = on_request_timeout;
+	c->req_ts.tv_sec = VSOCK_REQUEST_MS / 1000;
+	c->req_ts.tv_nsec = (VSOCK_REQUEST_MS % 1000) * 1000000LL;
+	sqe = loop_sqe(c->v->vd.vm->loop, &c->req_op);
+	io_uring_prep_timeout(sqe, &c->req_ts, 0, 0);
+	io_uring_sqe_set_data(sqe, &c->req_op);
+	c->req_timing = true;
+}
+
+void vsock_request_answered(struct vsock_conn *c)
+{
+	if (c->req_timing)
+		virtio_cancel_op(&c->v->vd, &c->req_op);
+}
+
 static void line_done(struct vsock_conn *c, int res)
 {
 	struct vsock *v = c->v;
@@ -157,6 +204,7 @@ static void line_done(struct vsock_conn *c, int res)
 	c->local_port = port_alloc(v);
 	c->state = VS_REQUEST;
 	c->pend |= VP_REQUEST;
+	request_timer_arm(c);
 }
 
 static void on_read(struct loop_op *op, int res, uint32_t flags)

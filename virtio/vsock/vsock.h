@@ -35,6 +35,10 @@
 #define VSOCK_RST_QUEUE 32	/* RSTs for packets of no connection */
 #define VSOCK_PORT_FIRST (1u << 30)	/* host ports of host-made connections */
 #define VSOCK_IOV 16
+/* A host-made connection the guest has not accepted (RESPONSE) or refused
+ * (RST) this long after its CONNECT line is closed: Firecracker's
+ * CONN_REQUEST_TIMEOUT_MS */
+#define VSOCK_REQUEST_MS 2000
 /* the longest uds path: "<uds>_4294967295" must fit a sun_path */
 #define VSOCK_UDS_MAX ((int)sizeof(((struct sockaddr_un *)0)->sun_path) - 12)
 
@@ -82,6 +86,10 @@ struct vsock_conn {
 	bool reading, host_eof, shut_sent;
 	struct loop_op rd_op;
 	uint32_t guest_shut;	/* VIRTIO_VSOCK_SHUTDOWN_* the guest sent */
+	/* host-made: the REQUEST's timer (VSOCK_REQUEST_MS) */
+	bool req_timing;
+	struct loop_op req_op;
+	struct __kernel_timespec req_ts;
 	/* guest-made */
 	bool connecting;
 	struct loop_op conn_op;
@@ -136,6 +144,8 @@ void vsock_conn_check_done(struct vsock_conn *c);
 /* ---- host.c: the host sockets ----------------------------------------- */
 /* Arms the accept on the listening socket (loop thread; no-op if armed). */
 void vsock_accept_arm(struct vsock *v);
+/* The guest answered c's REQUEST: its timer is cancelled (loop thread). */
+void vsock_request_answered(struct vsock_conn *c);
 /* Arms c's host read within the guest's credit, if it may read now. */
 void vsock_read_arm(struct vsock_conn *c);
 /* Starts writing c's pending bytes (the OK line, then the guest's data)
