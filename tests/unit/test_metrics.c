@@ -123,6 +123,7 @@ Test(metrics, line_shape_and_deltas)
 	cr_assert_eq(num(j, "api_server", "latency_min_us"), 0, "no request: 0");
 	cr_assert_null(json_object_get(j, "entropy_rng"), "one rng: no per-device section");
 	json_decref(j);
+	free(line);
 	cr_assert_eq(memcmp(prev, cur, sizeof(*cur)), 0, "prev is now cur");
 
 	/* the next line has what happened since */
