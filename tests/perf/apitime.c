@@ -26,6 +26,13 @@
  *       One request: prints the wall clock (CLOCK_REALTIME, us, as bash's
  *       EPOCHREALTIME) just before it is sent, and its HTTP status; exit
  *       status 1 unless 2xx.
+ *   apitime seq SOCK METHOD PATH BODY [METHOD PATH BODY]...
+ *       Requests one after the other on one keep-alive connection (a new
+ *       one only if the server closed it), as an orchestrator sends its
+ *       PUTs and InstanceStart; BODY "" sends none.  A line a request:
+ *       "SENT STATUS ANSWERED", the wall clock (us, as req) just before it
+ *       is sent and when its whole answer has been read.  Stops at the
+ *       first answer that is not 2xx (exit status 1).
  *   apitime send UDS PORT MIB
  *       Firecracker's host-initiated vsock: "CONNECT PORT\n" on UDS, then
  *       MIB MiB of zeros, shut down, until the guest's EOF: "MS MIB/S"
@@ -384,6 +391,42 @@ static int mode_req(int argc, char **argv)
 	return code >= 200 && code <= 299 ? 0 : 1;
 }
 
+static int mode_seq(int argc, char **argv)
+{
+	char buf[8192], *req;
+	int s = -1, code = 200, len;
+
+	if (argc < 6 || (argc - 3) % 3)
+		return 2;
+	for (int i = 3; i + 2 < argc && code >= 200 && code <= 299; i += 3) {
+		const char *body = argv[i + 2];
+
+		if (s < 0 && (s = unix_connect(argv[2])) < 0)
+			die("connect");
+		len = *body ? asprintf(&req, "%s %s HTTP/1.1\r\nHost: localhost\r\n"
+				       "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+				       argv[i], argv[i + 1], strlen(body), body)
+			    : asprintf(&req, "%s %s HTTP/1.1\r\nHost: localhost\r\n\r\n", argv[i],
+				       argv[i + 1]);
+		if (len < 0)
+			die("asprintf");
+		printf("%.0f ", now_ms(CLOCK_REALTIME) * 1e3);
+		xwrite(s, req, (size_t)len);
+		free(req);
+		code = http_answer(s, buf, sizeof(buf));
+		printf("%d %.0f\n", code, now_ms(CLOCK_REALTIME) * 1e3);
+		if (code < 200 || code > 299)
+			fprintf(stderr, "apitime: %s %s: %s\n", argv[i], argv[i + 1], buf);
+		if (strcasestr(buf, "\r\nConnection: close")) {
+			close(s);
+			s = -1;
+		}
+	}
+	if (s >= 0)
+		close(s);
+	return code >= 200 && code <= 299 ? 0 : 1;
+}
+
 /* Connects to the guest's PORT through UDS (Firecracker's handshake), or
  * straight to it when UDS is "vsock:CID" (an AF_VSOCK host, as QEMU's
  * vhost-vsock gives) */
@@ -521,8 +564,8 @@ int main(int argc, char **argv)
 		const char *name;
 		int (*fn)(int, char **);
 	} modes[] = { { "ready", mode_ready }, { "run", mode_run },   { "get", mode_get },
-		      { "many", mode_many },   { "req", mode_req },   { "send", mode_send },
-		      { "recv", mode_recv },   { "ping", mode_ping } };
+		      { "many", mode_many },   { "req", mode_req },   { "seq", mode_seq },
+		      { "send", mode_send },   { "recv", mode_recv }, { "ping", mode_ping } };
 	size_t i;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -535,6 +578,6 @@ int main(int argc, char **argv)
 				fputs("apitime: bad arguments (see apitime.c)\n", stderr);
 			return r;
 		}
-	fputs("usage: apitime ready|run|get|many|req|send|recv|ping ... (see apitime.c)\n", stderr);
+	fputs("usage: apitime ready|run|get|many|req|seq|send|recv|ping ... (see apitime.c)\n", stderr);
 	return 2;
 }

@@ -21,9 +21,14 @@
 #     echoes "bench-up") for the default Linux guest booted through the
 #     API, beside `ember run` and QEMU microvm booting the same vmlinux,
 #     initramfs and command line to the same line, timed from process start
-#     by linetime.c as bench_linux.sh does.  The API's times are bash's
-#     EPOCHREALTIME when the line is read against apitime's clock when the
-#     request is sent.
+#     by linetime.c as bench_linux.sh does; `ember run` gets the same vsock
+#     device as the API's guest.  The API's times are bash's EPOCHREALTIME
+#     when the line is read against apitime's clock; the 3 PUTs and
+#     InstanceStart go as an orchestrator sends them, one after the other on
+#     one connection (apitime seq), each stamped when sent and when answered.
+#     The API's process start -> line is also given less the client's own
+#     start (the script reads "serving", then starts apitime: tens of ms of
+#     harness in the lane that an orchestrator does not pay).
 #  4. vsock through the API-booted guest: 64 MiB host -> guest (Firecracker's
 #     "CONNECT 5000" on the vsock socket, zeros, until the guest's EOF),
 #     64 MiB guest -> host (vsock-tool from a tmpfs file to the host's
@@ -251,7 +256,9 @@ vsock-tool -r listen 5000 >/dev/null && vsock-tool connect 2 6000 </tmp/d && rm 
 mkfifo /tmp/p && vsock-tool listen 5001 <>/tmp/p >&0"
 cmd=$(b64cmd "$script")
 upcmd=$(b64cmd "echo $UP")
-for f in a.start a.proc a.resp r.proc q.proc h2g g2h rtt q.h2g q.g2h q.rtt; do : >"$tmp/$f"; done
+for f in a.start a.proc a.resp a.puts a.serve a.own r.proc q.proc h2g g2h rtt q.h2g q.g2h q.rtt; do
+	: >"$tmp/$f"
+done
 errs=""
 # vsock_round DIR UDS PREFIX: the guest's three vsock steps (the host's
 # listener on 6000 running as rpid), results appended to PREFIX{h2g,g2h,rtt}
@@ -303,28 +310,37 @@ for _ in $(seq "$N"); do
 		errs+="ember --api-sock did not serve: $(tail -n 1 "$d/err")"$'\n'
 		continue
 	fi
+	t_serve=$EPOCHREALTIME
 	s=$d/s
 	"$AT" recv "$d/v_6000" >"$d/g2h" 2>>"$d/err" &
 	rpid=$!
 	ok=1
-	"$AT" req "$s" PUT /machine-config '{"vcpu_count":1,"mem_size_mib":256}' >/dev/null 2>>"$d/err" &&
-		"$AT" req "$s" PUT /boot-source "{\"kernel_image_path\":\"$vmlinux\",\"initrd_path\":\"$initrd\",\"boot_args\":\"$CMDLINE ember.cmd=$cmd\"}" >/dev/null 2>>"$d/err" &&
-		"$AT" req "$s" PUT /vsock "{\"guest_cid\":3,\"uds_path\":\"$d/v\"}" >/dev/null 2>>"$d/err" &&
-		r=$("$AT" req "$s" PUT /actions '{"action_type":"InstanceStart"}' 2>>"$d/err") || ok=0
-	t_resp=$EPOCHREALTIME
+	# "SENT STATUS ANSWERED" a request (apitime seq)
+	"$AT" seq "$s" PUT /machine-config '{"vcpu_count":1,"mem_size_mib":256}' \
+		PUT /boot-source "{\"kernel_image_path\":\"$vmlinux\",\"initrd_path\":\"$initrd\",\"boot_args\":\"$CMDLINE ember.cmd=$cmd\"}" \
+		PUT /vsock "{\"guest_cid\":3,\"uds_path\":\"$d/v\"}" \
+		PUT /actions '{"action_type":"InstanceStart"}' >"$d/seq" 2>>"$d/err" || ok=0
+	read -r -a put1 <"$d/seq"
+	read -r -a start < <(tail -n 1 "$d/seq")
 	if [ $ok = 1 ] && api_line "$d" "$UP"; then
-		ms_between "${r% *}" "$api_t" >>"$tmp/a.start"
+		ms_between "${start[0]}" "$api_t" >>"$tmp/a.start"
 		ms_between "$api_t0" "$api_t" >>"$tmp/a.proc"
-		ms_between "${r% *}" "$t_resp" >>"$tmp/a.resp"
+		ms_between "${start[0]}" "${start[2]}" >>"$tmp/a.resp"
+		ms_between "${put1[0]}" "${start[0]}" >>"$tmp/a.puts"
+		ms_between "$api_t0" "$t_serve" >>"$tmp/a.serve"
+		# less the client's start: the script's "serving" read -> the first PUT sent
+		awk -v p="$(ms_between "$api_t0" "$api_t")" -v c="$(ms_between "$t_serve" "${put1[0]}")" \
+			'BEGIN { printf "%.1f\n", p - c }' >>"$tmp/a.own"
 		vsock_round "$d" "$d/v" ""
 	else
 		errs+="the API boot failed: $(tail -n 2 "$d/err" | tr '\n' ' ')"$'\n'
 	fi
 	kill "$rpid" 2>/dev/null
 	api_end "$d"
-	# ember run, then QEMU, to the same line
-	"$LT" "$SECS" "$UP" -- "$EMBER" run --kernel default --mem 256M --console stdio -- sh -c "echo $UP" \
-		>"$tmp/out" 2>"$tmp/err" </dev/null
+	# ember run (the same vsock device), then QEMU, to the same line
+	rm -f "$tmp/rv"
+	"$LT" "$SECS" "$UP" -- "$EMBER" run --kernel default --mem 256M --console stdio \
+		--vsock "cid=3,uds=$tmp/rv" -- sh -c "echo $UP" >"$tmp/out" 2>"$tmp/err" </dev/null
 	awk -v u="$UP" '$2 == u { print $1; exit }' "$tmp/out" >>"$tmp/r.proc"
 	[ -n "$qemu" ] || continue
 	"$LT" "$SECS" "$UP" -- "$qemu" "${QMICRO[@]}" -serial stdio -kernel "$vmlinux" -initrd "$initrd" \
@@ -338,9 +354,12 @@ head5 "what" "/ QEMU"
 QREF=""
 [ -n "$qemu" ] && QREF=$tmp/q.proc
 row "API: InstanceStart sent -> the line" "$tmp/a.start" "$QREF"
-row "API: InstanceStart sent -> its 204" "$tmp/a.resp"
+row "API: InstanceStart sent -> its 204 (the VM built)" "$tmp/a.resp"
+row "API: process start -> 'serving' read by the script" "$tmp/a.serve"
+row "API: 3 PUTs, first sent -> InstanceStart sent" "$tmp/a.puts"
 row "API: process start -> the line (3 PUTs between)" "$tmp/a.proc" "$QREF"
-row "ember run: process start -> the line" "$tmp/r.proc" "$QREF"
+row "API: the same, less the client's start" "$tmp/a.own" "$QREF"
+row "ember run: process start -> the line (+ vsock)" "$tmp/r.proc" "$QREF"
 if [ -n "$qemu" ]; then
 	row "QEMU microvm: process start -> the line" "$tmp/q.proc" "$QREF"
 else
@@ -351,6 +370,10 @@ if [ -n "$fc" ]; then
 else
 	note "Firecracker" "not installed (not packaged in Debian)"
 fi
+echo "API's process start -> line / ember run's: $(ratio "$(med "$tmp/a.proc")" "$(med "$tmp/r.proc")");" \
+	"less the client's start: $(ratio "$(med "$tmp/a.own")" "$(med "$tmp/r.proc")");" \
+	"InstanceStart sent -> line / ember run's process start -> line:" \
+	"$(ratio "$(med "$tmp/a.start")" "$(med "$tmp/r.proc")")"
 echo
 echo "### 4. vsock, the API-booted guest ($MIB MiB a direction; $COUNT x 64 B round trips a round)"
 head5 "what" "/ QEMU"
