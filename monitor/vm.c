@@ -348,6 +348,7 @@ int vm_create(const struct vm_config *cfg, struct vm **out, struct errbuf *err,
 	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR) < 0)
 		return err_set(err, errno, "KVM_SET_TSS_ADDR: %s", strerror(errno));
 	vm->ts[TS_VM_CREATED] = now_ns();
+	vm_host_init(vm);	/* the devices' view of vm, before any device */
 
 	/* memory before the irqchip: registering memslots after KVM's
 	 * interrupt controllers exist waits for RCU grace periods */
@@ -494,6 +495,7 @@ int vm_start(struct vm *vm, struct loop *loop, struct errbuf *err)
 		return r;
 	}
 	vm->loop = loop;
+	vm->host.loop = loop;
 	vm->events = ev;
 	virtio_start(vm);	/* kick polls; requests a restore left pending */
 	metrics_start(vm);	/* the periodic line */
@@ -559,6 +561,7 @@ int vm_wait(struct vm *vm)
 	}
 	loop_destroy(vm->loop);
 	vm->loop = NULL;
+	vm->host.loop = NULL;
 	if (ev->sig_fd >= 0)
 		close(ev->sig_fd);
 	free(ev);
