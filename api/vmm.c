@@ -492,7 +492,7 @@ static int be_snapshot_create(void *ctx, const struct api_snapshot_create *req,
 /* ---- actions that wait for other parts of ember ------------------------- */
 int vmm_ctrl_alt_del(struct vm *vm, struct errbuf *err)
 {
-	int r = i8042_ctrl_alt_del(vm);
+	int r = i8042_ctrl_alt_del(&vm->host);
 
 	switch (r) {
 	case 0:

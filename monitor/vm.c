@@ -197,7 +197,7 @@ static int vm_setup_irqchip(struct vm *vm, struct errbuf *err)
 		if (ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
 			return err_set(err, errno, "KVM_CAP_SPLIT_IRQCHIP: %s (try --irqchip full)",
 				       strerror(errno));
-		r = ioapic_create(vm, &vm->ioapic);
+		r = ioapic_create(&vm->host, &vm->ioapic);
 		if (r)
 			return err_set(err, -r, "ioapic: %s", strerror(-r));
 		return 0;
@@ -234,21 +234,42 @@ static int console_out_fd(const struct vm_config *cfg, struct errbuf *err)
 	}
 }
 
+#ifdef EMBER_TEST_HOOKS
+/* ember-test only: SIGUSR2 types Ctrl-Alt-Del on the i8042 (the
+ * integration tests' stand-in for the API's SendCtrlAltDel), on the loop
+ * thread. */
+static void on_sigusr2(struct vm *vm, void *ctx)
+{
+	int r = i8042_send_ctrl_alt_del(ctx);
+
+	(void)vm;
+	if (r)
+		log_warn("i8042: Ctrl-Alt-Del not sent: %s", strerror(-r));
+	else
+		log_info("i8042: Ctrl-Alt-Del sent");
+}
+#endif
+
 static int vm_setup_devices(struct vm *vm, struct errbuf *err)
 {
 	int out_fd = console_out_fd(vm->cfg, err);
+	struct device *kbd = NULL;
 	int r;
 
 	if (out_fd < -1)
 		return out_fd;
 	vm->console_fd = out_fd;
-	r = serial_create(vm, COM1_BASE, COM1_IRQ, out_fd, &vm->serial);
+	r = serial_create(&vm->host, COM1_BASE, COM1_IRQ, out_fd, &vm->serial);
 	if (!r)
-		r = i8042_create(vm, NULL);
+		r = i8042_create(&vm->host, &kbd);
+#ifdef EMBER_TEST_HOOKS
 	if (!r)
-		r = debug_exit_create(vm, NULL);
+		r = vm_signal_add(vm, SIGUSR2, on_sigusr2, kbd);
+#endif
 	if (!r)
-		r = ctlport_create(vm, &vm->ctlport);
+		r = debug_exit_create(&vm->host, NULL);
+	if (!r)
+		r = ctlport_create(&vm->host, &vm->ctlport);
 	if (r)
 		return err_set(err, -r, "devices: %s", strerror(-r));
 	return 0;

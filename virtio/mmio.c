@@ -449,7 +449,7 @@ int virtio_dev_init(struct virtio_dev *vd, struct vm *vm, unsigned n,
 		return err_set(err, ENOSPC, "%s: too many devices", name);
 	memset(vd, 0, sizeof(*vd));
 	vd->dev.ops = &virtio_device_ops;
-	vd->dev.vm = vm;
+	vd->dev.host = &vm->host;
 	vd->dev.name = vd->name;
 	vd->vm = vm;
 	vd->ops = ops;

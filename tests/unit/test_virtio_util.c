@@ -20,6 +20,7 @@ void vt_setup_vm(void)
 	vt_vm.kvm_fd = vt_vm.vm_fd = vt_vm.stop_efd = -1;
 	vt_vm.pio.name = "pio";
 	vt_vm.mmio.name = "mmio";
+	vm_host_init(&vt_vm);
 	vt_vd = NULL;
 }
 
