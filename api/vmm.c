@@ -328,7 +328,7 @@ static void job_run(struct vm *vm, void *ctx)
 		r = vmm_flush_metrics(vm, &j->err);
 		break;
 	case JOB_DRIVE:
-		r = blk_update(vm, j->patch->id, j->fd, j->size, j->patch->has_rl ? &j->patch->rl : NULL,
+		r = blk_update(&vm->host, j->patch->id, j->fd, j->size, j->patch->has_rl ? &j->patch->rl : NULL,
 			       &j->err);
 		j->fd = -1;	/* taken over */
 		if (!r && j->path)	/* what a snapshot and GET /vm/config say now */

@@ -288,7 +288,7 @@ static int vm_load(struct vm *vm, struct boot_entry *entry, struct errbuf *err)
 	if (!cfg->raw) {
 		/* + the virtio-mmio devices, the default guest's and ember-init's
 		 * parameters (monitor/linux.c) */
-		if (virtio_cmdline(vm, devs, sizeof(devs)) < 0)
+		if (virtio_cmdline(&vm->host, devs, sizeof(devs)) < 0)
 			return err_set(err, ENOSPC, "kernel command line: too many virtio devices");
 		r = linux_cmdline(cfg, devs, line, sizeof(line), err);
 		if (r)
@@ -389,7 +389,7 @@ int vm_create(const struct vm_config *cfg, struct vm **out, struct errbuf *err,
 	r = vm_setup_devices(vm, err);
 	if (r)
 		return r;
-	r = virtio_create_devices(vm, err);
+	r = virtio_create_devices(&vm->host, cfg, err);
 	if (r) {
 		*status_out = EXIT_BADINPUT;
 		return r;
@@ -518,7 +518,7 @@ int vm_start(struct vm *vm, struct loop *loop, struct errbuf *err)
 	vm->loop = loop;
 	vm->host.loop = loop;
 	vm->events = ev;
-	virtio_start(vm);	/* kick polls; requests a restore left pending */
+	virtio_start(&vm->host);	/* kick polls; requests a restore left pending */
 	metrics_start(vm);	/* the periodic line */
 	ev->stop_op.fn = on_stop;
 	ev->sig_op.fn = on_signal;
@@ -572,7 +572,7 @@ int vm_wait(struct vm *vm)
 	 * before the ring is closed (closing does not wait for it) and RAM is
 	 * unmapped (vm_destroy); before console_destroy too, whose ops the
 	 * drain may still dispatch */
-	virtio_quiesce(vm, 10000);
+	virtio_quiesce(&vm->host, 10000);
 	metrics_stop(vm);	/* the last line, with every request counted */
 	if (vm->serial)
 		serial_flush(vm->serial);

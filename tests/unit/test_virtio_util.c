@@ -29,7 +29,7 @@ void vt_setup_rng(void)
 	struct errbuf err;
 
 	vt_setup_vm();
-	cr_assert_eq(rng_create(&vt_vm, 0, NULL, &vt_vd, &err), 0);
+	cr_assert_eq(rng_create(&vt_vm.host, 0, NULL, &vt_vd, &err), 0);
 }
 
 void vt_teardown(void)
