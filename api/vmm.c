@@ -331,7 +331,7 @@ static void job_run(struct vm *vm, void *ctx)
 		r = vmm_flush_metrics(vm, &j->err);
 		break;
 	case JOB_DRIVE:
-		r = blk_update(vm, j->patch->id, j->fd, j->size, j->patch->has_rl ? &j->patch->rl : NULL,
+		r = blk_update(&vm->host, j->patch->id, j->fd, j->size, j->patch->has_rl ? &j->patch->rl : NULL,
 			       &j->err);
 		j->fd = -1;	/* taken over */
 		if (!r && j->path)	/* what a snapshot and GET /vm/config say now */
@@ -516,7 +516,7 @@ static int be_snapshot_create(void *ctx, const struct api_snapshot_create *req,
 /* ---- actions that wait for other parts of ember ------------------------- */
 int vmm_ctrl_alt_del(struct vm *vm, struct errbuf *err)
 {
-	int r = i8042_ctrl_alt_del(vm);
+	int r = i8042_ctrl_alt_del(&vm->host);
 
 	switch (r) {
 	case 0:

@@ -6,7 +6,8 @@
 #include <stdint.h>
 #include <pthread.h>
 
-struct vm;
+#include "devices/host.h"
+
 struct sbuf;
 struct ioapic;
 
@@ -26,7 +27,7 @@ struct device_ops {
 };
 struct device {
 	const struct device_ops *ops;
-	struct vm *vm;
+	struct dev_host *host;	/* the VM it belongs to, as devices see it */
 	const char *name;	/* instance name, e.g. "serial0" */
 };
 
@@ -35,7 +36,7 @@ struct device {
 #define COM1_IRQ 4
 /* Creates the UART at base/irq writing guest output to out_fd (-1: none),
  * and registers it on the PIO bus and in the VM's device list. */
-int serial_create(struct vm *vm, uint16_t base, unsigned irq, int out_fd,
+int serial_create(struct dev_host *h, uint16_t base, unsigned irq, int out_fd,
 		  struct device **out);
 /* Queues input bytes (from the event loop); raises the IRQ if enabled.
  * Returns how many bytes fitted in the receive FIFO. */
@@ -56,7 +57,7 @@ uint64_t serial_dropped(struct device *d);
 /* The controller with an AT keyboard, IRQ 1 (and an empty AUX port, IRQ
  * 12); command 0xfe at 0x64 (reset) ends the VM with status 0.  In
  * ember-test builds SIGUSR2 types Ctrl-Alt-Del. */
-int i8042_create(struct vm *vm, struct device **out);
+int i8042_create(struct dev_host *h, struct device **out);
 /* Types Ctrl-Alt-Del on the keyboard: the press and release codes of
  * Ctrl, Alt and Del in the keyboard's scan code set (translated to set 1
  * when the command byte says so) go into its FIFO and IRQ 1 is raised if
@@ -66,15 +67,15 @@ int i8042_create(struct vm *vm, struct device **out);
  * has disabled the keyboard (command 0xf5; nothing queued); -ENOSPC when
  * its 16-byte FIFO lacks room (the guest does not read it). */
 int i8042_send_ctrl_alt_del(struct device *d);
-/* The same on vm's i8042; -ENODEV when the VM has none. */
-int i8042_ctrl_alt_del(struct vm *vm);
+/* The same on the i8042 among h's devices; -ENODEV when the VM has none. */
+int i8042_ctrl_alt_del(struct dev_host *h);
 /* The IRQ lines the device drives now: bit 1 (IRQ 1), bit 12 (IRQ 12). */
 unsigned i8042_irq_lines(struct device *d);
 
 /* ---- isa-debug-exit, ports 0xf4..0xf7 (devices/ports.c) --------------- */
 #define DEBUG_EXIT_PORT 0xf4
 #define DEBUG_EXIT_LEN 4	/* QEMU's iosize=4: outb, outw and outl all exit */
-int debug_exit_create(struct vm *vm, struct device **out);
+int debug_exit_create(struct dev_host *h, struct device **out);
 
 /* ---- ember control port (devices/ports.c); see README --------------- */
 #define CTL_PORT 0xe80		/* 32-bit command register */
@@ -88,7 +89,7 @@ enum ctl_cmd {
 	CTL_DONE = 5,		/* fuzzing: run finished */
 	CTL_CRASH = 6,		/* fuzzing: crash report */
 };
-int ctlport_create(struct vm *vm, struct device **out);
+int ctlport_create(struct dev_host *h, struct device **out);
 /* Sets the 64-bit data register (0xe84 low, 0xe88 high): how a command
  * hands a result back to the guest, which reads it after its OUT. */
 void ctlport_set_data(struct device *d, uint64_t v);
@@ -97,7 +98,7 @@ void ctlport_set_data(struct device *d, uint64_t v);
 #define IOAPIC_PINS 24
 /* Creates the IOAPIC at IOAPIC_ADDR on the MMIO bus and programs KVM's GSI
  * routes for its pins (so KVM reports EOIs of level-triggered vectors). */
-int ioapic_create(struct vm *vm, struct ioapic **out);
+int ioapic_create(struct dev_host *h, struct ioapic **out);
 /* Sets the level of input pin (any thread).  Edge-triggered pins deliver
  * on a rising edge, level-triggered ones while high and not awaiting EOI. */
 void ioapic_set_irq(struct ioapic *io, unsigned pin, int level);

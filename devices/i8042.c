@@ -21,7 +21,6 @@
  * commands clear its FIFO (a PS/2 device drops its pending output when
  * the host sends), and a disabled keyboard (0xf5) sends no key codes. */
 #include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -120,9 +119,9 @@ static void update_irq(struct i8042 *k)
 	uint8_t aux = (r->out_st & ST_OBF) && (r->out_st & ST_AUXDATA) && (r->ctr & CTR_AUXINT);
 
 	if (kbd != k->line_kbd)
-		vm_irq_line(k->dev.vm, I8042_KBD_IRQ, kbd);
+		host_irq_line(k->dev.host, I8042_KBD_IRQ, kbd);
 	if (aux != k->line_aux)
-		vm_irq_line(k->dev.vm, I8042_AUX_IRQ, aux);
+		host_irq_line(k->dev.host, I8042_AUX_IRQ, aux);
 	k->line_kbd = kbd;
 	k->line_aux = aux;
 }
@@ -346,7 +345,7 @@ static void ctl_command(struct i8042 *k, uint8_t c)
 		ctl_reply(k, r->outp, 0);
 		break;
 	case CC_RESET:
-		vm_request_stop(k->dev.vm, EXIT_OK, NULL);	/* reset: the VM ends */
+		host_stop(k->dev.host, EXIT_OK);	/* reset: the VM ends */
 		break;
 	}
 	/* anything else (RAM reads 0x21.., output pulses but 0xfe, vendor
@@ -460,11 +459,14 @@ int i8042_send_ctrl_alt_del(struct device *d)
 	return r;
 }
 
-int i8042_ctrl_alt_del(struct vm *vm)
+int i8042_ctrl_alt_del(struct dev_host *h)
 {
-	for (unsigned i = 0; i < vm->ndevices; i++)
-		if (vm->devices[i]->ops == &i8042_ops)
-			return i8042_send_ctrl_alt_del(vm->devices[i]);
+	unsigned n;
+	struct device *const *devs = host_devices(h, &n);
+
+	for (unsigned i = 0; i < n; i++)
+		if (devs[i]->ops == &i8042_ops)
+			return i8042_send_ctrl_alt_del(devs[i]);
 	return -ENODEV;
 }
 
@@ -572,28 +574,10 @@ static void i8042_reset(struct device *d)
 	pthread_mutex_unlock(&k->lock);
 }
 
-#ifdef EMBER_TEST_HOOKS
-/* ember-test only: SIGUSR2 types Ctrl-Alt-Del (the integration tests'
- * stand-in for the API's SendCtrlAltDel), on the loop thread. */
-static void on_sigusr2(struct vm *vm, void *ctx)
-{
-	int r = i8042_send_ctrl_alt_del(ctx);
-
-	(void)vm;
-	if (r)
-		log_warn("i8042: Ctrl-Alt-Del not sent: %s", strerror(-r));
-	else
-		log_info("i8042: Ctrl-Alt-Del sent");
-}
-#endif
-
 static void i8042_destroy(struct device *d)
 {
 	struct i8042 *k = container_of(d, struct i8042, dev);
 
-#ifdef EMBER_TEST_HOOKS
-	vm_signal_remove(d->vm, on_sigusr2, d);
-#endif
 	pthread_mutex_destroy(&k->lock);
 	free(k);
 }
@@ -602,7 +586,7 @@ static const struct device_ops i8042_ops = {
 	"i8042", i8042_save, i8042_restore, i8042_reset, i8042_destroy,
 };
 
-int i8042_create(struct vm *vm, struct device **out)
+int i8042_create(struct dev_host *h, struct device **out)
 {
 	struct i8042 *k = calloc(1, sizeof(*k));
 	int r;
@@ -612,24 +596,19 @@ int i8042_create(struct vm *vm, struct device **out)
 	if (!k)
 		return -ENOMEM;
 	k->dev.ops = &i8042_ops;
-	k->dev.vm = vm;
+	k->dev.host = h;
 	k->dev.name = i8042_ops.name;
 	pthread_mutex_init(&k->lock, NULL);
 	power_on(&k->r);
-	r = vm_add_device(vm, &k->dev);	/* from here on the VM frees it */
+	r = host_add_device(h, &k->dev);	/* from here on the VM frees it */
 	if (r) {
 		i8042_destroy(&k->dev);
 		return r;
 	}
-	r = bus_register(&vm->pio, I8042_DATA_PORT, I8042_CMD_PORT - I8042_DATA_PORT + 1,
+	r = bus_register(h->pio, I8042_DATA_PORT, I8042_CMD_PORT - I8042_DATA_PORT + 1,
 			 &i8042_bus_ops, k, i8042_ops.name);
 	if (r)
 		return r;
-#ifdef EMBER_TEST_HOOKS
-	r = vm_signal_add(vm, SIGUSR2, on_sigusr2, &k->dev);
-	if (r)
-		return r;
-#endif
 	if (out)
 		*out = &k->dev;
 	return 0;

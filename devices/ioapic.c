@@ -70,7 +70,7 @@ static void ioapic_update_routes(struct ioapic *io)
 		e->u.msi.address_lo = m.address_lo;
 		e->u.msi.data = m.data;
 	}
-	if (ioctl(io->dev.vm->vm_fd, KVM_SET_GSI_ROUTING, r) < 0)
+	if (ioctl(io->dev.host->vm_fd, KVM_SET_GSI_ROUTING, r) < 0)
 		log_warn("ioapic: KVM_SET_GSI_ROUTING failed: %m");
 }
 
@@ -87,7 +87,7 @@ static void ioapic_deliver(struct ioapic *io, unsigned pin)
 		io->rte[pin] |= RTE_REMOTE_IRR;
 	}
 	rte_msi(io->rte[pin], &m);
-	if (ioctl(io->dev.vm->vm_fd, KVM_SIGNAL_MSI, &m) < 0)
+	if (ioctl(io->dev.host->vm_fd, KVM_SIGNAL_MSI, &m) < 0)
 		log_debug("ioapic: KVM_SIGNAL_MSI for pin %u failed: %m", pin);
 }
 
@@ -281,7 +281,7 @@ static const struct device_ops ioapic_ops = {
 	.destroy = ioapic_destroy,
 };
 
-int ioapic_create(struct vm *vm, struct ioapic **out)
+int ioapic_create(struct dev_host *h, struct ioapic **out)
 {
 	struct ioapic *io = calloc(1, sizeof(*io));
 	int r;
@@ -295,17 +295,17 @@ int ioapic_create(struct vm *vm, struct ioapic **out)
 		return -ENOMEM;
 	}
 	io->dev.ops = &ioapic_ops;
-	io->dev.vm = vm;
+	io->dev.host = h;
 	io->dev.name = "ioapic";
 	pthread_mutex_init(&io->lock, NULL);
 	ioapic_reset_locked(io);
 	ioapic_update_routes(io);
-	r = vm_add_device(vm, &io->dev);	/* from here on the VM frees it */
+	r = host_add_device(h, &io->dev);	/* from here on the VM frees it */
 	if (r) {
 		ioapic_destroy(&io->dev);
 		return r;
 	}
-	r = bus_register(&vm->mmio, IOAPIC_ADDR, 0x1000, &ioapic_bus_ops, io, "ioapic");
+	r = bus_register(h->mmio, IOAPIC_ADDR, 0x1000, &ioapic_bus_ops, io, "ioapic");
 	if (r)
 		return r;
 	*out = io;

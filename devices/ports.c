@@ -79,7 +79,7 @@ static void debug_exit_write(void *opaque, uint64_t off, const void *data, unsig
 	struct portdev *p = opaque;
 
 	(void)off;
-	vm_request_stop(p->dev.vm, (int)(((le_value(data, size) << 1) | 1) & 0xff), NULL);
+	host_stop(p->dev.host, (int)(((le_value(data, size) << 1) | 1) & 0xff));
 }
 
 static const struct bus_ops debug_exit_bus_ops = { NULL, debug_exit_write };
@@ -108,7 +108,7 @@ static void ctl_read(void *opaque, uint64_t off, void *data, unsigned size)
 static void ctl_write(void *opaque, uint64_t off, const void *data, unsigned size)
 {
 	struct portdev *p = opaque;
-	struct vm *vm = p->dev.vm;
+	struct dev_host *h = p->dev.host;
 	uint32_t v = le_value(data, size);
 	uint32_t arg = v >> 8;
 	unsigned cmd = v & 0xff;
@@ -123,13 +123,13 @@ static void ctl_write(void *opaque, uint64_t off, const void *data, unsigned siz
 		return;
 	switch (cmd) {
 	case CTL_MARKER:
-		vm_marker(vm, arg);
+		host_marker(h, arg);
 		return;
 	case CTL_EXIT:
-		vm_request_stop(vm, (int)(arg & 0xff), NULL);
+		host_stop(h, (int)(arg & 0xff));
 		return;
 	default:
-		if (vm_ctl_dispatch(vm, cmd, arg, ((uint64_t)p->data[1] << 32) | p->data[0]) == 0)
+		if (host_ctl(h, cmd, arg, ((uint64_t)p->data[1] << 32) | p->data[0]) == 0)
 			return;
 		if (cmd < 32 && !(p->warned & (1u << cmd))) {
 			p->warned |= 1u << cmd;
@@ -144,7 +144,7 @@ static const struct device_ops ctl_ops = {
 	"ctlport", portdev_save, portdev_restore, portdev_reset, portdev_destroy,
 };
 
-static int portdev_create(struct vm *vm, const struct device_ops *ops,
+static int portdev_create(struct dev_host *h, const struct device_ops *ops,
 			  const struct bus_ops *bops, uint16_t base, uint16_t len,
 			  struct device **out)
 {
@@ -154,15 +154,15 @@ static int portdev_create(struct vm *vm, const struct device_ops *ops,
 	if (!p)
 		return -ENOMEM;
 	p->dev.ops = ops;
-	p->dev.vm = vm;
+	p->dev.host = h;
 	p->dev.name = ops->name;
 	pthread_mutex_init(&p->lock, NULL);
-	r = vm_add_device(vm, &p->dev);	/* from here on the VM frees it */
+	r = host_add_device(h, &p->dev);	/* from here on the VM frees it */
 	if (r) {
 		portdev_destroy(&p->dev);
 		return r;
 	}
-	r = bus_register(&vm->pio, base, len, bops, p, ops->name);
+	r = bus_register(h->pio, base, len, bops, p, ops->name);
 	if (r)
 		return r;
 	if (out)
@@ -170,9 +170,9 @@ static int portdev_create(struct vm *vm, const struct device_ops *ops,
 	return 0;
 }
 
-int debug_exit_create(struct vm *vm, struct device **out)
+int debug_exit_create(struct dev_host *h, struct device **out)
 {
-	return portdev_create(vm, &debug_exit_ops, &debug_exit_bus_ops,
+	return portdev_create(h, &debug_exit_ops, &debug_exit_bus_ops,
 			      DEBUG_EXIT_PORT, DEBUG_EXIT_LEN, out);
 }
 
@@ -189,7 +189,7 @@ void ctlport_set_data(struct device *d, uint64_t v)
 	pthread_mutex_unlock(&p->lock);
 }
 
-int ctlport_create(struct vm *vm, struct device **out)
+int ctlport_create(struct dev_host *h, struct device **out)
 {
-	return portdev_create(vm, &ctl_ops, &ctl_bus_ops, CTL_PORT, CTL_PORT_LEN, out);
+	return portdev_create(h, &ctl_ops, &ctl_bus_ops, CTL_PORT, CTL_PORT_LEN, out);
 }

@@ -62,24 +62,25 @@ struct serial {
  * when a stop came from outside (a signal) and it takes none now.  A
  * console that does not drain (stdout a pipe nobody reads) holds up the
  * guest, as a real UART would; it must never hold up such a stop.  So the
- * wait includes the stop eventfd (it stays readable from vm_request_stop
+ * wait includes the stop eventfd (it stays readable from the stop request
  * on: nobody reads it during a run); once the stop is an urgent one the
  * console gets only what it takes at once.  A stop the guest itself asked
  * for (its exit) still waits: its last output must reach the console. */
 static bool serial_out_wait(struct serial *s)
 {
-	struct vm *vm = s->dev.vm;
+	struct dev_host *h = s->dev.host;
 	struct pollfd p[2] = {
 		{ .fd = s->out_fd, .events = POLLOUT },
-		{ .fd = vm ? vm->stop_efd : -1, .events = POLLIN },
+		{ .fd = h ? h->stop_efd : -1, .events = POLLIN },
 	};
 
 	if (!s->out_may_block)
 		return true;	/* a regular file never waits long */
 	for (;;) {
-		bool urgent = vm && atomic_load(&vm->stop_urgent);
+		unsigned st = h ? host_state(h) : 0;
+		bool urgent = st & HOST_STOP_URGENT;
 		/* a plain stop seen: wait on the console alone */
-		bool plain = vm && !urgent && atomic_load(&vm->stopping);
+		bool plain = !urgent && (st & HOST_STOPPING);
 		int n = poll(p, urgent || plain ? 1 : 2, urgent ? 0 : -1);
 
 		if (n < 0 && errno == EINTR)	/* a vCPU kick: stop or pause */
@@ -138,7 +139,7 @@ static void serial_update_irq(struct serial *s)
 
 	if (level != s->r.line) {
 		s->r.line = (uint8_t)level;
-		vm_irq_line(s->dev.vm, s->irq, level);
+		host_irq_line(s->dev.host, s->irq, level);
 	}
 }
 
@@ -319,7 +320,7 @@ static void serial_reset(struct device *d)
 	memset(&s->r, 0, sizeof(s->r));
 	s->rx_head = s->rx_len = 0;
 	pthread_mutex_unlock(&s->lock);
-	vm_irq_line(d->vm, s->irq, 0);
+	host_irq_line(d->host, s->irq, 0);
 }
 
 #define SERIAL_STATE_VERSION 1
@@ -382,7 +383,7 @@ static const struct device_ops serial_ops = {
 	.destroy = serial_destroy,
 };
 
-int serial_create(struct vm *vm, uint16_t base, unsigned irq, int out_fd,
+int serial_create(struct dev_host *h, uint16_t base, unsigned irq, int out_fd,
 		  struct device **out)
 {
 	struct serial *s = calloc(1, sizeof(*s));
@@ -391,7 +392,7 @@ int serial_create(struct vm *vm, uint16_t base, unsigned irq, int out_fd,
 	if (!s)
 		return -ENOMEM;
 	s->dev.ops = &serial_ops;
-	s->dev.vm = vm;
+	s->dev.host = h;
 	s->dev.name = "serial0";
 	s->base = base;
 	s->irq = irq;
@@ -403,12 +404,12 @@ int serial_create(struct vm *vm, uint16_t base, unsigned irq, int out_fd,
 	}
 	s->rx_notify_fd = -1;
 	pthread_mutex_init(&s->lock, NULL);
-	r = vm_add_device(vm, &s->dev);	/* from here on the VM frees it */
+	r = host_add_device(h, &s->dev);	/* from here on the VM frees it */
 	if (r) {
 		serial_destroy(&s->dev);
 		return r;
 	}
-	r = bus_register(&vm->pio, base, 8, &serial_bus_ops, s, "serial");
+	r = bus_register(h->pio, base, 8, &serial_bus_ops, s, "serial");
 	if (r)
 		return r;
 	*out = &s->dev;

@@ -11,12 +11,14 @@
 
 #include <liburing.h>
 
+#include "devices/host.h"
 #include "vcpu/vcpu.h"
 
 #define container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+struct vm;
 struct device;
 struct ioapic;
 struct loop;
@@ -348,6 +350,10 @@ struct vm_ctl {
  * is the KVM state a snapshot saves). */
 enum vm_phase { VM_CONFIGURED, VM_RUNNING, VM_PAUSED, VM_STOPPED, VM__PHASES };
 
+/* Device code (devices/, virtio/: the Makefile builds it with
+ * EMBER_DEVICE_CODE) sees the VM only through its struct dev_host
+ * (devices/host.h); the VM itself is monitor/'s. */
+#ifndef EMBER_DEVICE_CODE
 struct vm {
 	struct gmem mem;	/* first: unit tests build a vm with only this */
 	atomic_int phase;	/* enum vm_phase; only vm_transition changes it */
@@ -369,8 +375,9 @@ struct vm {
 	struct metrics *metrics;	/* --metrics-path: monitor/metrics.c, or NULL */
 	struct sandbox *sandbox;	/* seccomp/: filters, self-test hook */
 	struct ioapic *ioapic;	/* split irqchip only */
-	struct device *devices[32];
+	struct device *devices[HOST_MAX_DEVICES];
 	unsigned ndevices;
+	struct dev_host host;	/* what the devices see of the VM (vm_host_init) */
 
 	/* stop: the first request wins; the loop then stops every vCPU */
 	atomic_int stopping;
@@ -408,6 +415,14 @@ static inline void *gm_ptr(struct vm *vm, uint64_t gpa, size_t len)
 {
 	return gmem_ptr(&vm->mem, gpa, len);
 }
+#endif /* EMBER_DEVICE_CODE */
+
+/* Fills vm->host (monitor/host.c) from vm's memory, buses, loop, KVM VM
+ * fd and stop eventfd, with operations that act on vm.  vm_create calls
+ * it once those exist, before any device; a test that builds a vm by
+ * hand calls it before creating devices (and sets vm->host.loop itself
+ * when it gives them a loop). */
+void vm_host_init(struct vm *vm);
 
 /* (Re)registers KVM memory slot 0 (RAM below the MMIO gap) or 1 (RAM
  * above 4 GiB) over vm->mem with the given KVM_MEM_* flags.  0 or -errno. */

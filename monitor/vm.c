@@ -197,7 +197,7 @@ static int vm_setup_irqchip(struct vm *vm, struct errbuf *err)
 		if (ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
 			return err_set(err, errno, "KVM_CAP_SPLIT_IRQCHIP: %s (try --irqchip full)",
 				       strerror(errno));
-		r = ioapic_create(vm, &vm->ioapic);
+		r = ioapic_create(&vm->host, &vm->ioapic);
 		if (r)
 			return err_set(err, -r, "ioapic: %s", strerror(-r));
 		return 0;
@@ -234,21 +234,42 @@ static int console_out_fd(const struct vm_config *cfg, struct errbuf *err)
 	}
 }
 
+#ifdef EMBER_TEST_HOOKS
+/* ember-test only: SIGUSR2 types Ctrl-Alt-Del on the i8042 (the
+ * integration tests' stand-in for the API's SendCtrlAltDel), on the loop
+ * thread. */
+static void on_sigusr2(struct vm *vm, void *ctx)
+{
+	int r = i8042_send_ctrl_alt_del(ctx);
+
+	(void)vm;
+	if (r)
+		log_warn("i8042: Ctrl-Alt-Del not sent: %s", strerror(-r));
+	else
+		log_info("i8042: Ctrl-Alt-Del sent");
+}
+#endif
+
 static int vm_setup_devices(struct vm *vm, struct errbuf *err)
 {
 	int out_fd = console_out_fd(vm->cfg, err);
+	struct device *kbd = NULL;
 	int r;
 
 	if (out_fd < -1)
 		return out_fd;
 	vm->console_fd = out_fd;
-	r = serial_create(vm, COM1_BASE, COM1_IRQ, out_fd, &vm->serial);
+	r = serial_create(&vm->host, COM1_BASE, COM1_IRQ, out_fd, &vm->serial);
 	if (!r)
-		r = i8042_create(vm, NULL);
+		r = i8042_create(&vm->host, &kbd);
+#ifdef EMBER_TEST_HOOKS
 	if (!r)
-		r = debug_exit_create(vm, NULL);
+		r = vm_signal_add(vm, SIGUSR2, on_sigusr2, kbd);
+#endif
 	if (!r)
-		r = ctlport_create(vm, &vm->ctlport);
+		r = debug_exit_create(&vm->host, NULL);
+	if (!r)
+		r = ctlport_create(&vm->host, &vm->ctlport);
 	if (r)
 		return err_set(err, -r, "devices: %s", strerror(-r));
 	return 0;
@@ -267,7 +288,7 @@ static int vm_load(struct vm *vm, struct boot_entry *entry, struct errbuf *err)
 	if (!cfg->raw) {
 		/* + the virtio-mmio devices, the default guest's and ember-init's
 		 * parameters (monitor/linux.c) */
-		if (virtio_cmdline(vm, devs, sizeof(devs)) < 0)
+		if (virtio_cmdline(&vm->host, devs, sizeof(devs)) < 0)
 			return err_set(err, ENOSPC, "kernel command line: too many virtio devices");
 		r = linux_cmdline(cfg, devs, line, sizeof(line), err);
 		if (r)
@@ -348,6 +369,7 @@ int vm_create(const struct vm_config *cfg, struct vm **out, struct errbuf *err,
 	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR) < 0)
 		return err_set(err, errno, "KVM_SET_TSS_ADDR: %s", strerror(errno));
 	vm->ts[TS_VM_CREATED] = now_ns();
+	vm_host_init(vm);	/* the devices' view of vm, before any device */
 
 	/* memory before the irqchip: registering memslots after KVM's
 	 * interrupt controllers exist waits for RCU grace periods */
@@ -367,7 +389,7 @@ int vm_create(const struct vm_config *cfg, struct vm **out, struct errbuf *err,
 	r = vm_setup_devices(vm, err);
 	if (r)
 		return r;
-	r = virtio_create_devices(vm, err);
+	r = virtio_create_devices(&vm->host, cfg, err);
 	if (r) {
 		*status_out = EXIT_BADINPUT;
 		return r;
@@ -494,8 +516,9 @@ int vm_start(struct vm *vm, struct loop *loop, struct errbuf *err)
 		return r;
 	}
 	vm->loop = loop;
+	vm->host.loop = loop;
 	vm->events = ev;
-	virtio_start(vm);	/* kick polls; requests a restore left pending */
+	virtio_start(&vm->host);	/* kick polls; requests a restore left pending */
 	metrics_start(vm);	/* the periodic line */
 	ev->stop_op.fn = on_stop;
 	ev->sig_op.fn = on_signal;
@@ -549,7 +572,7 @@ int vm_wait(struct vm *vm)
 	 * before the ring is closed (closing does not wait for it) and RAM is
 	 * unmapped (vm_destroy); before console_destroy too, whose ops the
 	 * drain may still dispatch */
-	virtio_quiesce(vm, 10000);
+	virtio_quiesce(&vm->host, 10000);
 	metrics_stop(vm);	/* the last line, with every request counted */
 	if (vm->serial)
 		serial_flush(vm->serial);
@@ -559,6 +582,7 @@ int vm_wait(struct vm *vm)
 	}
 	loop_destroy(vm->loop);
 	vm->loop = NULL;
+	vm->host.loop = NULL;
 	if (ev->sig_fd >= 0)
 		close(ev->sig_fd);
 	free(ev);

@@ -288,7 +288,7 @@ static int reset(struct fuzz *f, struct errbuf *err)
 		return err_set(err, -r, "fuzz reset: dirty log: %s", strerror(-r));
 	gmem_track_collect(&f->vm->mem, put_back, f);
 	if (f->ndrives)
-		blk_overlay_reset(f->vm);
+		blk_overlay_reset(&f->vm->host);
 	t1 = now_ns();
 	for (unsigned i = 0; i < f->ndev; i++) {
 		struct fuzz_dev *d = &f->dev[i];
@@ -414,7 +414,7 @@ int fuzz_run(struct fuzz *f, const void *in, size_t len, struct fuzz_result *res
 	f->in_len = len;
 	f->outcome = -1;
 	if (f->ndrives)	/* requests the snapshot (or the reset) left in flight */
-		blk_overlay_poll(f->vm, UINT64_MAX);
+		blk_overlay_poll(&f->vm->host, UINT64_MAX);
 	while (f->outcome < 0) {
 		if (ioctl(f->v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EFAULT && f->vm->mem.cow) {
@@ -441,7 +441,7 @@ int fuzz_run(struct fuzz *f, const void *in, size_t len, struct fuzz_result *res
 		if (vcpu_handle_exit(f->v) || atomic_load(&f->vm->stopping))
 			vm_stopped(f);
 		else if (f->ndrives && run->exit_reason == KVM_EXIT_MMIO && run->mmio.is_write)
-			blk_overlay_poll(f->vm, run->mmio.phys_addr);	/* a kick, DRIVER_OK */
+			blk_overlay_poll(&f->vm->host, run->mmio.phys_addr);	/* a kick, DRIVER_OK */
 	}
 	if (f->o.timeout_ms)
 		arm_timer(f, 0);
@@ -592,7 +592,7 @@ int fuzz_open(const char *dir, const struct fuzz_opts *o, struct fuzz **out,
 		err_set(err, -r, "fuzz: dirty logging: %s", strerror(-r));
 		goto fail;
 	}
-	f->ndrives = blk_overlay_start(f->vm, err);
+	f->ndrives = blk_overlay_start(&f->vm->host, err);
 	if (f->ndrives < 0) {
 		r = f->ndrives;
 		goto fail;

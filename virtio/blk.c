@@ -123,7 +123,7 @@ static void submit(struct blk *b, struct blk_req *r)
 		submit_overlay(b, r);
 		return;
 	}
-	sqe = loop_sqe(b->vd.vm->loop, &r->op);
+	sqe = loop_sqe(b->vd.host->loop, &r->op);
 	switch (r->type) {
 	case VIRTIO_BLK_T_IN:
 		io_uring_prep_readv(sqe, b->fd, r->data, r->ndata, r->off + r->done);
@@ -156,7 +156,7 @@ static void on_complete(struct loop_op *op, int res, uint32_t flags)
 			for (unsigned i = 0, left = (unsigned)res; i < r->ndata && left; i++) {
 				size_t k = r->data[i].iov_len < left ? r->data[i].iov_len : left;
 
-				gmem_mark(&b->vd.vm->mem, r->data[i].iov_base, k);
+				gmem_mark(b->vd.host->mem, r->data[i].iov_base, k);
 				left -= (unsigned)k;
 			}
 		req_free(b, r);
@@ -248,7 +248,7 @@ static void blk_go(struct blk *b, struct blk_req *r, uint8_t st)
 			b->held = r;
 		b->held_tail = r;
 		if (b->held == r)
-			rl_arm(&b->rl, b->vd.vm->loop, wait);
+			rl_arm(&b->rl, b->vd.host->loop, wait);
 		return;
 	}
 	if (st != 0xff)
@@ -268,7 +268,7 @@ void blk_rl_resume(struct ratelimit *rl)
 	pthread_mutex_lock(&b->vd.lock);
 	while ((r = b->held)) {
 		if ((wait = rl_try(&b->rl, req_bytes(r, r->held_st)))) {
-			rl_arm(&b->rl, b->vd.vm->loop, wait);
+			rl_arm(&b->rl, b->vd.host->loop, wait);
 			goto out;
 		}
 		b->held = r->next_free;
@@ -371,7 +371,7 @@ void blk_process(struct blk *b)
 {
 	struct virtio_pass p;
 
-	if (!virtio_dev_queue_live(&b->vd, 0) || (!b->vd.vm->loop && !b->ov) || b->held)
+	if (!virtio_dev_queue_live(&b->vd, 0) || (!b->vd.host->loop && !b->ov) || b->held)
 		return;
 	virtio_pass_begin(&p, &b->vd, 0);
 	for (;;) {
@@ -578,7 +578,7 @@ static int blk_open(struct blk *b, const struct drive_cfg *cfg, uint32_t *lbs,
 	return 0;
 }
 
-int blk_create(struct vm *vm, unsigned n, const struct drive_cfg *cfg,
+int blk_create(struct dev_host *h, unsigned n, const struct drive_cfg *cfg,
 	       struct virtio_dev **out, struct errbuf *err)
 {
 	struct blk *b = calloc(1, sizeof(*b));
@@ -627,11 +627,11 @@ int blk_create(struct vm *vm, unsigned n, const struct drive_cfg *cfg,
 	       (1ULL << VIRTIO_BLK_F_BLK_SIZE) | (1ULL << VIRTIO_BLK_F_FLUSH);
 	feat |= cfg->ro ? 1ULL << VIRTIO_BLK_F_RO :
 	       (1ULL << VIRTIO_BLK_F_DISCARD) | (1ULL << VIRTIO_BLK_F_WRITE_ZEROES);
-	rc = virtio_dev_init(&b->vd, vm, n, &blk_ops, feat, name, err);
+	rc = virtio_dev_init(&b->vd, h, n, &blk_ops, feat, name, err);
 	if (rc < 0)
 		goto fail;
 	b->vd.stats.rl[0] = &b->rl;
-	vm_add_device(vm, &b->vd.dev);
+	host_add_device(h, &b->vd.dev);
 	if (out)
 		*out = &b->vd;
 	return 0;

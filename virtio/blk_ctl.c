@@ -12,12 +12,14 @@
 
 #include "virtio/blk.h"
 
-int blk_overlay_start(struct vm *vm, struct errbuf *err)
+int blk_overlay_start(struct dev_host *h, struct errbuf *err)
 {
+	unsigned ndev;
+	struct device *const *devs = host_devices(h, &ndev);
 	int count = 0;
 
-	for (unsigned i = 0; i < vm->ndevices; i++) {
-		struct blk *b = blk_of(vm->devices[i]);
+	for (unsigned i = 0; i < ndev; i++) {
+		struct blk *b = blk_of(devs[i]);
 		int r;
 
 		if (!b)
@@ -45,14 +47,16 @@ int blk_overlay_start(struct vm *vm, struct errbuf *err)
 	return count;
 }
 
-int blk_update(struct vm *vm, const char *id, int fd, uint64_t size,
+int blk_update(struct dev_host *h, const char *id, int fd, uint64_t size,
 			   const struct ratelimit_cfg *rl, struct errbuf *err)
 {
+	unsigned ndev;
+	struct device *const *devs = host_devices(h, &ndev);
 	struct blk *b = NULL;
 	int r = 0;
 
-	for (unsigned i = 0; i < vm->ndevices && !b; i++) {
-		b = blk_of(vm->devices[i]);
+	for (unsigned i = 0; i < ndev && !b; i++) {
+		b = blk_of(devs[i]);
 		if (b && strncmp(b->id, id, sizeof(b->id)))
 			b = NULL;
 	}
@@ -83,10 +87,13 @@ int blk_update(struct vm *vm, const char *id, int fd, uint64_t size,
 	return r;
 }
 
-void blk_overlay_poll(struct vm *vm, uint64_t gpa)
+void blk_overlay_poll(struct dev_host *h, uint64_t gpa)
 {
-	for (unsigned i = 0; i < vm->ndevices; i++) {
-		struct blk *b = blk_of(vm->devices[i]);
+	unsigned ndev;
+	struct device *const *devs = host_devices(h, &ndev);
+
+	for (unsigned i = 0; i < ndev; i++) {
+		struct blk *b = blk_of(devs[i]);
 
 		if (!b || !b->ov || (gpa != UINT64_MAX &&
 				     (gpa < b->vd.base || gpa - b->vd.base >= VIRTIO_MMIO_SIZE)))
@@ -100,10 +107,13 @@ void blk_overlay_poll(struct vm *vm, uint64_t gpa)
 	}
 }
 
-void blk_overlay_reset(struct vm *vm)
+void blk_overlay_reset(struct dev_host *h)
 {
-	for (unsigned i = 0; i < vm->ndevices; i++) {
-		struct blk *b = blk_of(vm->devices[i]);
+	unsigned ndev;
+	struct device *const *devs = host_devices(h, &ndev);
+
+	for (unsigned i = 0; i < ndev; i++) {
+		struct blk *b = blk_of(devs[i]);
 
 		if (b && b->ov) {
 			pthread_mutex_lock(&b->vd.lock);

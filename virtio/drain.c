@@ -30,7 +30,7 @@ void virtio_cancel_op(struct virtio_dev *vd, struct loop_op *op)
 {
 	/* user_data NULL: the loop ignores the cancel's own completion
 	 * (-ENOENT when the request is already done, -EALREADY when it runs) */
-	struct io_uring_sqe *sqe = loop_sqe(vd->vm->loop, NULL);
+	struct io_uring_sqe *sqe = loop_sqe(vd->host->loop, NULL);
 
 	io_uring_prep_cancel(sqe, op, 0);
 	io_uring_sqe_set_data(sqe, NULL);
@@ -46,7 +46,7 @@ static uint64_t mono_ns(void)
 
 void virtio_drain_wait(struct virtio_dev *vd)
 {
-	struct vm *vm = vd->vm;
+	struct dev_host *h = vd->host;
 	uint64_t start = 0;
 	unsigned left;
 
@@ -56,8 +56,8 @@ void virtio_drain_wait(struct virtio_dev *vd)
 
 		/* the loop must be free to dispatch the completions: not this
 		 * thread, not stopped, not about to wait for this vCPU */
-		if (!loop_runs_elsewhere(vm->loop) || atomic_load(&vm->stopping) ||
-		    atomic_load(&vm->pause_req))
+		if (!loop_runs_elsewhere(h->loop) ||
+		    (host_state(h) & (HOST_STOPPING | HOST_PAUSING)))
 			return;
 		now = mono_ns();
 		if (!start)
@@ -75,12 +75,14 @@ void virtio_drain_wait(struct virtio_dev *vd)
 	}
 }
 
-unsigned virtio_vm_draining(struct vm *vm)
+unsigned virtio_vm_draining(struct dev_host *h)
 {
+	unsigned ndev;
+	struct device *const *devs = host_devices(h, &ndev);
 	unsigned n = 0;
 
-	for (unsigned i = 0; i < vm->ndevices; i++) {
-		struct virtio_dev *vd = virtio_dev_of(vm->devices[i]);
+	for (unsigned i = 0; i < ndev; i++) {
+		struct virtio_dev *vd = virtio_dev_of(devs[i]);
 
 		if (!vd)
 			continue;
@@ -91,17 +93,19 @@ unsigned virtio_vm_draining(struct vm *vm)
 	return n;
 }
 
-static bool none_draining(void *vm)
+static bool none_draining(void *h)
 {
-	return virtio_vm_draining(vm) == 0;
+	return virtio_vm_draining(h) == 0;
 }
 
-int virtio_quiesce(struct vm *vm, unsigned timeout_ms)
+int virtio_quiesce(struct dev_host *h, unsigned timeout_ms)
 {
+	unsigned ndev;
+	struct device *const *devs = host_devices(h, &ndev);
 	int rc;
 
-	for (unsigned i = 0; i < vm->ndevices; i++) {
-		struct virtio_dev *vd = virtio_dev_of(vm->devices[i]);
+	for (unsigned i = 0; i < ndev; i++) {
+		struct virtio_dev *vd = virtio_dev_of(devs[i]);
 
 		if (!vd)
 			continue;
@@ -109,16 +113,16 @@ int virtio_quiesce(struct vm *vm, unsigned timeout_ms)
 		vd->quiesced = true;
 		vd->gen++;		/* every request in flight is stale now */
 		vd->cancel_wanted = false;
-		if (vd->ops->cancel && vm->loop)
+		if (vd->ops->cancel && h->loop)
 			vd->ops->cancel(vd);
 		pthread_mutex_unlock(&vd->lock);
 	}
-	if (!vm->loop)
+	if (!h->loop)
 		return 0;
-	rc = loop_drain(vm->loop, none_draining, vm, timeout_ms);
+	rc = loop_drain(h->loop, none_draining, h, timeout_ms);
 	if (rc)
 		log_error("virtio: %u requests still in the kernel after %u ms at "
 			  "teardown; they may write guest memory after it is unmapped",
-			  virtio_vm_draining(vm), timeout_ms);
+			  virtio_vm_draining(h), timeout_ms);
 	return rc;
 }

@@ -37,7 +37,7 @@ static void isr_set(struct virtio_dev *vd, uint32_t bits)
 
 	vd->isr |= bits;
 	if (!old && vd->isr)
-		vm_irq_line(vd->vm, vd->gsi, 1);
+		host_irq_line(vd->host, vd->gsi, 1);
 }
 
 static void isr_clear(struct virtio_dev *vd, uint32_t bits)
@@ -46,7 +46,7 @@ static void isr_clear(struct virtio_dev *vd, uint32_t bits)
 
 	vd->isr &= ~bits;
 	if (old && !vd->isr)
-		vm_irq_line(vd->vm, vd->gsi, 0);
+		host_irq_line(vd->host, vd->gsi, 0);
 }
 
 void virtio_dev_notify_used(struct virtio_dev *vd, unsigned q)
@@ -101,7 +101,7 @@ void virtio_pass_begin(struct virtio_pass *p, struct virtio_dev *vd, unsigned q)
 {
 	p->vd = vd;
 	p->q = q;
-	p->left = vd->vm->loop ? VIRTIO_BUDGET : UINT_MAX;
+	p->left = vd->host->loop ? VIRTIO_BUDGET : UINT_MAX;
 }
 
 int virtio_pass_pop(struct virtio_pass *p, struct vq_req *r)
@@ -121,10 +121,10 @@ static void post_pass(struct virtio_dev *vd, unsigned q)
 {
 	struct virtio_queue *vq = &vd->q[q];
 
-	if (vq->rerun || !vd->vm->loop)
+	if (vq->rerun || !vd->host->loop)
 		return;
 	vq->rerun = true;
-	loop_post(vd->vm->loop, &vq->rerun_op);
+	loop_post(vd->host->loop, &vq->rerun_op);
 }
 
 bool virtio_pass_more(struct virtio_pass *p)
@@ -164,7 +164,7 @@ void virtio_dev_kick(struct virtio_dev *vd, unsigned q)
 	pthread_mutex_lock(&vd->lock);
 	if (vd->cancel_wanted) {	/* a reset asked (the ring is ours alone) */
 		vd->cancel_wanted = false;
-		if (vd->ops->cancel && vd->vm->loop)
+		if (vd->ops->cancel && vd->host->loop)
 			vd->ops->cancel(vd);
 	}
 	if (q < VIRTIO_MAX_QUEUES)
@@ -184,8 +184,8 @@ static void on_kick(struct loop_op *op, int res, uint32_t flags)
 		log_warn("%s: queue %u kick poll: %s", vd->name, vq->index, strerror(-res));
 	if (read(vq->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		log_debug("%s: kick eventfd read: %m", vd->name);
-	if (!(flags & IORING_CQE_F_MORE) && res != -ECANCELED && vd->vm->loop)
-		loop_poll(vd->vm->loop, vq->efd, POLLIN, true, &vq->kick_op);
+	if (!(flags & IORING_CQE_F_MORE) && res != -ECANCELED && vd->host->loop)
+		loop_poll(vd->host->loop, vq->efd, POLLIN, true, &vq->kick_op);
 	virtio_dev_kick(vd, vq->index);
 }
 
@@ -210,7 +210,7 @@ static int ioeventfd(struct virtio_dev *vd, unsigned q, bool assign)
 			 (assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN),
 	};
 
-	return ioctl(vd->vm->vm_fd, KVM_IOEVENTFD, &ioe) < 0 ? -errno : 0;
+	return ioctl(vd->host->vm_fd, KVM_IOEVENTFD, &ioe) < 0 ? -errno : 0;
 }
 
 /* ---- reset and status ------------------------------------------------- */
@@ -221,7 +221,7 @@ static int ioeventfd(struct virtio_dev *vd, unsigned q, bool assign)
  * where it may.  Lock held. */
 static void drain_begin(struct virtio_dev *vd, uint32_t shown)
 {
-	if (!vd->vm->loop || !virtio_dev_draining(vd))
+	if (!vd->host->loop || !virtio_dev_draining(vd))
 		return;
 	if (shown)
 		vd->reset_status = shown;
@@ -247,7 +247,7 @@ static void dev_reset(struct virtio_dev *vd)
 	vd->gen++;
 	vd->reset_status = 0;
 	for (unsigned i = 0; i < vd->ops->nqueues; i++)
-		vq_init(&vd->q[i].vq, vd->vm);
+		vq_init(&vd->q[i].vq, vd->host);
 	vd->guest_features = 0;
 	vd->dev_feat_sel = vd->drv_feat_sel = vd->queue_sel = 0;
 	vd->status = 0;
@@ -436,22 +436,24 @@ void virtio_mmio_write(void *opaque, uint64_t off, const void *data,
 }
 
 /* ---- life cycle ------------------------------------------------------- */
-int virtio_dev_init(struct virtio_dev *vd, struct vm *vm, unsigned n,
+int virtio_dev_init(struct virtio_dev *vd, struct dev_host *h, unsigned n,
 		    const struct virtio_dev_ops *ops, uint64_t features,
 		    const char *name, struct errbuf *err)
 {
+	unsigned ndev;
 	int rc;
 
 	if (n >= VIRTIO_MMIO_MAX)
 		return err_set(err, ENOSPC, "%s: more than %d virtio devices", name,
 			       VIRTIO_MMIO_MAX);
-	if (vm->ndevices >= ARRAY_SIZE(vm->devices))	/* so vm_add_device works */
+	host_devices(h, &ndev);
+	if (ndev >= HOST_MAX_DEVICES)	/* so host_add_device works */
 		return err_set(err, ENOSPC, "%s: too many devices", name);
 	memset(vd, 0, sizeof(*vd));
 	vd->dev.ops = &virtio_device_ops;
-	vd->dev.vm = vm;
+	vd->dev.host = h;
 	vd->dev.name = vd->name;
-	vd->vm = vm;
+	vd->host = h;
 	vd->ops = ops;
 	vd->n = n;
 	vd->base = VIRTIO_MMIO_BASE + n * VIRTIO_MMIO_SIZE;
@@ -474,7 +476,7 @@ int virtio_dev_init(struct virtio_dev *vd, struct vm *vm, unsigned n,
 		vd->q[i].index = i;
 		vd->q[i].kick_op.fn = on_kick;
 		vd->q[i].rerun_op.fn = on_rerun;
-		vq_init(&vd->q[i].vq, vm);
+		vq_init(&vd->q[i].vq, h);
 	}
 	for (unsigned i = 0; i < ops->nqueues; i++) {
 		vd->q[i].efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -482,14 +484,14 @@ int virtio_dev_init(struct virtio_dev *vd, struct vm *vm, unsigned n,
 			rc = err_set(err, errno, "%s: eventfd: %s", name, strerror(errno));
 			goto fail;
 		}
-		if (vm->vm_fd >= 0) {
+		if (h->vm_fd >= 0) {
 			rc = ioeventfd(vd, i, true);
 			if (rc < 0)	/* the trapped write still works */
 				log_debug("%s: ioeventfd: %s", name, strerror(-rc));
 			vd->q[i].ioeventfd = rc == 0;
 		}
 	}
-	rc = bus_register(&vm->mmio, vd->base, VIRTIO_MMIO_SIZE, &mmio_bus_ops, vd,
+	rc = bus_register(h->mmio, vd->base, VIRTIO_MMIO_SIZE, &mmio_bus_ops, vd,
 			  vd->name);
 	if (rc < 0) {
 		err_set(err, -rc, "%s: MMIO window %#llx: %s", name,
@@ -528,16 +530,19 @@ void virtio_dev_fini(struct virtio_dev *vd)
 	pthread_mutex_destroy(&vd->lock);
 }
 
-void virtio_start(struct vm *vm)
+void virtio_start(struct dev_host *h)
 {
-	for (unsigned i = 0; i < vm->ndevices; i++) {
-		struct virtio_dev *vd = virtio_dev_of(vm->devices[i]);
+	unsigned ndev;
+	struct device *const *devs = host_devices(h, &ndev);
 
-		if (!vd || !vm->loop)
+	for (unsigned i = 0; i < ndev; i++) {
+		struct virtio_dev *vd = virtio_dev_of(devs[i]);
+
+		if (!vd || !h->loop)
 			continue;
 		pthread_mutex_lock(&vd->lock);
 		for (unsigned q = 0; q < vd->ops->nqueues; q++) {
-			loop_poll(vm->loop, vd->q[q].efd, POLLIN, true, &vd->q[q].kick_op);
+			loop_poll(h->loop, vd->q[q].efd, POLLIN, true, &vd->q[q].kick_op);
 			vd->q[q].rerun = false;	/* a new loop: nothing of ours on it */
 		}
 		vd->quiesced = false;
@@ -613,7 +618,7 @@ static int dev_restore(struct device *d, struct sbuf *sb)
 		vd->queue_sel = qsel;
 		vd->cfg_gen = gen;
 		isr_set(vd, isr);
-		if (vd->vm->loop && vd->ops->start)
+		if (vd->host->loop && vd->ops->start)
 			vd->ops->start(vd);
 		post_pending(vd);
 	}

@@ -113,10 +113,10 @@ static void rx_arm(struct net *n)
 {
 	struct io_uring_sqe *sqe;
 
-	if (n->rx_armed || n->rx_len || n->rx_dead || !n->vd.vm->loop ||
+	if (n->rx_armed || n->rx_len || n->rx_dead || !n->vd.host->loop ||
 	    !virtio_dev_queue_live(&n->vd, RXQ))
 		return;
-	sqe = loop_sqe(n->vd.vm->loop, &n->rx_op);
+	sqe = loop_sqe(n->vd.host->loop, &n->rx_op);
 	io_uring_prep_read(sqe, n->tap, n->rx_buf, NET_BUF, 0);
 	n->rx_armed = true;
 }
@@ -198,7 +198,7 @@ static bool rx_admit(struct net *n)
 
 	n->rx_held = wait != 0;
 	if (wait)
-		rl_arm(&n->rx_rl, n->vd.vm->loop, wait);
+		rl_arm(&n->rx_rl, n->vd.host->loop, wait);
 	return !wait;
 }
 
@@ -296,7 +296,7 @@ static void tx_process(struct net *n)
 	struct virtio_pass p;
 	uint64_t wait;
 
-	if (!virtio_dev_queue_live(&n->vd, TXQ) || !n->vd.vm->loop || n->tx_rl.armed ||
+	if (!virtio_dev_queue_live(&n->vd, TXQ) || !n->vd.host->loop || n->tx_rl.armed ||
 	    n->tx_inflight)
 		return;
 	virtio_pass_begin(&p, &n->vd, TXQ);
@@ -321,14 +321,14 @@ static void tx_process(struct net *n)
 			}
 			if ((wait = rl_try(&n->tx_rl, t->vqr.rd_len - NET_HDR))) {
 				vq_unpop(q, 1);	/* taken again when the timer fires */
-				rl_arm(&n->tx_rl, n->vd.vm->loop, wait);
+				rl_arm(&n->tx_rl, n->vd.host->loop, wait);
 				return;
 			}
 			n->tx_free = t->next_free;
 			t->busy = true;
 			t->gen = n->vd.gen;
 			t->head = t->vqr.head;
-			sqe = loop_sqe(n->vd.vm->loop, &t->op);
+			sqe = loop_sqe(n->vd.host->loop, &t->op);
 			io_uring_prep_writev(sqe, n->tap, t->rd, t->vqr.nrd, 0);
 			if (prev)	/* (a failed write does not end the chain) */
 				prev->flags |= IOSQE_IO_HARDLINK;
@@ -547,7 +547,7 @@ static int tap_open(struct net *n, const char *name, struct errbuf *err)
 	return 0;
 }
 
-int net_create(struct vm *vm, unsigned idx, const struct net_cfg *cfg,
+int net_create(struct dev_host *h, unsigned idx, const struct net_cfg *cfg,
 	       struct virtio_dev **out, struct errbuf *err)
 {
 	struct net *n = calloc(1, sizeof(*n));
@@ -598,10 +598,10 @@ int net_create(struct vm *vm, unsigned idx, const struct net_cfg *cfg,
 	if (n->tap_offloads & TUN_F_TSO_ECN)
 		feat |= 1ULL << VIRTIO_NET_F_GUEST_ECN;
 	snprintf(name, sizeof(name), "net:%s", n->ifname);
-	rc = virtio_dev_init(&n->vd, vm, idx, &net_ops, feat, name, err);
+	rc = virtio_dev_init(&n->vd, h, idx, &net_ops, feat, name, err);
 	if (rc < 0)
 		goto fail;
-	vm_add_device(vm, &n->vd.dev);
+	host_add_device(h, &n->vd.dev);
 	if (out)
 		*out = &n->vd;
 	return 0;

@@ -58,7 +58,7 @@ static void rng_notify(struct virtio_dev *vd, unsigned qi)
 			uint32_t n;
 
 			if (wait) {	/* the timer looks again */
-				rl_arm(&r->rl, vd->vm->loop, wait);
+				rl_arm(&r->rl, vd->host->loop, wait);
 				goto out;
 			}
 			if (virtio_pass_pop(&p, &req) <= 0)
@@ -99,7 +99,7 @@ static const struct virtio_dev_ops rng_ops = {
 	.destroy = rng_destroy,
 };
 
-int rng_create(struct vm *vm, unsigned n, const struct ratelimit_cfg *rl,
+int rng_create(struct dev_host *h, unsigned n, const struct ratelimit_cfg *rl,
 	       struct virtio_dev **out, struct errbuf *err)
 {
 	struct rng *r = calloc(1, sizeof(*r));
@@ -109,13 +109,13 @@ int rng_create(struct vm *vm, unsigned n, const struct ratelimit_cfg *rl,
 		return err_set(err, ENOMEM, "virtio-rng: out of memory");
 	rl_init(&r->rl, rl);
 	r->rl.resume = rng_rl_resume;
-	rc = virtio_dev_init(&r->vd, vm, n, &rng_ops, 0, "rng", err);
+	rc = virtio_dev_init(&r->vd, h, n, &rng_ops, 0, "rng", err);
 	if (rc < 0) {
 		free(r);
 		return rc;
 	}
 	r->vd.stats.rl[0] = &r->rl;
-	vm_add_device(vm, &r->vd.dev);
+	host_add_device(h, &r->vd.dev);
 	if (out)
 		*out = &r->vd;
 	return 0;

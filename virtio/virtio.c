@@ -6,44 +6,46 @@
 
 #include "virtio/virtio.h"
 
-int virtio_create_devices(struct vm *vm, struct errbuf *err)
+int virtio_create_devices(struct dev_host *h, const struct vm_config *cfg,
+			  struct errbuf *err)
 {
-	const struct vm_config *cfg = vm->cfg;
 	unsigned n = 0;
 	int rc;
 
 	for (unsigned i = 0; i < cfg->ndrives; i++) {
-		rc = blk_create(vm, n++, &cfg->drives[i], NULL, err);
+		rc = blk_create(h, n++, &cfg->drives[i], NULL, err);
 		if (rc < 0)
 			return rc;
 	}
 	for (unsigned i = 0; i < cfg->nnets; i++) {
-		rc = net_create(vm, n++, &cfg->nets[i], NULL, err);
+		rc = net_create(h, n++, &cfg->nets[i], NULL, err);
 		if (rc < 0)
 			return rc;
 	}
 	if (cfg->rng) {
-		rc = rng_create(vm, n++, &cfg->rng_rl, NULL, err);
+		rc = rng_create(h, n++, &cfg->rng_rl, NULL, err);
 		if (rc < 0)
 			return rc;
 	}
 	if (cfg->vsock.uds) {
-		rc = vsock_create(vm, n++, &cfg->vsock, NULL, err);
+		rc = vsock_create(h, n++, &cfg->vsock, NULL, err);
 		if (rc < 0)
 			return rc;
 	}
 	return 0;
 }
 
-int virtio_cmdline(struct vm *vm, char *buf, size_t len)
+int virtio_cmdline(struct dev_host *h, char *buf, size_t len)
 {
+	unsigned ndev;
+	struct device *const *devs = host_devices(h, &ndev);
 	size_t used = 0;
 
 	if (len == 0)
 		return -ENOSPC;
 	buf[0] = 0;
-	for (unsigned i = 0; i < vm->ndevices; i++) {
-		struct virtio_dev *vd = virtio_dev_of(vm->devices[i]);
+	for (unsigned i = 0; i < ndev; i++) {
+		struct virtio_dev *vd = virtio_dev_of(devs[i]);
 		int k;
 
 		if (!vd)

@@ -93,10 +93,10 @@ enum {
 };
 
 /* One split virtqueue.  Addresses are guest-physical; the host pointers
- * are gm_ptr() of the whole rings, taken when the queue is made ready (or
+ * are gmem_ptr() of the whole rings, taken when the queue is made ready (or
  * restored) after checking size, alignment and range. */
 struct vq {
-	struct vm *vm;
+	struct dev_host *host;	/* guest memory: host->mem */
 	uint16_t size;		/* QueueNum: a power of 2, 1..VQ_MAX_SIZE */
 	bool ready;
 	bool broken;
@@ -123,8 +123,8 @@ struct vq_req {
 };
 
 /* Puts the queue in its reset state (not ready, size 0, addresses 0,
- * indexes 0, not broken); vm is kept for later set-up. */
-void vq_init(struct vq *q, struct vm *vm);
+ * indexes 0, not broken); h is kept for later set-up. */
+void vq_init(struct vq *q, struct dev_host *h);
 /* Makes the queue usable with q->size and the three ring addresses set:
  * size must be a power of two <= max_size, desc 16-aligned, avail
  * 2-aligned, used 4-aligned, and each ring wholly in guest RAM.  features
@@ -252,13 +252,13 @@ struct virtio_queue {
 	int efd;		/* kick eventfd (KVM ioeventfd when possible) */
 	bool ioeventfd;		/* registered with KVM */
 	struct loop_op kick_op;
-	bool rerun;		/* a next pass is posted on vm->loop (rerun_op) */
+	bool rerun;		/* a next pass is posted on host->loop (rerun_op) */
 	struct loop_op rerun_op;
 };
 
 struct virtio_dev {
 	struct device dev;	/* dev.ops = the virtio device_ops */
-	struct vm *vm;
+	struct dev_host *host;	/* = dev.host */
 	const struct virtio_dev_ops *ops;
 	pthread_mutex_t lock;
 	unsigned n;		/* window index: base and GSI follow from it */
@@ -296,14 +296,14 @@ static inline void virtio_stat_inc(struct virtio_dev *vd, unsigned which)
 	vd->stats.c[which]++;
 }
 
-/* Initialises vd (lock, queues, eventfds, ioeventfds when vm->vm_fd >= 0)
+/* Initialises vd (lock, queues, eventfds, ioeventfds when h->vm_fd >= 0)
  * and registers window n (VIRTIO_MMIO_BASE + n * 4 KiB, GSI
- * VIRTIO_IRQ_BASE + n) on vm->mmio.  Kick polls are armed by virtio_start.
+ * VIRTIO_IRQ_BASE + n) on h->mmio.  Kick polls are armed by virtio_start.
  * features = the device-specific bits; the transport adds VERSION_1,
  * INDIRECT_DESC and EVENT_IDX.  Does not add the device to the VM (the
- * caller does that last with vm_add_device(&vd->dev), which cannot then
+ * caller does that last with host_add_device(&vd->dev), which cannot then
  * fail: the VM's device table has been checked).  0 or -errno. */
-int virtio_dev_init(struct virtio_dev *vd, struct vm *vm, unsigned n,
+int virtio_dev_init(struct virtio_dev *vd, struct dev_host *h, unsigned n,
 		    const struct virtio_dev_ops *ops, uint64_t features,
 		    const char *name, struct errbuf *err);
 /* Undoes virtio_dev_init (ioeventfds, eventfds, lock). */
@@ -384,9 +384,9 @@ void virtio_drain_wait(struct virtio_dev *vd);
  * cancels them, and dispatches the loop's completions until none is in
  * the kernel (at most timeout_ms; an error is logged if some remain).
  * 0 or -ETIMEDOUT. */
-int virtio_quiesce(struct vm *vm, unsigned timeout_ms);
-/* The stale requests of every virtio device of vm. */
-unsigned virtio_vm_draining(struct vm *vm);
+int virtio_quiesce(struct dev_host *h, unsigned timeout_ms);
+/* The stale requests of every virtio device of h's VM. */
+unsigned virtio_vm_draining(struct dev_host *h);
 /* Queues an IORING_OP_ASYNC_CANCEL of the request whose user_data is op
  * (loop thread; the cancel's own completion is ignored). */
 void virtio_cancel_op(struct virtio_dev *vd, struct loop_op *op);
@@ -398,31 +398,32 @@ void virtio_mmio_write(void *opaque, uint64_t off, const void *data,
 /* The struct device_ops every virtio device uses. */
 extern const struct device_ops virtio_device_ops;
 
-/* Called once by the loop thread when vm->loop exists (before loop_run):
+/* Called once by the loop thread when h->loop exists (before loop_run):
  * arms every virtio device's kick polls, calls ops->start, and posts a
  * pass for every live queue with chains available (after a restore: a
  * pass posted at snapshot time, or a kick not yet read, is not in the
  * snapshot, and the guest may not kick again). */
-void virtio_start(struct vm *vm);
+void virtio_start(struct dev_host *h);
 /* The virtio device behind d, or NULL if d is not one. */
 struct virtio_dev *virtio_dev_of(struct device *d);
 
-/* Creates one device per vm->cfg->drives[], then nets[], then rng (if
+/* Creates one device per cfg->drives[], then nets[], then rng (if
  * set), numbering the MMIO windows from 0, and adds each to the VM.
  * 0 or -errno with a message naming the device. */
-int virtio_create_devices(struct vm *vm, struct errbuf *err);
+int virtio_create_devices(struct dev_host *h, const struct vm_config *cfg,
+			  struct errbuf *err);
 /* Writes " virtio_mmio.device=4K@0x<base>:<gsi>" for each virtio device of
  * the VM into buf (NUL-terminated).  Returns the length, or -ENOSPC. */
-int virtio_cmdline(struct vm *vm, char *buf, size_t len);
+int virtio_cmdline(struct dev_host *h, char *buf, size_t len);
 
 /* ---- devices (virtio/blk.c, virtio/net.c, virtio/rng.c) --------------- */
 /* Each creates window n for its config, adds the device to the VM and
  * returns it in *out (may be NULL).  0 or -errno with a message. */
-int blk_create(struct vm *vm, unsigned n, const struct drive_cfg *cfg,
+int blk_create(struct dev_host *h, unsigned n, const struct drive_cfg *cfg,
 	       struct virtio_dev **out, struct errbuf *err);
-int net_create(struct vm *vm, unsigned n, const struct net_cfg *cfg,
+int net_create(struct dev_host *h, unsigned n, const struct net_cfg *cfg,
 	       struct virtio_dev **out, struct errbuf *err);
-int rng_create(struct vm *vm, unsigned n, const struct ratelimit_cfg *rl,
+int rng_create(struct dev_host *h, unsigned n, const struct ratelimit_cfg *rl,
 	       struct virtio_dev **out,
 	       struct errbuf *err);
 /* PATCH /network-interfaces/{id} of a running VM, on the loop thread: the
@@ -433,7 +434,7 @@ int net_update(struct vm *vm, const char *tap, const struct ratelimit_cfg *rx,
 	       const struct ratelimit_cfg *tx, struct errbuf *err);
 /* virtio-vsock (virtio/vsock/): also binds and listens on cfg->uds (the
  * file must not exist; it is removed when the device is destroyed). */
-int vsock_create(struct vm *vm, unsigned n, const struct vsock_cfg *cfg,
+int vsock_create(struct dev_host *h, unsigned n, const struct vsock_cfg *cfg,
 		 struct virtio_dev **out, struct errbuf *err);
 
 /* ---- fuzzing: drives over a throw-away overlay (virtio/overlay.c) ------ */
@@ -475,12 +476,12 @@ int ov_zero(struct overlay *o, uint64_t off, uint64_t len);
 void ov_reset(struct overlay *o);
 
 /* Fuzzing (snapshot/fuzz.c) on a VM restored without an event loop: from
- * now on each virtio-blk device of vm serves its requests synchronously on
+ * now on each virtio-blk device of h's VM serves its requests synchronously on
  * the thread that handles the guest's MMIO exit (blk_overlay_poll), over
  * an overlay, so the image file is never written.  Its kick ioeventfds
  * are deassigned (QueueNotify then traps).  Call before the sandbox.
  * Returns the number of such devices, or -errno with a message. */
-int blk_overlay_start(struct vm *vm, struct errbuf *err);
+int blk_overlay_start(struct dev_host *h, struct errbuf *err);
 /* PATCH /drives/{id} of a running VM, on the loop thread: with fd >= 0
  * the drive's file becomes fd's (of size bytes; fd is taken over and put
  * at the old descriptor's number, so requests already queued go to the
@@ -488,12 +489,12 @@ int blk_overlay_start(struct vm *vm, struct errbuf *err);
  * is told of the new capacity (a configuration change interrupt); with
  * rl, the limiter takes its limits.  0, or -errno with a message (no such
  * drive, a fuzzing overlay). */
-int blk_update(struct vm *vm, const char *id, int fd, uint64_t size,
+int blk_update(struct dev_host *h, const char *id, int fd, uint64_t size,
 			   const struct ratelimit_cfg *rl, struct errbuf *err);
 /* Serves the overlay drives whose MMIO window holds gpa (UINT64_MAX: all):
  * requests a restore left in flight, then the available ones.  Call after
  * the guest's MMIO write exit is handled, and before a run. */
-void blk_overlay_poll(struct vm *vm, uint64_t gpa);
+void blk_overlay_poll(struct dev_host *h, uint64_t gpa);
 /* Drops every overlay drive's writes (ov_reset).  Nothing is in flight:
  * the requests completed while the exit was handled. */
-void blk_overlay_reset(struct vm *vm);
+void blk_overlay_reset(struct dev_host *h);

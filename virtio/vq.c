@@ -2,7 +2,7 @@
  * invariant of a ring: the avail index never runs ahead by more than the
  * queue size, every index is < size, every chain is bounded by its table
  * (a loop ends as "too long"), indirect tables only when negotiated, well
- * formed and never nested, every buffer wholly inside guest RAM (gm_ptr),
+ * formed and never nested, every buffer wholly inside guest RAM (gmem_ptr),
  * readable buffers before writable ones, and never more iovecs than the
  * caller gave room for.  The first violation breaks the queue for good
  * (until reset); the device layer turns that into NEEDS_RESET.
@@ -43,7 +43,7 @@ static inline void st16(uint8_t *p, uint16_t v, int order)
 /* The host wrote [p, p + len) of q's guest RAM. */
 static inline void mark(const struct vq *q, const void *p, size_t len)
 {
-	gmem_mark(&q->vm->mem, p, len);
+	gmem_mark(q->host->mem, p, len);
 }
 
 static inline void st32(uint8_t *p, uint32_t v)
@@ -74,10 +74,10 @@ static inline uint8_t *avail_event_ptr(const struct vq *q)
 	return q->used + USED_RING + 8 * (size_t)q->size;
 }
 
-void vq_init(struct vq *q, struct vm *vm)
+void vq_init(struct vq *q, struct dev_host *h)
 {
 	memset(q, 0, sizeof(*q));
-	q->vm = vm;
+	q->host = h;
 	q->notify_on = true;
 }
 
@@ -115,9 +115,9 @@ static int map_rings(struct vq *q, bool event_idx, uint16_t max_size)
 		return -EINVAL;
 	if ((q->desc_gpa & 15) || (q->avail_gpa & 1) || (q->used_gpa & 3))
 		return -EINVAL;
-	d = gm_ptr(q->vm, q->desc_gpa, 16 * n);
-	a = gm_ptr(q->vm, q->avail_gpa, AVAIL_RING + 2 * n + ev);
-	u = gm_ptr(q->vm, q->used_gpa, USED_RING + 8 * n + ev);
+	d = gmem_ptr(q->host->mem, q->desc_gpa, 16 * n);
+	a = gmem_ptr(q->host->mem, q->avail_gpa, AVAIL_RING + 2 * n + ev);
+	u = gmem_ptr(q->host->mem, q->used_gpa, USED_RING + 8 * n + ev);
 	if (!d || !a || !u)
 		return VQ_ERR_ADDR;
 	q->desc = d;
@@ -150,7 +150,7 @@ static int add_buf(struct vq *q, const struct vring_desc *d, struct vq_req *r)
 		return VQ_ERR_ORDER;
 	if (d->len == 0)
 		return 0;
-	p = gm_ptr(q->vm, d->addr, d->len);
+	p = gmem_ptr(q->host->mem, d->addr, d->len);
 	if (!p)
 		return VQ_ERR_ADDR;
 	if (!r) {
@@ -189,7 +189,7 @@ static int walk_indirect(struct vq *q, const struct vring_desc *d,
 	count = d->len / sizeof(e);
 	if (count > VQ_MAX_SIZE)
 		return VQ_ERR_INDIRECT;
-	tbl = gm_ptr(q->vm, d->addr, d->len);
+	tbl = gmem_ptr(q->host->mem, d->addr, d->len);
 	if (!tbl)
 		return VQ_ERR_ADDR;
 	for (;;) {
@@ -323,7 +323,7 @@ void vq_push(struct vq *q, uint16_t head, uint32_t written)
 	q->used_idx++;
 	/* the element (and the buffers' contents) before the index */
 	st16(q->used + USED_IDX, q->used_idx, __ATOMIC_RELEASE);
-	if (__builtin_expect(__atomic_load_n(&q->vm->mem.track, __ATOMIC_RELAXED) != NULL, 0)) {
+	if (__builtin_expect(__atomic_load_n(&q->host->mem->track, __ATOMIC_RELAXED) != NULL, 0)) {
 		/* the device filled the chain's writable buffers: walk it again
 		 * (bounded like a pop; a chain the driver changed meanwhile,
 		 * against the spec, is marked as far as it is still valid) */
@@ -404,7 +404,7 @@ int vq_restore(struct vq *q, struct sbuf *sb, uint16_t max_size)
 	struct vq n;
 	uint32_t size, flags, la, ui, sig, err;
 
-	vq_init(&n, q->vm);
+	vq_init(&n, q->host);
 	size = sbuf_get_u32(sb);
 	flags = sbuf_get_u32(sb);
 	n.desc_gpa = sbuf_get_u64(sb);

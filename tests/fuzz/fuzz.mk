@@ -33,7 +33,7 @@ fuzz-cc:
 
 $(FUZZ_O)/obj/%.o: %.c | fuzz-cc
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(DEVICE_CODE) -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ_O)/libember-fuzz.a: $(FUZZ_LIB_OBJS)
 	@rm -f $@

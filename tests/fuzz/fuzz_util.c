@@ -25,6 +25,7 @@ void fz_vm_init(struct vm *vm, uint64_t mem)
 	vm->kvm_fd = vm->vm_fd = vm->stop_efd = vm->work.efd = vm->console_fd = -1;
 	vm->pio.name = "pio";
 	vm->mmio.name = "mmio";
+	vm_host_init(vm);
 }
 
 void fz_vm_destroy(struct vm *vm)

@@ -53,8 +53,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	fz_vm_init(&vm, RAM);
 	fz_image(img, sizeof(img), KiB(64));
 	drive.path = img;
-	if (blk_create(&vm, 0, &drive, &dev[0], &err) || rng_create(&vm, 1, NULL, &dev[1], &err) ||
-	    blk_overlay_start(&vm, &err) != 1)
+	if (blk_create(&vm.host, 0, &drive, &dev[0], &err) || rng_create(&vm.host, 1, NULL, &dev[1], &err) ||
+	    blk_overlay_start(&vm.host, &err) != 1)
 		abort();
 	return 0;
 }
@@ -133,7 +133,7 @@ static void one_op(struct fz *f)
 		break;
 	case OP_KICK:
 		if (d == 0 && (dq & 4))
-			blk_overlay_poll(&vm, vd->base);
+			blk_overlay_poll(&vm.host, vd->base);
 		else
 			virtio_dev_kick(vd, q);
 		break;
@@ -185,7 +185,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		dev[d]->dev.ops->reset(&dev[d]->dev);
 		memset(aidx[d], 0, sizeof(aidx[d]));
 	}
-	blk_overlay_reset(&vm);
+	blk_overlay_reset(&vm.host);
 	memset(vm.mem.host, 0, RAM);
 	while (f.n)
 		one_op(&f);

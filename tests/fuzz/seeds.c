@@ -53,10 +53,10 @@ static void make_devices(void)
 	fz_vm_init(&vm, MiB(2));
 	fz_image(img, sizeof(img), KiB(64));
 	drive.path = img;
-	if (serial_create(&vm, COM1_BASE, COM1_IRQ, -1, &d) || i8042_create(&vm, &d) ||
-	    debug_exit_create(&vm, &d) || ctlport_create(&vm, &d) ||
-	    ioapic_create(&vm, &vm.ioapic) || blk_create(&vm, 0, &drive, NULL, &err) ||
-	    rng_create(&vm, 1, NULL, NULL, &err))
+	if (serial_create(&vm.host, COM1_BASE, COM1_IRQ, -1, &d) || i8042_create(&vm.host, &d) ||
+	    debug_exit_create(&vm.host, &d) || ctlport_create(&vm.host, &d) ||
+	    ioapic_create(&vm.host, &vm.ioapic) || blk_create(&vm.host, 0, &drive, NULL, &err) ||
+	    rng_create(&vm.host, 1, NULL, NULL, &err))
 		exit(1);
 }
 

@@ -30,7 +30,8 @@ static void setup(void)
 	vm.pio.name = "pio";
 	pthread_mutex_init(&vm.pause_lock, NULL);
 	pthread_cond_init(&vm.pause_cond, NULL);
-	cr_assert_eq(i8042_create(&vm, &dev), 0);
+	vm_host_init(&vm);
+	cr_assert_eq(i8042_create(&vm.host, &dev), 0);
 }
 
 static void teardown(void)
@@ -187,7 +188,7 @@ Test(i8042, ctrl_alt_del_translated_set1, .init = setup, .fini = teardown)
 
 	linux_controller_probe();
 	kbd(0xf4, -1, ACK, 1);
-	cr_assert_eq(i8042_ctrl_alt_del(&vm), 0);
+	cr_assert_eq(i8042_ctrl_alt_del(&vm.host), 0);
 	expect_kbd(want, sizeof(want));
 }
 
@@ -220,7 +221,7 @@ Test(i8042, interrupt_off_is_polled, .init = setup, .fini = teardown)
 	uint8_t ctr = linux_controller_probe();
 
 	command(0x60, ctr & ~0x01, NULL, 0, false);
-	cr_assert_eq(i8042_ctrl_alt_del(&vm), 0);
+	cr_assert_eq(i8042_ctrl_alt_del(&vm.host), 0);
 	cr_assert(inb(CMD) & OBF);
 	cr_assert_eq(i8042_irq_lines(dev), 0, "KBDINT off: no IRQ, the byte waits for a poll");
 	command(0x60, ctr, NULL, 0, false);
@@ -233,7 +234,7 @@ Test(i8042, port_disabled_holds_keys, .init = setup, .fini = teardown)
 
 	linux_controller_probe();
 	outb(CMD, 0xad);	/* keyboard port off: the keyboard keeps its bytes */
-	cr_assert_eq(i8042_ctrl_alt_del(&vm), 0);
+	cr_assert_eq(i8042_ctrl_alt_del(&vm.host), 0);
 	expect_empty();
 	cr_assert_eq(i8042_irq_lines(dev), 0);
 	outb(CMD, 0xae);
@@ -244,13 +245,13 @@ Test(i8042, refusals, .init = setup, .fini = teardown)
 {
 	linux_controller_probe();
 	kbd(0xf5, -1, ACK, 1);	/* the keyboard does not scan */
-	cr_assert_eq(i8042_ctrl_alt_del(&vm), -EAGAIN);
+	cr_assert_eq(i8042_ctrl_alt_del(&vm.host), -EAGAIN);
 	expect_empty();
 	kbd(0xf4, -1, ACK, 1);
-	cr_assert_eq(i8042_ctrl_alt_del(&vm), 0);	/* 11 set-2 bytes in the FIFO... */
-	cr_assert_eq(i8042_ctrl_alt_del(&vm), -ENOSPC, "...so a second does not fit");
+	cr_assert_eq(i8042_ctrl_alt_del(&vm.host), 0);	/* 11 set-2 bytes in the FIFO... */
+	cr_assert_eq(i8042_ctrl_alt_del(&vm.host), -ENOSPC, "...so a second does not fit");
 	vm.ndevices = 0;
-	cr_assert_eq(i8042_ctrl_alt_del(&vm), -ENODEV);
+	cr_assert_eq(i8042_ctrl_alt_del(&vm.host), -ENODEV);
 	vm.ndevices = 1;
 }
 
@@ -293,7 +294,7 @@ Test(i8042, save_restore_round_trip, .init = setup, .fini = teardown)
 	struct sbuf sb, again;
 	uint8_t ctr = linux_controller_probe();
 
-	cr_assert_eq(i8042_ctrl_alt_del(&vm), 0);
+	cr_assert_eq(i8042_ctrl_alt_del(&vm.host), 0);
 	cr_assert_eq(next_byte(false), 0x1d);
 	/* mid-sequence: Alt in the output buffer, the rest in the FIFO, and a
 	 * command waiting for its data byte */

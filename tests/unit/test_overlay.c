@@ -211,8 +211,8 @@ static void setup_blk(void)
 
 	make_image();
 	vt_setup_vm();
-	cr_assert_eq(blk_create(&vt_vm, 0, &cfg, &vt_vd, &err), 0, "%s", err.msg);
-	cr_assert_eq(blk_overlay_start(&vt_vm, &err), 1, "%s", err.msg);
+	cr_assert_eq(blk_create(&vt_vm.host, 0, &cfg, &vt_vd, &err), 0, "%s", err.msg);
+	cr_assert_eq(blk_overlay_start(&vt_vm.host, &err), 1, "%s", err.msg);
 	vt_driver_init(vt_features(1ULL << VIRTIO_BLK_F_DISCARD |
 				   1ULL << VIRTIO_BLK_F_WRITE_ZEROES), 64);
 }
@@ -245,7 +245,7 @@ static void post(unsigned k, uint32_t type, uint64_t sector, uint32_t len)
 static void kick(uint16_t used)
 {
 	vt_wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-	blk_overlay_poll(&vt_vm, vt_vd->base + VIRTIO_MMIO_QUEUE_NOTIFY);
+	blk_overlay_poll(&vt_vm.host, vt_vd->base + VIRTIO_MMIO_QUEUE_NOTIFY);
 	cr_assert_eq(vt_used_idx(0), used);
 }
 
@@ -270,7 +270,7 @@ Test(blk_overlay, writes_stay_in_the_overlay_until_reset)
 	for (unsigned i = 1536; i < 2048; i++)
 		cr_assert_eq(vt_g(DATA(2))[i], img_byte(3072 + i));
 	image_untouched();
-	blk_overlay_reset(&vt_vm);
+	blk_overlay_reset(&vt_vm.host);
 	post(3, VIRTIO_BLK_T_IN, 7, 1024);
 	kick(4);
 	for (unsigned i = 0; i < 1024; i++)
@@ -303,9 +303,9 @@ Test(blk_overlay, kicks_elsewhere_are_not_served)
 {
 	post(0, VIRTIO_BLK_T_IN, 0, 512);
 	vt_wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-	blk_overlay_poll(&vt_vm, vt_vd->base + VIRTIO_MMIO_SIZE);	/* another window */
+	blk_overlay_poll(&vt_vm.host, vt_vd->base + VIRTIO_MMIO_SIZE);	/* another window */
 	cr_assert_eq(vt_used_idx(0), 0);
-	blk_overlay_poll(&vt_vm, UINT64_MAX);
+	blk_overlay_poll(&vt_vm.host, UINT64_MAX);
 	cr_assert_eq(vt_used_idx(0), 1);
 	cr_assert_eq(*vt_g(STATUS(0)), VIRTIO_BLK_S_OK);
 }

@@ -215,15 +215,15 @@ static void setup_limited(void)
 	close(fd);
 	vt_setup_vm();
 	cr_assert_eq(loop_init(&rl_loop, 256), 0);
-	vt_vm.loop = &rl_loop;
-	cr_assert_eq(blk_create(&vt_vm, 0, &cfg, &vt_vd, &err), 0, "%s", err.msg);
-	virtio_start(&vt_vm);
+	vt_vm.host.loop = &rl_loop;
+	cr_assert_eq(blk_create(&vt_vm.host, 0, &cfg, &vt_vd, &err), 0, "%s", err.msg);
+	virtio_start(&vt_vm.host);
 	vt_driver_init(vt_features(0), 64);
 }
 
 static void teardown_limited(void)
 {
-	vt_vm.loop = NULL;
+	vt_vm.host.loop = NULL;
 	loop_destroy(&rl_loop);
 	vt_teardown();
 	unlink(rl_img);
@@ -271,7 +271,7 @@ Test(blk_limited, reset_drops_held_requests_at_once)
 	vt_wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 	cr_assert(vt_pump_until_used(&rl_loop, 0, 2));
 	vt_wr(VIRTIO_MMIO_STATUS, 0);
-	cr_assert_eq(virtio_vm_draining(&vt_vm), 0, "held requests are not in the kernel");
+	cr_assert_eq(virtio_vm_draining(&vt_vm.host), 0, "held requests are not in the kernel");
 	cr_assert_eq(vt_rd(VIRTIO_MMIO_STATUS), 0);
 	for (unsigned k = 2; k < 6; k++)
 		cr_assert_eq(*vt_g(RQ_STATUS(k)), 0xee, "request %u was not served", k);
@@ -285,15 +285,15 @@ static void setup_rng_limited(void)
 
 	vt_setup_vm();
 	cr_assert_eq(loop_init(&rl_loop, 256), 0);
-	vt_vm.loop = &rl_loop;
-	cr_assert_eq(rng_create(&vt_vm, 0, &rl, &vt_vd, &err), 0, "%s", err.msg);
-	virtio_start(&vt_vm);
+	vt_vm.host.loop = &rl_loop;
+	cr_assert_eq(rng_create(&vt_vm.host, 0, &rl, &vt_vd, &err), 0, "%s", err.msg);
+	virtio_start(&vt_vm.host);
 	vt_driver_init(vt_features(0), 64);
 }
 
 static void teardown_rng_limited(void)
 {
-	vt_vm.loop = NULL;
+	vt_vm.host.loop = NULL;
 	loop_destroy(&rl_loop);
 	vt_teardown();
 }

@@ -45,9 +45,9 @@ static void setup_blk_opts(bool ro)
 	vt_setup_vm();
 	make_image();
 	cr_assert_eq(loop_init(&loop, 256), 0);
-	vt_vm.loop = &loop;
-	cr_assert_eq(blk_create(&vt_vm, 0, &cfg, &vt_vd, &err), 0, "%s", err.msg);
-	virtio_start(&vt_vm);
+	vt_vm.host.loop = &loop;
+	cr_assert_eq(blk_create(&vt_vm.host, 0, &cfg, &vt_vd, &err), 0, "%s", err.msg);
+	virtio_start(&vt_vm.host);
 	vt_driver_init(vt_features(ro ? 1ULL << VIRTIO_BLK_F_RO :
 				   1ULL << VIRTIO_BLK_F_DISCARD |
 				   1ULL << VIRTIO_BLK_F_WRITE_ZEROES), QS);
@@ -58,7 +58,7 @@ static void setup_blk_ro(void) { setup_blk_opts(true); }
 
 static void teardown_blk(void)
 {
-	vt_vm.loop = NULL;
+	vt_vm.host.loop = NULL;
 	loop_destroy(&loop);
 	vt_teardown();
 	if (img_fd >= 0)
@@ -334,21 +334,20 @@ Test(virtio_cfg, create_devices_and_cmdline)
 	cfg.drives[1].path = img;
 	cfg.drives[1].ro = true;
 	cfg.drives[1].id = "data";
-	vt_vm.cfg = &cfg;
-	cr_assert_eq(virtio_create_devices(&vt_vm, &err), 0, "%s", err.msg);
+	cr_assert_eq(virtio_create_devices(&vt_vm.host, &cfg, &err), 0, "%s", err.msg);
 	cr_assert_eq(vt_vm.ndevices, 3);
-	cr_assert_eq(virtio_cmdline(&vt_vm, line, sizeof(line)), (int)strlen(line));
+	cr_assert_eq(virtio_cmdline(&vt_vm.host, line, sizeof(line)), (int)strlen(line));
 	cr_assert_str_eq(line, " virtio_mmio.device=4K@0xd0000000:5"
 			       " virtio_mmio.device=4K@0xd0001000:6"
 			       " virtio_mmio.device=4K@0xd0002000:7");
-	cr_assert_eq(virtio_cmdline(&vt_vm, line, 40), -ENOSPC);
+	cr_assert_eq(virtio_cmdline(&vt_vm.host, line, 40), -ENOSPC);
 	cr_assert_str_eq(virtio_dev_of(vt_vm.devices[1])->name, "data");
 	cr_assert_null(virtio_dev_of(NULL));
 	/* a missing image is refused with a message naming it */
 	cfg.ndrives = 1;
 	cfg.rng = false;
 	cfg.drives[0].path = "/nonexistent/disk.img";
-	cr_assert_eq(virtio_create_devices(&vt_vm, &err), -ENOENT);
+	cr_assert_eq(virtio_create_devices(&vt_vm.host, &cfg, &err), -ENOENT);
 	cr_assert_str_eq(err.msg, "drive '/nonexistent/disk.img': No such file or directory");
 	vt_teardown();
 	close(img_fd);

@@ -24,14 +24,14 @@ static void setup(void)
 {
 	vt_setup_rng();
 	cr_assert_eq(loop_init(&loop, 64), 0);
-	vt_vm.loop = &loop;
-	virtio_start(&vt_vm);
+	vt_vm.host.loop = &loop;
+	virtio_start(&vt_vm.host);
 	vt_driver_init(vt_features(0), QS);	/* DRIVER_OK kicks the queue */
 }
 
 static void teardown(void)
 {
-	vt_vm.loop = NULL;
+	vt_vm.host.loop = NULL;
 	loop_destroy(&loop);
 	vt_teardown();
 }
@@ -96,7 +96,7 @@ Test(budget, reset_while_posted)
  * a kick serves everything. */
 Test(budget, none_without_a_loop)
 {
-	vt_vm.loop = NULL;
+	vt_vm.host.loop = NULL;
 	flood(N);
 	virtio_dev_kick(vt_vd, 0);
 	cr_assert_eq(vt_used_idx(0), N);
@@ -115,13 +115,13 @@ Test(budget, restore_serves_what_was_left)
 	cr_assert_eq(vt_used_idx(0), VIRTIO_BUDGET);
 	sbuf_init(&sb);
 	cr_assert_eq(vt_vd->dev.ops->save(&vt_vd->dev, &sb), 0);
-	vt_vm.loop = NULL;		/* the old loop goes, its pass with it */
+	vt_vm.host.loop = NULL;		/* the old loop goes, its pass with it */
 	loop_destroy(&loop);
 	sbuf_view(&rb, sb.data, sb.len);
 	cr_assert_eq(vt_vd->dev.ops->restore(&vt_vd->dev, &rb), 0);
 	cr_assert_eq(loop_init(&loop, 64), 0);
-	vt_vm.loop = &loop;
-	virtio_start(&vt_vm);
+	vt_vm.host.loop = &loop;
+	virtio_start(&vt_vm.host);
 	cr_assert(vt_pump_until_used(&loop, 0, N), "used %u, wanted %u",
 		  vt_used_idx(0), N);
 	sbuf_free(&sb);

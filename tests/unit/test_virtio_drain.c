@@ -48,9 +48,9 @@ static void setup(void)
 	cr_assert_eq(ftruncate(fd, 1 << 20), 0);
 	close(fd);
 	cr_assert_eq(loop_init(&loop, 256), 0);
-	vt_vm.loop = &loop;
-	cr_assert_eq(blk_create(&vt_vm, 0, &cfg, &vt_vd, &err), 0, "%s", err.msg);
-	virtio_start(&vt_vm);
+	vt_vm.host.loop = &loop;
+	cr_assert_eq(blk_create(&vt_vm.host, 0, &cfg, &vt_vd, &err), 0, "%s", err.msg);
+	virtio_start(&vt_vm.host);
 	vt_driver_init(vt_features(0), QS);
 	while (vt_loop_turn(&loop, false))	/* DRIVER_OK's kick */
 		;
@@ -58,7 +58,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	vt_vm.loop = NULL;
+	vt_vm.host.loop = NULL;
 	loop_destroy(&loop);
 	vt_teardown();
 	unlink(img);
@@ -203,7 +203,7 @@ static void fake_cancel(struct virtio_dev *vd)
 
 	f->cancel_thread = pthread_self();
 	f->cancels++;
-	loop_post(vd->vm->loop, &f->done_op);
+	loop_post(vd->host->loop, &f->done_op);
 }
 
 static void fake_notify(struct virtio_dev *vd, unsigned q) { (void)vd, (void)q; }
@@ -221,13 +221,13 @@ static void setup_fake(void)
 
 	vt_setup_vm();
 	cr_assert_eq(loop_init(&loop, 64), 0);
-	vt_vm.loop = &loop;
+	vt_vm.host.loop = &loop;
 	fk = calloc(1, sizeof(*fk));
-	cr_assert_eq(virtio_dev_init(&fk->vd, &vt_vm, 0, &fake_ops, 0, "fake", &err), 0);
+	cr_assert_eq(virtio_dev_init(&fk->vd, &vt_vm.host, 0, &fake_ops, 0, "fake", &err), 0);
 	vm_add_device(&vt_vm, &fk->vd.dev);
 	vt_vd = &fk->vd;
 	fk->done_op.fn = fake_done;
-	virtio_start(&vt_vm);
+	virtio_start(&vt_vm.host);
 	vt_driver_init(vt_features(0), QS);
 	while (vt_loop_turn(&loop, false))
 		;
@@ -235,7 +235,7 @@ static void setup_fake(void)
 
 static void teardown_fake(void)
 {
-	vt_vm.loop = NULL;
+	vt_vm.host.loop = NULL;
 	loop_destroy(&loop);
 	vt_teardown();
 }
@@ -336,7 +336,7 @@ Test(drain_wait, no_wait_on_the_loop_thread)
 Test(drain, teardown_quiesces_and_drains)
 {
 	reads_in_flight(5);
-	cr_assert_eq(virtio_quiesce(&vt_vm, 5000), 0);
+	cr_assert_eq(virtio_quiesce(&vt_vm.host, 5000), 0);
 	cr_assert_eq(draining(), 0);
 	cr_assert_eq(sq_pending(), 0, "everything was submitted");
 	cr_assert_eq(vt_used_idx(0), 0, "nothing completes to the guest");
@@ -345,5 +345,5 @@ Test(drain, teardown_quiesces_and_drains)
 	vt_avail_add(0, 0);
 	virtio_dev_kick(vt_vd, 0);
 	cr_assert_eq(sq_pending(), 0);
-	cr_assert_eq(virtio_vm_draining(&vt_vm), 0);
+	cr_assert_eq(virtio_vm_draining(&vt_vm.host), 0);
 }

@@ -186,14 +186,14 @@ Test(mmio, kick_through_event_loop)
 	static struct loop loop;
 
 	cr_assert_eq(loop_init(&loop, 64), 0);
-	vt_vm.loop = &loop;
-	virtio_start(&vt_vm);
+	vt_vm.host.loop = &loop;
+	virtio_start(&vt_vm.host);
 	vt_driver_init(vt_features(0), 16);	/* DRIVER_OK kicks every queue */
 	for (unsigned k = 0; k < 3; k++) {
 		vt_post_write(0, k, VT_BUF + 64 * k, 16);
 		vt_wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 		cr_assert(vt_pump_until_used(&loop, 0, (uint16_t)(k + 1)), "request %u", k);
 	}
-	vt_vm.loop = NULL;
+	vt_vm.host.loop = NULL;
 	loop_destroy(&loop);
 }

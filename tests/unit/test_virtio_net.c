@@ -64,8 +64,8 @@ static void setup_net_with(const struct ratelimit_cfg *rx, const struct ratelimi
 
 	vt_setup_vm();
 	cr_assert_eq(loop_init(&loop, 256), 0);
-	vt_vm.loop = &loop;
-	have_tap = net_create(&vt_vm, 0, &cfg, &vt_vd, &err) == 0;
+	vt_vm.host.loop = &loop;
+	have_tap = net_create(&vt_vm.host, 0, &cfg, &vt_vd, &err) == 0;
 	if (!have_tap)
 		return;
 	set_if(vt_vd->name + 4);	/* "net:<ifname>" */
@@ -74,7 +74,7 @@ static void setup_net_with(const struct ratelimit_cfg *rx, const struct ratelimi
 	sll.sll_protocol = htons(ETHERTYPE);
 	sll.sll_ifindex = ifindex;
 	cr_assert_eq(bind(psock, (struct sockaddr *)&sll, sizeof(sll)), 0);
-	virtio_start(&vt_vm);
+	virtio_start(&vt_vm.host);
 	vt_driver_init(vt_features(1ULL << VIRTIO_NET_F_MRG_RXBUF |
 				   1ULL << VIRTIO_NET_F_MAC), 256);
 }
@@ -91,7 +91,7 @@ static void teardown_net(void)
 	if (psock >= 0)
 		close(psock);
 	psock = -1;
-	vt_vm.loop = NULL;
+	vt_vm.host.loop = NULL;
 	loop_destroy(&loop);
 	vt_teardown();
 }
@@ -286,9 +286,9 @@ Test(net, teardown_drains_tx_and_rx)
 	cr_assert_eq(virtio_dev_draining(vt_vd), 1, "the armed RX read counts once quiesced");
 	vt_vd->quiesced = false;
 	pthread_mutex_unlock(&vt_vd->lock);
-	cr_assert_eq(virtio_quiesce(&vt_vm, 5000), 0);
+	cr_assert_eq(virtio_quiesce(&vt_vm.host, 5000), 0);
 	cr_assert_eq(net_draining(), 0);
-	cr_assert_eq(virtio_vm_draining(&vt_vm), 0);
+	cr_assert_eq(virtio_vm_draining(&vt_vm.host), 0);
 	cr_assert_eq(vt_used_idx(1), 0);
 	cr_assert_eq(loop.ring.sq.sqe_tail - loop.ring.sq.sqe_head, 0);
 }

@@ -20,6 +20,7 @@ void vt_setup_vm(void)
 	vt_vm.kvm_fd = vt_vm.vm_fd = vt_vm.stop_efd = -1;
 	vt_vm.pio.name = "pio";
 	vt_vm.mmio.name = "mmio";
+	vm_host_init(&vt_vm);
 	vt_vd = NULL;
 }
 
@@ -28,7 +29,7 @@ void vt_setup_rng(void)
 	struct errbuf err;
 
 	vt_setup_vm();
-	cr_assert_eq(rng_create(&vt_vm, 0, NULL, &vt_vd, &err), 0);
+	cr_assert_eq(rng_create(&vt_vm.host, 0, NULL, &vt_vd, &err), 0);
 }
 
 void vt_teardown(void)

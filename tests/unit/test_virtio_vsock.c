@@ -47,9 +47,9 @@ static void setup(void)
 	snprintf(uds, sizeof(uds), "%s/v", dir);
 	vt_setup_vm();
 	cr_assert_eq(loop_init(&loop, 256), 0);
-	vt_vm.loop = &loop;
-	cr_assert_eq(vsock_create(&vt_vm, 0, &cfg, &vt_vd, &err), 0, "%s", err.msg);
-	virtio_start(&vt_vm);
+	vt_vm.host.loop = &loop;
+	cr_assert_eq(vsock_create(&vt_vm.host, 0, &cfg, &vt_vd, &err), 0, "%s", err.msg);
+	virtio_start(&vt_vm.host);
 	vt_driver_init(vt_features(0), 64);
 	tx_used = rx_used = tx_head = rx_next = 0;
 }
@@ -58,7 +58,7 @@ static void teardown(void)
 {
 	char p[128];
 
-	virtio_quiesce(&vt_vm, 2000);
+	virtio_quiesce(&vt_vm.host, 2000);
 	vt_teardown();
 	loop_destroy(&loop);
 	snprintf(p, sizeof(p), "%s/v_5000", dir);

@@ -69,7 +69,8 @@ static void used_elem(unsigned slot, uint32_t *id, uint32_t *len)
 static void setup_q(uint64_t features)
 {
 	cr_assert_eq(gmem_init(&vm.mem, RAM), 0);
-	vq_init(&q, &vm);
+	vm_host_init(&vm);
+	vq_init(&q, &vm.host);
 	q.size = QSZ;
 	q.desc_gpa = DESC;
 	q.avail_gpa = AVAIL;
@@ -258,7 +259,7 @@ Test(vq, ring_setup_checks)
 {
 	struct vq b;
 
-	vq_init(&b, &vm);
+	vq_init(&b, &vm.host);
 	b.desc_gpa = DESC;
 	b.avail_gpa = AVAIL;
 	b.used_gpa = USED;
@@ -384,7 +385,7 @@ Test(vq_all, save_restore_roundtrip)
 	sbuf_init(&sb);
 	vq_save(&q, &sb);
 	cr_assert_eq(sb.err, 0);
-	vq_init(&copy, &vm);
+	vq_init(&copy, &vm.host);
 	struct sbuf rb;
 
 	sbuf_view(&rb, sb.data, sb.len);
@@ -589,7 +590,7 @@ Test(vq_hostile_ind, random_rings)
 	uint64_t s = 0x9e3779b97f4a7c15ULL;
 
 	for (unsigned round = 0; round < 3000; round++) {
-		vq_init(&q, &vm);
+		vq_init(&q, &vm.host);
 		q.size = QSZ;
 		q.desc_gpa = DESC;
 		q.avail_gpa = AVAIL;

@@ -67,7 +67,7 @@ static bool dead_done(struct vsock_conn *c)
 /* ---- reads: the CONNECT line, then data within the guest's credit ------ */
 static void line_read(struct vsock_conn *c)
 {
-	struct io_uring_sqe *sqe = loop_sqe(c->v->vd.vm->loop, &c->rd_op);
+	struct io_uring_sqe *sqe = loop_sqe(c->v->vd.host->loop, &c->rd_op);
 
 	io_uring_prep_read(sqe, c->fd, c->rx_buf + c->rx_len, VSOCK_LINE_MAX - c->rx_len, 0);
 	c->reading = true;
@@ -79,11 +79,11 @@ void vsock_read_arm(struct vsock_conn *c)
 	uint32_t want = vsock_peer_free(c);
 
 	if (c->reading || c->state != VS_OPEN || c->host_eof || c->rx_len ||
-	    (c->guest_shut & VIRTIO_VSOCK_SHUTDOWN_RCV) || !want || !c->v->vd.vm->loop)
+	    (c->guest_shut & VIRTIO_VSOCK_SHUTDOWN_RCV) || !want || !c->v->vd.host->loop)
 		return;
 	if (want > VSOCK_RX_CHUNK)
 		want = VSOCK_RX_CHUNK;
-	sqe = loop_sqe(c->v->vd.vm->loop, &c->rd_op);
+	sqe = loop_sqe(c->v->vd.host->loop, &c->rd_op);
 	io_uring_prep_read(sqe, c->fd, c->rx_buf, want, 0);
 	c->reading = true;
 }
@@ -244,10 +244,10 @@ void vsock_write_kick(struct vsock_conn *c)
 	struct io_uring_sqe *sqe;
 	uint32_t held = c->tx_cnt - c->fwd_cnt;
 
-	if (c->writing || c->state != VS_OPEN || !c->v->vd.vm->loop)
+	if (c->writing || c->state != VS_OPEN || !c->v->vd.host->loop)
 		return;
 	if (c->line_off < c->line_len) {
-		sqe = loop_sqe(c->v->vd.vm->loop, &c->wr_op);
+		sqe = loop_sqe(c->v->vd.host->loop, &c->wr_op);
 		io_uring_prep_write(sqe, c->fd, c->line + c->line_off,
 				    (unsigned)(c->line_len - c->line_off), 0);
 	} else if (held) {
@@ -258,7 +258,7 @@ void vsock_write_kick(struct vsock_conn *c)
 		c->wr_iov[0] = (struct iovec){ c->tx_buf + pos, first };
 		if (held > first)
 			c->wr_iov[n++] = (struct iovec){ c->tx_buf, held - first };
-		sqe = loop_sqe(c->v->vd.vm->loop, &c->wr_op);
+		sqe = loop_sqe(c->v->vd.host->loop, &c->wr_op);
 		io_uring_prep_writev(sqe, c->fd, c->wr_iov, n, 0);
 	} else {		/* all written */
 		if ((c->guest_shut & VIRTIO_VSOCK_SHUTDOWN_SEND) && !c->wr_shut) {
@@ -335,7 +335,7 @@ int vsock_connect(struct vsock_conn *c)
 	struct io_uring_sqe *sqe;
 	int k;
 
-	if (!v->vd.vm->loop)
+	if (!v->vd.host->loop)
 		return -ENOTCONN;
 	c->addr.sun_family = AF_UNIX;
 	k = snprintf(c->addr.sun_path, sizeof(c->addr.sun_path), "%s_%u", v->uds,
@@ -350,7 +350,7 @@ int vsock_connect(struct vsock_conn *c)
 	c->rd_op.fn = on_read;
 	c->wr_op.fn = on_write;
 	c->conn_op.fn = on_connect;
-	sqe = loop_sqe(v->vd.vm->loop, &c->conn_op);
+	sqe = loop_sqe(v->vd.host->loop, &c->conn_op);
 	io_uring_prep_connect(sqe, c->fd, (struct sockaddr *)&c->addr, sizeof(c->addr));
 	c->connecting = true;
 	return 0;
@@ -401,14 +401,14 @@ void vsock_accept_arm(struct vsock *v)
 {
 	struct io_uring_sqe *sqe;
 
-	if (v->accepting || v->lfd_dead || v->vd.quiesced || !v->vd.vm->loop)
+	if (v->accepting || v->lfd_dead || v->vd.quiesced || !v->vd.host->loop)
 		return;
-	sqe = loop_sqe(v->vd.vm->loop, &v->acc_op);
+	sqe = loop_sqe(v->vd.host->loop, &v->acc_op);
 	io_uring_prep_accept(sqe, v->lfd, NULL, NULL, SOCK_CLOEXEC);
 	v->accepting = true;
 }
 
-int vsock_create(struct vm *vm, unsigned n, const struct vsock_cfg *cfg,
+int vsock_create(struct dev_host *h, unsigned n, const struct vsock_cfg *cfg,
 		 struct virtio_dev **out, struct errbuf *err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -448,10 +448,10 @@ int vsock_create(struct vm *vm, unsigned n, const struct vsock_cfg *cfg,
 		rc = err_set(err, errno, "vsock: listen on '%s': %s", v->uds, strerror(errno));
 		goto fail;
 	}
-	rc = virtio_dev_init(&v->vd, vm, n, &vsock_ops, 0, "vsock", err);
+	rc = virtio_dev_init(&v->vd, h, n, &vsock_ops, 0, "vsock", err);
 	if (rc < 0)
 		goto fail;
-	vm_add_device(vm, &v->vd.dev);
+	host_add_device(h, &v->vd.dev);
 	if (out)
 		*out = &v->vd;
 	return 0;
