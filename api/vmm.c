@@ -340,7 +340,7 @@ static void job_run(struct vm *vm, void *ctx)
 			j->drive->rl = j->patch->rl;
 		break;
 	case JOB_NET:
-		r = net_update(vm, j->iface->tap, j->net->has_rx ? &j->net->rx : NULL,
+		r = net_update(&vm->host, j->iface->tap, j->net->has_rx ? &j->net->rx : NULL,
 			       j->net->has_tx ? &j->net->tx : NULL, &j->err);
 		if (!r && j->net->has_rx)	/* what a snapshot and GET /vm/config say */
 			j->iface->rx_rl = j->net->rx;

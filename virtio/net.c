@@ -481,13 +481,15 @@ static const struct virtio_dev_ops net_ops = {
 	.destroy = net_destroy,
 };
 
-int net_update(struct vm *vm, const char *tap, const struct ratelimit_cfg *rx,
+int net_update(struct dev_host *h, const char *tap, const struct ratelimit_cfg *rx,
 	       const struct ratelimit_cfg *tx, struct errbuf *err)
 {
 	struct net *n = NULL;
+	unsigned ndev;
+	struct device *const *devs = host_devices(h, &ndev);
 
-	for (unsigned i = 0; i < vm->ndevices && !n; i++) {
-		struct virtio_dev *vd = virtio_dev_of(vm->devices[i]);
+	for (unsigned i = 0; i < ndev && !n; i++) {
+		struct virtio_dev *vd = virtio_dev_of(devs[i]);
 
 		if (vd && vd->ops == &net_ops && !strncmp(container_of(vd, struct net, vd)->ifname,
 							   tap, IFNAMSIZ))
@@ -505,9 +507,9 @@ int net_update(struct vm *vm, const char *tap, const struct ratelimit_cfg *rx,
 	 * the old limits: it fires now (cancelled), and the resume asks the
 	 * new ones */
 	if (rx)
-		rl_rearm(&n->rx_rl, vm->loop);
+		rl_rearm(&n->rx_rl, h->loop);
 	if (tx)
-		rl_rearm(&n->tx_rl, vm->loop);
+		rl_rearm(&n->tx_rl, h->loop);
 	return 0;
 }
 

@@ -430,7 +430,7 @@ int rng_create(struct dev_host *h, unsigned n, const struct ratelimit_cfg *rl,
  * interface on TAP tap takes the limits rx and/or tx (NULL: unchanged),
  * with full buckets; a frame held under the old limits is looked at again
  * at once.  0, or -ENODEV with a message. */
-int net_update(struct vm *vm, const char *tap, const struct ratelimit_cfg *rx,
+int net_update(struct dev_host *h, const char *tap, const struct ratelimit_cfg *rx,
 	       const struct ratelimit_cfg *tx, struct errbuf *err);
 /* virtio-vsock (virtio/vsock/): also binds and listens on cfg->uds (the
  * file must not exist; it is removed when the device is destroyed). */

@@ -151,12 +151,12 @@ static void request_timer_arm(struct vsock_conn *c)
 {
 	struct io_uring_sqe *sqe;
 
-	if (!c->v->vd.vm->loop)
+	if (!c->v->vd.host->loop)
 		return;
 	c->req_op.fn = on_request_timeout;
 	c->req_ts.tv_sec = VSOCK_REQUEST_MS / 1000;
 	c->req_ts.tv_nsec = (VSOCK_REQUEST_MS % 1000) * 1000000LL;
-	sqe = loop_sqe(c->v->vd.vm->loop, &c->req_op);
+	sqe = loop_sqe(c->v->vd.host->loop, &c->req_op);
 	io_uring_prep_timeout(sqe, &c->req_ts, 0, 0);
 	io_uring_sqe_set_data(sqe, &c->req_op);
 	c->req_timing = true;
