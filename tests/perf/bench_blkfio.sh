@@ -96,7 +96,7 @@ cat "$IMG" >/dev/null	# the host page cache holds the image
 tags=after
 [ -n "${EMBER_BEFORE:-}" ] && tags="after before"
 binof() { if [ "$1" = before ]; then echo "$EMBER_BEFORE"; else echo "$EMBER"; fi; }
-: >"$D/hs"; : >"$D/hu"; : >"$D/gr"
+: >"$D/hs"; : >"$D/hu"; : >"$D/gr"; : >"$D/ab"
 for t in $tags; do
 	# the boot's own counters: fio loaded, no I/O
 	bin=$(binof "$t") guest --version
@@ -128,6 +128,8 @@ for i in $(seq "$N"); do
 		2>/dev/null | awk -F';' '{ print $8 }' >>"$D/hu"
 	bin=$EMBER guest "$JOB --filename=/bench.f --size=64M --direct=0 --runtime=$FIO_SECS --time_based"
 	fio_field 8 "$D/out" >>"$D/gr"
+	[ -n "${EMBER_BEFORE:-}" ] && awk -v a="$(cat "$D/giops.after")" -v b="$(cat "$D/giops.before")" \
+		'BEGIN { if (a > 0 && b > 0) printf "%.2f\n", a / b }' >>"$D/ab"
 	msg=
 	for t in $tags; do
 		iops=$(cat "$D/giops.$t")
@@ -159,6 +161,10 @@ for t in $tags; do
 	printf '  %-6s ' "$t:"
 	sort -g "$D/rr.$t" | awk '{ v[NR] = $1 } END { if (NR) printf "%s %% (min %s, max %s)\n", v[int((NR + 1) / 2)], v[1], v[NR]; else print "-" }'
 done
+if [ -n "${EMBER_BEFORE:-}" ]; then
+	printf '  after / before, guest IOPS, round by round: '
+	sort -g "$D/ab" | awk '{ v[NR] = $1 } END { if (NR) printf "%s (min %s, max %s)\n", v[int((NR + 1) / 2)], v[1], v[NR]; else print "-" }'
+fi
 echo
 echo "per guest request (KVM's counters over the run less a boot's, over the requests"
 echo "fio completed; median of $N):"
