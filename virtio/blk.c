@@ -98,7 +98,10 @@ static void req_done(struct blk *b, struct blk_req *r, uint8_t status)
 	*r->status = status;
 	vq_push(&b->vd.q[0].vq, r->head, status == VIRTIO_BLK_S_OK ? r->used_len : 1);
 	req_free(b, r);
-	virtio_dev_notify_used(&b->vd, 0);
+	if (b->ov || !b->vd.vm->loop)
+		virtio_dev_notify_used(&b->vd, 0);
+	else
+		b->unsignalled++;	/* blk_settle decides */
 }
 
 /* Drops the first n bytes of an iovec array in place. */
@@ -185,6 +188,7 @@ static void on_complete(struct loop_op *op, int res, uint32_t flags)
 	req_done(b, r, st);
 	blk_process(b);
 out:
+	blk_settle(b);
 	pthread_mutex_unlock(&b->vd.lock);
 }
 
@@ -281,6 +285,7 @@ void blk_rl_resume(struct ratelimit *rl)
 	}
 	blk_process(b);
 out:
+	blk_settle(b);
 	pthread_mutex_unlock(&b->vd.lock);
 }
 
@@ -398,8 +403,12 @@ void blk_process(struct blk *b)
 
 static void blk_notify(struct virtio_dev *vd, unsigned q)
 {
+	struct blk *b = container_of(vd, struct blk, vd);
+
 	(void)q;
-	blk_process(container_of(vd, struct blk, vd));
+	blk_batch_kicked(b);
+	blk_process(b);
+	blk_settle(b);
 }
 
 /* Resubmits the requests a restore left in flight. */
@@ -420,6 +429,10 @@ void blk_start_restored(struct virtio_dev *vd)
 	}
 	b->npending = 0;
 	blk_process(b);
+	/* pushes of the snapshot whose interrupt was still to come (a posted
+	 * flush is not in a snapshot) */
+	virtio_dev_notify_used(vd, 0);
+	blk_settle(b);
 }
 
 static void blk_reset(struct virtio_dev *vd)
@@ -430,6 +443,7 @@ static void blk_reset(struct virtio_dev *vd)
 
 	b->npending = 0;
 	blk_drop_held(b);
+	blk_batch_reset(b);
 }
 
 /* A request in the kernel that a reset made stale. */
@@ -519,6 +533,10 @@ static void blk_destroy(struct virtio_dev *vd)
 {
 	struct blk *b = container_of(vd, struct blk, vd);
 
+	if (b->nbatches || b->nrescues)
+		log_debug("%s: %llu batches ended by the guest's kick, %llu by the timer",
+			  vd->name, (unsigned long long)b->nbatches,
+			  (unsigned long long)b->nrescues);
 	if (b->fd >= 0)
 		close(b->fd);
 	if (b->ov) {
@@ -607,6 +625,7 @@ int blk_create(struct dev_host *h, unsigned n, const struct drive_cfg *cfg,
 	b->ro = cfg->ro;
 	rl_init(&b->rl, &cfg->rl);
 	b->rl.resume = blk_rl_resume;
+	blk_batch_init(b);
 	if (cfg->id)
 		snprintf(name, sizeof(name), "%s", cfg->id);
 	else

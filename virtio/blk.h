@@ -1,7 +1,9 @@
 /* virtio/blk.h - virtio-blk's own header, shared by virtio/blk.c (the
  * device: requests, io_uring, the rate limiter, save/restore) and
  * virtio/blk_ctl.c (what the VM asks of its drives from outside the
- * queues: the fuzzing overlay, PATCH /drives).  Nothing else includes it. */
+ * queues: the fuzzing overlay, PATCH /drives) and virtio/blk_batch.c
+ * (interrupt and kick batching).  Nothing else includes it but the unit
+ * tests. */
 #pragma once
 #include <linux/virtio_blk.h>
 
@@ -50,6 +52,22 @@ struct blk {
 	/* requests the limiter holds back, in order (linked by next_free):
 	 * nothing more is popped until its timer lets them go */
 	struct blk_req *held, *held_tail;
+	/* batching (event loop only, see blk.c): one interrupt for the
+	 * completions of a loop turn, one kick for the guest's next batch */
+	unsigned unsignalled;	/* pushed since the last interrupt decision */
+	bool flush_posted;	/* flush_op is on the loop */
+	struct loop_op flush_op;
+	bool ahead;		/* avail_event is ahead: the batch's kick, or the timer */
+	bool probing;		/* this batch was predicted one larger */
+	unsigned probe_in;	/* batches until the next probe */
+	unsigned probe_gap;	/* probe_in after a probe (doubles when one fails) */
+	uint64_t flush_ns;	/* when avail_event was put ahead */
+	uint64_t batch_ns;	/* smoothed time from there to the batch's kick */
+	bool timer_armed, timer_want;
+	uint64_t timer_deadline;
+	struct loop_op timer_op;
+	struct __kernel_timespec timer_ts;
+	uint64_t nbatches, nrescues;	/* kicks that ended a batch; timer rescues */
 };
 
 /* virtio/blk.c, for blk_ctl.c */
@@ -57,3 +75,13 @@ struct blk *blk_of(struct device *d);	/* NULL: not a virtio-blk device */
 void blk_process(struct blk *b);	/* serves the queue (lock held) */
 void blk_start_restored(struct virtio_dev *vd);
 void blk_rl_resume(struct ratelimit *rl);	/* the limiter's timer (takes the lock) */
+
+/* virtio/blk_batch.c: interrupt and kick batching (event loop only) */
+void blk_batch_init(struct blk *b);	/* at creation */
+void blk_batch_reset(struct blk *b);	/* device reset, restore */
+/* The end of every loop-thread entry into the device, after its pushes:
+ * raises the interrupt now, or on the next turn when requests are still
+ * in the kernel.  Lock held. */
+void blk_settle(struct blk *b);
+/* A kick or pass came (blk_notify): the batch predicted has come. */
+void blk_batch_kicked(struct blk *b);

@@ -158,6 +158,13 @@ bool vq_should_notify(struct vq *q);
  * NO_NOTIFY flag.  Returns true when, after enabling, more chains are already
  * available (the caller must then go on popping: no kick will come). */
 bool vq_set_notify(struct vq *q, bool enable);
+/* Kicks on, but with EVENT_IDX the driver's kick comes only when it has
+ * added the n-th chain past what was consumed (avail_event = last_avail +
+ * n - 1; n is capped at the queue size): one kick for a batch of n.  The
+ * caller must look at the ring by itself (a timer) if fewer may come.
+ * n <= 1, or without EVENT_IDX: vq_set_notify(q, true).  Returns true when
+ * chains are already available (the caller must then pop them). */
+bool vq_set_notify_after(struct vq *q, uint16_t n);
 /* True if a chain is available (acquire read of avail.idx). */
 bool vq_has_avail(struct vq *q);
 /* Marks the queue broken with err (a VQ_ERR_*); keeps the first error. */

@@ -369,6 +369,23 @@ bool vq_set_notify(struct vq *q, bool enable)
 	return avail_idx(q) != q->last_avail;
 }
 
+bool vq_set_notify_after(struct vq *q, uint16_t n)
+{
+	if (!q->event_idx || n <= 1)
+		return vq_set_notify(q, true);
+	q->notify_on = true;
+	if (!q->ready || q->broken)
+		return false;
+	if (n > q->size)	/* never past what the driver can add */
+		n = q->size;
+	/* the driver kicks when its avail.idx passes avail_event: at the n-th
+	 * chain after last_avail (a pop puts it back to last_avail) */
+	st16(avail_event_ptr(q), (uint16_t)(q->last_avail + n - 1), __ATOMIC_RELAXED);
+	mark(q, avail_event_ptr(q), 2);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return avail_idx(q) != q->last_avail;
+}
+
 bool vq_has_avail(struct vq *q)
 {
 	if (!q->ready || q->broken)

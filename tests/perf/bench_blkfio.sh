@@ -22,9 +22,14 @@
 # boot's own are subtracted with a run of fio that does no I/O; the
 # guest's fio has no ramp, the host's 1 s).
 #
+# EMBER_BEFORE (optional): a second ember binary (e.g. main's, for a
+# before/after comparison) run in every round right after EMBER, on the
+# same image and against the same host reference; its rows are marked
+# "before".
+#
 # Env: EMBER, BENCH_OUT (tests/perf/run.sh sets them), N rounds (default
 # 5), FIO_SECS (default 4), IMG_MB (default 256), EMBER_KERNEL_DIR
-# (default: ember's own default guest).
+# (default: ember's own default guest), EMBER_BEFORE.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -65,8 +70,9 @@ head -c "${IMG_MB}M" /dev/urandom >"$IMG"
 JOB="--name=b --rw=randread --bs=4k --ioengine=psync --numjobs=32 --thread --group_reporting --minimal"
 # guest FIO_ARGS: ember with fio in the guest; stdout in $D/out, stderr
 # (--boot-time) in $D/err
+# (the binary: $bin, EMBER unless set)
 guest() {
-	timeout -k 5 $((FIO_SECS * 10 + 180)) "$EMBER" run --kernel default --mem 512M --boot-time --console stdio \
+	timeout -k 5 $((FIO_SECS * 10 + 180)) "${bin:-$EMBER}" run --kernel default --mem 512M --boot-time --console stdio \
 		--drive "path=$IMG" --drive "path=$D/tools.img,ro=on" -- sh -c "
 		mount -o ro /dev/vdb /mnt || exit 1
 		/mnt/ld.so --library-path /mnt /mnt/fio $1 | sed 's/^/fio;/'" \
@@ -87,37 +93,52 @@ stats() {
 COUNTERS="exits mmio_exits halt_exits irq_injections"
 
 cat "$IMG" >/dev/null	# the host page cache holds the image
-# the boot's own counters: fio loaded, no I/O
-guest --version
-for c in $COUNTERS; do kvm_stat "$c" >"$D/base.$c"; done
-: >"$D/g"; : >"$D/hs"; : >"$D/hu"; : >"$D/gr"; : >"$D/rr"
-for c in $COUNTERS; do : >"$D/per.$c"; done
+tags=after
+[ -n "${EMBER_BEFORE:-}" ] && tags="after before"
+binof() { if [ "$1" = before ]; then echo "$EMBER_BEFORE"; else echo "$EMBER"; fi; }
+: >"$D/hs"; : >"$D/hu"; : >"$D/gr"; : >"$D/ab"
+for t in $tags; do
+	# the boot's own counters: fio loaded, no I/O
+	bin=$(binof "$t") guest --version
+	for c in $COUNTERS; do kvm_stat "$c" >"$D/base.$t.$c"; : >"$D/per.$t.$c"; done
+	: >"$D/g.$t"; : >"$D/rr.$t"; : >"$D/giops.$t"
+done
 for i in $(seq "$N"); do
-	guest "$JOB --filename=/dev/vda --direct=1 --runtime=$FIO_SECS --time_based"
-	iops=$(fio_field 8 "$D/out")
-	if [ -z "$iops" ]; then
-		echo "(round $i: the guest's fio gave no result: $(grep -m1 -v '^fio;' "$D/out" | tr -d '\r'))"
-	else
-		echo "$iops" >>"$D/g"
+	for t in $tags; do
+		bin=$(binof "$t") guest "$JOB --filename=/dev/vda --direct=1 --runtime=$FIO_SECS --time_based"
+		iops=$(fio_field 8 "$D/out")
+		echo "$iops" >"$D/giops.$t"
+		if [ -z "$iops" ]; then
+			echo "(round $i, $t: the guest's fio gave no result: $(grep -m1 -v '^fio;' "$D/out" | tr -d '\r'))"
+			continue
+		fi
+		echo "$iops" >>"$D/g.$t"
 		ios=$(awk -v k="$(fio_field 6 "$D/out")" 'BEGIN { print k / 4 }')
 		for c in $COUNTERS; do
-			awk -v a="$(kvm_stat "$c")" -v b="$(cat "$D/base.$c")" -v n="$ios" \
-				'BEGIN { if (n > 0 && a != "") printf "%.3f\n", (a - b) / n }' >>"$D/per.$c"
+			awk -v a="$(kvm_stat "$c")" -v b="$(cat "$D/base.$t.$c")" -v n="$ios" \
+				'BEGIN { if (n > 0 && a != "") printf "%.3f\n", (a - b) / n }' >>"$D/per.$t.$c"
 		done
-	fi
+		[ "$t" = after ] && cp "$D/err" "$D/err.last"
+	done
 	# shellcheck disable=SC2086 # JOB is a list of options
 	fio $JOB --filename="$IMG" --direct=0 --invalidate=0 --runtime="$FIO_SECS" --ramp_time=1 \
 		--time_based 2>/dev/null | awk -F';' '{ print $8 }' >>"$D/hs"
 	fio --name=u --filename="$IMG" --rw=randread --bs=4k --ioengine=io_uring --iodepth=32 \
 		--direct=0 --invalidate=0 --runtime="$FIO_SECS" --ramp_time=1 --time_based --minimal \
 		2>/dev/null | awk -F';' '{ print $8 }' >>"$D/hu"
-	guest "$JOB --filename=/bench.f --size=64M --direct=0 --runtime=$FIO_SECS --time_based"
+	bin=$EMBER guest "$JOB --filename=/bench.f --size=64M --direct=0 --runtime=$FIO_SECS --time_based"
 	fio_field 8 "$D/out" >>"$D/gr"
-	[ -n "$iops" ] && awk -v g="$iops" -v h="$(tail -n 1 "$D/hs")" \
-		'BEGIN { if (h > 0) printf "%.1f\n", 100 * g / h }' >>"$D/rr"
-	echo "(round $i: guest ${iops:-failed}, guest RAM file $(tail -n 1 "$D/gr"), host same job $(tail -n 1 "$D/hs"), io_uring $(tail -n 1 "$D/hu"))"
+	[ -n "${EMBER_BEFORE:-}" ] && awk -v a="$(cat "$D/giops.after")" -v b="$(cat "$D/giops.before")" \
+		'BEGIN { if (a > 0 && b > 0) printf "%.2f\n", a / b }' >>"$D/ab"
+	msg=
+	for t in $tags; do
+		iops=$(cat "$D/giops.$t")
+		[ -n "$iops" ] && awk -v g="$iops" -v h="$(tail -n 1 "$D/hs")" \
+			'BEGIN { if (h > 0) printf "%.1f\n", 100 * g / h }' >>"$D/rr.$t"
+		msg="$msg guest ($t) ${iops:-failed},"
+	done
+	echo "(round $i:$msg guest RAM file $(tail -n 1 "$D/gr"), host same job $(tail -n 1 "$D/hs"), io_uring $(tail -n 1 "$D/hu"))"
 done
-read -r g gmin gmax <<<"$(stats <"$D/g")"
 read -r hs hsmin hsmax <<<"$(stats <"$D/hs")"
 read -r hu humin humax <<<"$(stats <"$D/hu")"
 read -r gr grmin grmax <<<"$(stats <"$D/gr")"
@@ -125,19 +146,33 @@ echo
 echo "4 KiB random read, QD 32, ${FIO_SECS} s (host: after 1 s of ramp); IOPS, median (min-max) of $N"
 echo "| fio                                              | IOPS median | min    | max    | guest/this |"
 echo "|--------------------------------------------------|-------------|--------|--------|------------|"
-printf '| %-48s | %11s | %6s | %6s | %10s |\n' "guest: psync, 32 threads, O_DIRECT on /dev/vda" "$g" "$gmin" "$gmax" ""
+for t in $tags; do
+	read -r g gmin gmax <<<"$(stats <"$D/g.$t")"
+	[ "$t" = after ] && ga=$g
+	printf '| %-48s | %11s | %6s | %6s | %10s |\n' "guest ($t): psync, 32 threads, O_DIRECT, /dev/vda" "$g" "$gmin" "$gmax" ""
+done
+g=$ga
 printf '| %-48s | %11s | %6s | %6s | %10s |\n' "guest: the same job on a file in its RAM" "$gr" "$grmin" "$grmax" "$(pct "$g" "$gr")"
 printf '| %-48s | %11s | %6s | %6s | %10s |\n' "host file: the same job, direct=0" "$hs" "$hsmin" "$hsmax" "$(pct "$g" "$hs")"
 printf '| %-48s | %11s | %6s | %6s | %10s |\n' "host file: io_uring, iodepth 32, direct=0" "$hu" "$humin" "$humax" "$(pct "$g" "$hu")"
 echo "guest / host, the same job, round by round (the two ran back to back, so"
 echo "load that comes and goes weighs less than on the medians above): median"
-sort -g "$D/rr" | awk '{ v[NR] = $1 } END { if (NR) printf "%s %% (min %s, max %s)\n", v[int((NR + 1) / 2)], v[1], v[NR] }'
+for t in $tags; do
+	printf '  %-6s ' "$t:"
+	sort -g "$D/rr.$t" | awk '{ v[NR] = $1 } END { if (NR) printf "%s %% (min %s, max %s)\n", v[int((NR + 1) / 2)], v[1], v[NR]; else print "-" }'
+done
+if [ -n "${EMBER_BEFORE:-}" ]; then
+	printf '  after / before, guest IOPS, round by round: '
+	sort -g "$D/ab" | awk '{ v[NR] = $1 } END { if (NR) printf "%s (min %s, max %s)\n", v[int((NR + 1) / 2)], v[1], v[NR]; else print "-" }'
+fi
 echo
 echo "per guest request (KVM's counters over the run less a boot's, over the requests"
 echo "fio completed; median of $N):"
-for c in $COUNTERS; do
-	printf '  %-15s %s\n' "$c" "$(sort -g "$D/per.$c" | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : "-" }')"
+for t in $tags; do
+	for c in $COUNTERS; do
+		printf '  %-6s %-15s %s\n' "$t" "$c" "$(sort -g "$D/per.$t.$c" | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : "-" }')"
+	done
 done
 echo
-echo "ember's --boot-time of the last round:"
-sed 's/^/    /' "$D/err"
+echo "ember's --boot-time of the last round (after):"
+sed 's/^/    /' "$D/err.last" 2>/dev/null

@@ -210,6 +210,17 @@ Test(vq, no_notify_flag)
 	cr_assert_eq(fl, 0);
 }
 
+Test(vq, notify_after_is_a_plain_enable_without_event_idx)
+{
+	uint16_t fl;
+
+	cr_assert_not(vq_set_notify(&q, false));
+	cr_assert_not(vq_set_notify_after(&q, 8), "nothing available");
+	memcpy(&fl, G(USED), 2);
+	cr_assert_eq(fl, 0, "kicks on: the next chain kicks");
+	cr_assert(q.notify_on);
+}
+
 Test(vq, index_wrap_around)
 {
 	/* start both sides just below 65536 and run across the wrap */
@@ -370,6 +381,59 @@ Test(vq_all, event_idx_both_ways)
 	cr_assert_not(vq_set_notify(&q, true));
 	memcpy(&aev, G(USED + 4 + 8 * QSZ), 2);
 	cr_assert_eq(aev, 5);
+}
+
+/* The driver's side of EVENT_IDX (vring_need_event): does moving avail.idx
+ * from old to new kick? */
+static bool driver_kicks(uint16_t old, uint16_t new)
+{
+	uint16_t aev;
+
+	memcpy(&aev, G(USED + 4 + 8 * QSZ), 2);
+	return (uint16_t)(new - aev - 1) < (uint16_t)(new - old);
+}
+
+Test(vq_all, notify_after_kicks_at_the_nth_chain)
+{
+	uint16_t aev;
+
+	set_desc(DESC, 0, BUF, 8, VRING_DESC_F_WRITE, 0);
+	for (unsigned i = 0; i < 4; i++) {
+		avail_add(0);
+		cr_assert_eq(vq_pop(&q, &r), 1);
+		vq_push(&q, 0, 8);
+	}
+	cr_assert_not(vq_set_notify_after(&q, 3), "nothing available");
+	cr_assert(q.notify_on);
+	memcpy(&aev, G(USED + 4 + 8 * QSZ), 2);
+	cr_assert_eq(aev, 6, "last_avail 4 + 3 - 1");
+	/* one at a time: only the third addition kicks */
+	cr_assert_not(driver_kicks(4, 5));
+	cr_assert_not(driver_kicks(5, 6));
+	cr_assert(driver_kicks(6, 7));
+	/* added at once, past the event: one kick */
+	cr_assert(driver_kicks(4, 9));
+	/* the driver added two (no kick): they are reported, and a pop asks
+	 * for a kick on the next chain again */
+	avail_add(0);
+	avail_add(0);
+	cr_assert(vq_set_notify_after(&q, 3), "chains available");
+	cr_assert_eq(vq_pop(&q, &r), 1);
+	memcpy(&aev, G(USED + 4 + 8 * QSZ), 2);
+	cr_assert_eq(aev, 5);
+	cr_assert_eq(vq_pop(&q, &r), 1);
+	cr_assert_not(vq_set_notify_after(&q, 1), "n 1: the next chain kicks");
+	cr_assert(driver_kicks(6, 7));
+	/* never further ahead than the ring holds */
+	cr_assert_not(vq_set_notify_after(&q, 1000));
+	memcpy(&aev, G(USED + 4 + 8 * QSZ), 2);
+	cr_assert_eq(aev, (uint16_t)(6 + QSZ - 1));
+	cr_assert(driver_kicks(6, 6 + QSZ), "a full ring kicks");
+	/* a broken queue: nothing written */
+	vq_fail(&q, VQ_ERR_INDEX);
+	cr_assert_not(vq_set_notify_after(&q, 2));
+	memcpy(&aev, G(USED + 4 + 8 * QSZ), 2);
+	cr_assert_eq(aev, (uint16_t)(6 + QSZ - 1));
 }
 
 Test(vq_all, save_restore_roundtrip)
