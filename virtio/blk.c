@@ -98,7 +98,7 @@ static void req_done(struct blk *b, struct blk_req *r, uint8_t status)
 	*r->status = status;
 	vq_push(&b->vd.q[0].vq, r->head, status == VIRTIO_BLK_S_OK ? r->used_len : 1);
 	req_free(b, r);
-	if (b->ov || !b->vd.vm->loop)
+	if (b->ov || !b->vd.host->loop)
 		virtio_dev_notify_used(&b->vd, 0);
 	else
 		b->unsignalled++;	/* blk_settle decides */

@@ -35,7 +35,7 @@
 
 static void timer_submit(struct blk *b, uint64_t ns)
 {
-	struct io_uring_sqe *sqe = loop_sqe(b->vd.vm->loop, &b->timer_op);
+	struct io_uring_sqe *sqe = loop_sqe(b->vd.host->loop, &b->timer_op);
 
 	b->timer_armed = true;
 	b->timer_ts.tv_sec = (long long)(ns / 1000000000ull);
@@ -67,7 +67,7 @@ static void post_flush(struct blk *b)
 {
 	if (b->unsignalled && !b->flush_posted) {
 		b->flush_posted = true;
-		loop_post(b->vd.vm->loop, &b->flush_op);
+		loop_post(b->vd.host->loop, &b->flush_op);
 	}
 }
 
@@ -117,7 +117,7 @@ static void flush(struct blk *b)
 
 void blk_settle(struct blk *b)
 {
-	if (!b->unsignalled || !b->vd.vm->loop)
+	if (!b->unsignalled || !b->vd.host->loop)
 		return;
 	if (b->inflight)	/* their completions may come this turn */
 		post_flush(b);
