@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make bench: builds the benchmark helpers, then runs every bench_*.sh here
 # (BENCH="startup sandbox": only bench_startup.sh and bench_sandbox.sh;
-# BENCH=api: bench_api.sh, ember's Firecracker-compatible API and vsock).
+# BENCH=api: bench_api.sh, ember's Firecracker-compatible API and vsock;
+# BENCH=restore: bench_restore.sh, ember restore against QEMU -incoming).
 # Env: EMBER (the ember binary), GUESTS (built test guests).  Benchmarks are
 # not tests: they print tables, they do not pass or fail on numbers.  Every
 # table sets ember against a reference measured in the same run (the

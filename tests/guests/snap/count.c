@@ -18,12 +18,28 @@
  *   snapall=1 ask for a snapshot after every line, and print what ember
  *             answered in the data register: "snapshot status S" (0
  *             written, 1 refused by --snapshot-max, 2 failed)
+ *   gate=1    after the first snapshot point, wait until QEMU's fw_cfg
+ *             boot-menu item reads non-zero: a QEMU started without
+ *             `-boot menu=on` holds the guest there to be saved with
+ *             `migrate`, one started with it and `-incoming` lets the
+ *             restored guest go on (tests/perf/bench_restore.sh; fw_cfg
+ *             items come from the command line, not the migration stream)
  * Everything the guest needs to go on (the counter, the stack) is in
  * guest RAM and registers: a restore continues with line K+1. */
 #include "snap.h"
 
 #define TOUCH_BASE 0x1000000u
 #define DIRTY_BASE 0x8000000u
+#define FW_CFG_SEL 0x510
+#define FW_CFG_DATA 0x511
+#define FW_CFG_BOOT_MENU 0x0e
+
+/* QEMU's fw_cfg boot-menu flag (-boot menu=on) */
+static bool boot_menu(void)
+{
+	outw(FW_CFG_SEL, FW_CFG_BOOT_MENU);
+	return inb(FW_CFG_DATA) != 0;
+}
 
 static void fill(uint32_t base, uint64_t pages, uint32_t v)
 {
@@ -45,7 +61,7 @@ int pvh_main(struct hvm_start_info *si)
 	const char *cmdline = si->cmdline_paddr ?
 		(const char *)(uintptr_t)si->cmdline_paddr : "";
 	uint64_t n = 40, snap = 0, spin = 0, touch = 0, dirty = 0, snap2 = 0, pace = 0;
-	uint64_t snapall = 0, halt = 0;
+	uint64_t snapall = 0, halt = 0, gate = 0;
 	uint32_t filled = 0;
 
 	rt_cmdline_num(cmdline, "n", &n);
@@ -57,6 +73,7 @@ int pvh_main(struct hvm_start_info *si)
 	rt_cmdline_num(cmdline, "snap2", &snap2);
 	rt_cmdline_num(cmdline, "snapall", &snapall);
 	rt_cmdline_num(cmdline, "halt", &halt);
+	rt_cmdline_num(cmdline, "gate", &gate);
 	fill(TOUCH_BASE, touch, 0x5a5a0000u);
 	for (uint32_t i = 1; i <= n; i++) {
 		rt_puts("count ");
@@ -75,6 +92,8 @@ int pvh_main(struct hvm_start_info *si)
 		}
 		if (i == snap || i == snap2) {
 			snap_here();
+			while (gate && i == snap && !boot_menu())
+				cpu_pause();
 			if (filled && !check(DIRTY_BASE, dirty, filled)) {
 				rt_println("written memory lost");
 				return 1;
