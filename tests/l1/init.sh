@@ -74,6 +74,28 @@ if [ ! -c /root/dev/kvm ]; then
 	fail "no /dev/kvm in the L1 VM: kvm_amd did not load ($(dmesg | grep -i -e kvm -e svm | tail -n 2 | tr '\n' ' '))"
 fi
 
+# Before the host's timeout ends the lane, what is stuck is written down
+# for it to print: the blocked (state D) tasks' stacks in the kernel log
+# (sysrq w) and every process with its state and wait channel in
+# hang.txt.  A minute before the end, or half-way for short lanes.
+if [ "$LANE_INTERACTIVE" != 1 ] && [ "${LANE_TIMEOUT:-0}" -gt 0 ]; then
+	at=$((LANE_TIMEOUT - 60))
+	[ $at -lt $((LANE_TIMEOUT / 2)) ] && at=$((LANE_TIMEOUT / 2))
+	(
+		sleep $at
+		echo w >/proc/sysrq-trigger 2>/dev/null
+		for p in /proc/[0-9]*; do
+			st=$(cut -d' ' -f1-3 "$p/stat" 2>/dev/null) || continue
+			args=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null | cut -c1-160)
+			# kernel threads (no args) only when blocked
+			[ -n "$args" ] || [ "${st##* }" = D ] || continue
+			echo "$st wchan=$(cat "$p/wchan" 2>/dev/null) $args"
+			[ "${st##* }" = D ] && sed 's/^/    /' "$p/stack" 2>/dev/null
+		done >$lane/hang.txt 2>&1
+		sync
+	) &
+fi
+
 if [ "$LANE_INTERACTIVE" = 1 ]; then
 	stty -F /dev/ttyS0 sane rows "$LANE_ROWS" cols "$LANE_COLS" 2>/dev/null
 	setsid -c chroot /root /bin/bash "$LANE_DIR/cmd.sh" </dev/ttyS0 >/dev/ttyS0 2>&1

@@ -162,6 +162,7 @@ fi
 	echo "LANE_RW=$(printf '%q' "${rw[*]}")"
 	echo "LANE_INTERACTIVE=$interactive"
 	echo "LANE_ROWS=$rows LANE_COLS=$cols"
+	echo "LANE_TIMEOUT=$timeout"
 } >"$lane/config"
 
 declare -a virtfs=(
@@ -202,7 +203,11 @@ else
 fi
 if [ $qs = 124 ] || [ $qs = 137 ]; then
 	echo "l1: timed out after ${timeout}s; the L1 kernel's last lines:" >&2
-	tail -n 15 "$lane/kernel.log" | sed 's/^/l1:   /' >&2
+	tail -n 60 "$lane/kernel.log" | sed 's/^/l1:   /' >&2
+	if [ -s "$lane/hang.txt" ]; then
+		echo "l1: the L1 VM's processes shortly before (pid (name) state wchan args; stacks of D tasks):" >&2
+		sed 's/^/l1:   /' "$lane/hang.txt" >&2
+	fi
 	exit 124
 fi
 if [ -s "$lane/error" ]; then
